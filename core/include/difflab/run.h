@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// Carrying out an experiment: the run directory, its resolved config.yaml, the task.
+#pragma once
+
+#include <difflab/config_node.h>
+#include <difflab/plugin_loader.h>
+#include <difflab/registry.h>
+
+#include <filesystem>
+
+namespace difflab {
+
+/// The resolved experiment with what produced it: difflab version, build fingerprint and
+/// every loaded plugin's version, under `provenance`.
+config_node with_provenance(const config_node& resolved, const plugin_loader& plugins);
+
+struct run_options {
+    std::filesystem::path output_root = "runs";
+    bool overwrite = false;  ///< replace an existing run directory of the same name
+};
+
+/// Creates runs/<name>/, writes config.yaml (atomically) and runs the experiment's task.
+/// Returns the run directory.
+std::filesystem::path run_experiment(const config_node& resolved, const registry& components,
+                                     const plugin_loader& plugins, const run_options& options);
+
+/// Writes `content` to `path` atomically: a temporary file beside it, fsync, rename.
+void write_file_atomically(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace difflab

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+// Templates of an out-of-tree plugin project (tests/new_plugin builds one in CI).
+#include "plugin_scaffold.h"
+
+#include <difflab/component.h>
+#include <difflab/error.h>
+#include <difflab/run.h>
+#include <difflab/suggest.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+#include <vector>
+
+namespace difflab::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Fills {name}, {kind} and {class} in a template.
+std::string fill(std::string text, const std::string& name, const std::string& kind) {
+    const std::vector<std::pair<std::string, std::string>> fields{
+        {"{name}", name}, {"{kind}", kind}, {"{class}", name + "_" + kind}};
+    for (const auto& [key, value] : fields)
+        for (auto pos = text.find(key); pos != std::string::npos; pos = text.find(key, pos + value.size()))
+            text.replace(pos, key.size(), value);
+    return text;
+}
+
+constexpr const char* cmake_template = R"(# {name}: an out-of-tree difflab plugin (written by difflab new-plugin).
+cmake_minimum_required(VERSION 3.22)
+project(difflab_{name} LANGUAGES CXX)
+
+find_package(difflab REQUIRED)
+include(CTest)
+find_package(doctest QUIET)
+if(doctest_FOUND)
+  include(doctest)
+endif()
+
+difflab_add_plugin(NAME {name}
+  SOURCES plugin.cpp {class}.cpp
+  TESTS   {class}_test.cpp)
+)";
+
+constexpr const char* plugin_template = R"(// SPDX-License-Identifier: Apache-2.0
+// Registers the {name} plugin's components.
+#include <difflab/plugin.h>
+
+#include "{class}.h"
+
+DIFFLAB_PLUGIN({name}, "0.1.0", reg) {
+    reg.add<{name}::{class}>("{name}");
+}
+)";
+
+constexpr const char* header_template = R"(// SPDX-License-Identifier: Apache-2.0
+// The {kind} '{name}'.
+#pragma once
+
+#include <difflab/{kind}.h>
+#include <difflab/params.h>
+#include <difflab/registry.h>
+
+#include <cstdint>
+#include <string>
+
+namespace {name} {
+
+/// Describe the method here and name the paper it implements.
+class {class} final : public difflab::{kind} {
+public:
+    struct options {
+        std::string message = "hello from {name}";
+        std::int64_t repeat = 1;
+    };
+    static difflab::param_spec<options> params();
+
+    {class}(const options& opts, difflab::build_context& ctx);
+)";
+
+constexpr const char* task_header_extra = R"(
+    /// Writes `message`, `repeat` times, to {name}.txt in the run directory.
+    void run(difflab::run_context& ctx) override;
+)";
+
+constexpr const char* header_end = R"(
+    const options& settings() const { return opts_; }
+
+private:
+    options opts_;
+};
+
+}  // namespace {name}
+)";
+
+constexpr const char* source_template = R"(// SPDX-License-Identifier: Apache-2.0
+// The {kind} '{name}'.
+#include "{class}.h"
+
+#include <fstream>
+
+namespace {name} {
+
+difflab::param_spec<{class}::options> {class}::params() {
+    difflab::param_spec<options> spec{"A {kind} written by difflab new-plugin; describe it here."};
+    spec.add(&options::message, "message", "Text to write.", difflab::non_empty());
+    spec.add(&options::repeat, "repeat", "How many times.", difflab::at_least<std::int64_t>(1));
+    return spec;
+}
+
+{class}::{class}(const options& opts, difflab::build_context&) : opts_(opts) {}
+)";
+
+constexpr const char* task_source_extra = R"(
+void {class}::run(difflab::run_context& ctx) {
+    std::ofstream out(ctx.run_dir() / "{name}.txt");
+    for (std::int64_t i = 0; i < opts_.repeat; ++i) out << opts_.message << "\n";
+}
+)";
+
+constexpr const char* source_end = R"(
+}  // namespace {name}
+)";
+
+constexpr const char* test_template = R"(// SPDX-License-Identifier: Apache-2.0
+// Tests of the {kind} '{name}'.
+#include "{class}.h"
+
+#include <difflab/config_node.h>
+#include <difflab/error.h>
+
+#include <doctest/doctest.h>
+
+TEST_CASE("{name} reads its options and rejects bad ones") {
+    const auto spec = {name}::{class}::params();
+    const auto opts = spec.parse(difflab::parse_yaml("{message: hi, repeat: 3}", "test.yaml"), difflab::parse_context());
+    CHECK(opts.message == "hi");
+    CHECK(opts.repeat == 3);
+    CHECK_THROWS_AS(spec.parse(difflab::parse_yaml("{repeat: 0}", "test.yaml"), difflab::parse_context()),
+                    difflab::config_error);
+}
+)";
+
+constexpr const char* readme_template = R"(# {name}
+
+An out-of-tree difflab plugin with one {kind}, `{kind}/{name}`.
+
+    cmake -S . -B build -Ddifflab_DIR=<difflab build dir, or PREFIX/lib/cmake/difflab>
+    cmake --build build && ctest --test-dir build
+    export DIFFLAB_PLUGIN_PATH=$PWD/build
+    difflab describe {kind}/{name}
+
+See difflab's docs/writing-a-plugin.md.
+)";
+
+constexpr const char* experiment_template = R"(# Runs the {name} task: difflab run experiment.yaml
+name: {name}_demo
+plugins: [{name}]
+task: {type: {name}, message: hello, repeat: 2}
+)";
+
+}  // namespace
+
+void write_plugin_scaffold(const std::string& name, const std::string& kind, const std::string& dir) {
+    if (!std::regex_match(name, std::regex("[a-z][a-z0-9_]*")))
+        throw config_error(fmt::format("error: plugin name '{}' must be lowercase snake_case (a-z, 0-9, _)", name));
+    std::vector<std::string> kinds(std::begin(component_kinds), std::end(component_kinds));
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+        throw config_error(fmt::format("error: unknown kind '{}'{}", kind, did_you_mean(kind, kinds)) +
+                           "\n    kinds: " + join(kinds));
+    if (fs::exists(dir) && !fs::is_empty(dir))
+        throw config_error(fmt::format("{}: error: directory exists and is not empty; choose another --dir", dir));
+
+    const bool is_task = kind == "task";
+    const std::string cls = name + "_" + kind;
+    fs::create_directories(dir);
+    auto write = [&](const std::string& file, const std::string& text) {
+        write_file_atomically(fs::path(dir) / file, fill(text, name, kind));
+    };
+    write("CMakeLists.txt", cmake_template);
+    write("plugin.cpp", plugin_template);
+    write(cls + ".h", std::string(header_template) + (is_task ? task_header_extra : "") + header_end);
+    write(cls + ".cpp", std::string(source_template) + (is_task ? task_source_extra : "") + source_end);
+    write(cls + "_test.cpp", test_template);
+    write("README.md", readme_template);
+    if (is_task) write("experiment.yaml", experiment_template);
+}
+
+}  // namespace difflab::cli
