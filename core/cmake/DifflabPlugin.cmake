@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# difflab_add_plugin(NAME <name> SOURCES ... [TESTS ...] [LIBRARIES ...])
+# difflab_add_plugin(NAME <name> SOURCES ... [TESTS ...] [LIBRARIES ...] [NO_INSTALL])
 #
 # Builds difflab_<name>.so, a MODULE with hidden visibility that links difflab::core, and,
 # when TESTS are given and doctest is available, one test executable whose every TEST_CASE
@@ -25,7 +25,7 @@ function(difflab_doctest_main)
 endfunction()
 
 function(difflab_add_plugin)
-  cmake_parse_arguments(ARG "" "NAME" "SOURCES;TESTS;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "NO_INSTALL" "NAME" "SOURCES;TESTS;LIBRARIES" ${ARGN})
   if(NOT ARG_NAME OR NOT ARG_SOURCES)
     message(FATAL_ERROR "difflab_add_plugin: NAME and SOURCES are required")
   endif()
@@ -50,7 +50,9 @@ function(difflab_add_plugin)
   if(DIFFLAB_PLUGIN_OUTPUT_DIR)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${DIFFLAB_PLUGIN_OUTPUT_DIR})
   endif()
-  if(DIFFLAB_PLUGIN_INSTALL_DIR)
+  if(ARG_NO_INSTALL)
+    # test fixtures stay in the build tree
+  elseif(DIFFLAB_PLUGIN_INSTALL_DIR)
     install(TARGETS ${target} LIBRARY DESTINATION ${DIFFLAB_PLUGIN_INSTALL_DIR})
   else()
     install(TARGETS ${target} LIBRARY DESTINATION lib/difflab)

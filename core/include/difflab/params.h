@@ -150,9 +150,14 @@ struct value_traits<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v
     static std::string name() { return "int"; }
     static T parse(const config_node& n, const parse_context& c, const std::string& k) {
         const std::int64_t v = parse_int(n, c, k);
-        if (v < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-            static_cast<std::uint64_t>(v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
-            throw_type_error(n, c, k, "an integer that fits " + name());
+        bool fits = true;
+        if constexpr (std::is_signed_v<T>) {
+            fits = v >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+                   v <= static_cast<std::int64_t>(std::numeric_limits<T>::max());
+        } else {
+            fits = v >= 0 && static_cast<std::uint64_t>(v) <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+        }
+        if (!fits) throw_type_error(n, c, k, "an integer that fits " + name());
         return static_cast<T>(v);
     }
     static std::string text(T v) { return std::to_string(v); }
@@ -339,6 +344,16 @@ param_spec<Options>& param_spec<Options>::add_key(T Options::*member, std::strin
     ((joined += (joined.empty() ? "" : ", ") + checks.text), ...);
     f.info.constraint_text = joined;
     f.parse = [member, key, checks...](Options& o, const config_node& n, const parse_context& ctx) {
+        if constexpr (detail::is_component_ref<T>::value) {
+            // `sampler: {steps: 20}` (or an override sampler.steps=20) keeps the default type.
+            const T fallback = Options{}.*member;
+            if (n.is_map() && !n.find("type") && fallback.present()) {
+                config_node typed = n;
+                typed.set("type", *fallback.node().find("type"));
+                o.*member = traits::parse(typed, ctx, key);
+                return;
+            }
+        }
         T value = traits::parse(n, ctx, key);
         (detail::check(value, checks, n, ctx, key), ...);
         o.*member = std::move(value);
