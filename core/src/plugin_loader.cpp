@@ -53,7 +53,7 @@ std::vector<fs::path> plugin_loader::default_search_path() {
     }
     // The core's plugins sit in "difflab/" beside libdifflab_core.so, in the build tree and
     // in an install tree alike.
-    path.push_back(boost::dll::this_line_location().parent_path() / "difflab");
+    path.push_back((boost::dll::this_line_location().parent_path() / "difflab").lexically_normal());
     return path;
 }
 

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
+// Registers the diagnostics plugin: checks that an installation works end to end.
+#include <difflab/plugin.h>
+
+#include "environment_task.h"
+
+DIFFLAB_PLUGIN(diagnostics, "0.1.0", reg) {
+    reg.add<difflab::plugins::environment_task>("environment");
+}
