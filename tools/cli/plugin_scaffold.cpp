@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 #include <vector>
 
 namespace difflab::cli {
@@ -166,7 +165,11 @@ task: {type: {name}, message: hello, repeat: 2}
 }  // namespace
 
 void write_plugin_scaffold(const std::string& name, const std::string& kind, const std::string& dir) {
-    if (!std::regex_match(name, std::regex("[a-z][a-z0-9_]*")))
+    const bool snake_case = !name.empty() && name[0] >= 'a' && name[0] <= 'z' &&
+                            std::all_of(name.begin(), name.end(), [](char c) {
+                                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                            });
+    if (!snake_case)
         throw config_error(fmt::format("error: plugin name '{}' must be lowercase snake_case (a-z, 0-9, _)", name));
     std::vector<std::string> kinds(std::begin(component_kinds), std::end(component_kinds));
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
