@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Run directories and the execution of an experiment's task.
+#include <difflab/atomic_file.h>
 #include <difflab/log.h>
 #include <difflab/run.h>
 #include <difflab/task.h>
@@ -7,10 +8,6 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace difflab {
 
@@ -26,28 +23,6 @@ config_node with_provenance(const config_node& resolved, const plugin_loader& pl
     provenance.set("plugins", versions);
     out.set("provenance", provenance);
     return out;
-}
-
-void write_file_atomically(const fs::path& path, const std::string& content) {
-    const fs::path temp = path.string() + ".tmp";
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw error(format_error(temp.string(), fmt::format("cannot create file: {}", std::strerror(errno))));
-    std::size_t written = 0;
-    while (written < content.size()) {
-        const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-        if (n < 0) {
-            const int err = errno;
-            ::close(fd);
-            fs::remove(temp);
-            throw error(format_error(temp.string(), fmt::format("write failed: {}", std::strerror(err))));
-        }
-        written += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        fs::remove(temp);
-        throw error(format_error(temp.string(), fmt::format("cannot flush file to disk: {}", std::strerror(errno))));
-    }
-    fs::rename(temp, path);
 }
 
 fs::path run_experiment(const config_node& resolved, const registry& components, const plugin_loader& plugins,

@@ -4,7 +4,7 @@
 
 #include <difflab/error.h>
 #include <difflab/log.h>
-#include <difflab/run.h>
+#include <difflab/atomic_file.h>
 #include <difflab/threads.h>
 #include <difflab/version.h>
 

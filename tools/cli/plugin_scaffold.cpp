@@ -4,7 +4,7 @@
 
 #include <difflab/component.h>
 #include <difflab/error.h>
-#include <difflab/run.h>
+#include <difflab/atomic_file.h>
 #include <difflab/suggest.h>
 
 #include <fmt/format.h>

@@ -51,9 +51,12 @@ tensor mean(const tensor& a, const std::vector<std::int64_t>& dims = {}, bool ke
 tensor concat(const std::vector<tensor>& parts, std::int64_t d);
 std::vector<tensor> split(const tensor& a, const std::vector<std::int64_t>& sizes, std::int64_t d);
 
-/// Inverted dropout with probability p (identity when !training or p == 0). The mask comes
-/// from the Philox stream (seed, "dropout", index), so it is reproducible.
-tensor dropout(const tensor& a, float p, bool training, std::uint64_t seed, std::uint64_t index);
+/// Inverted dropout with probability p (identity when !training or p == 0). Row i along
+/// dim 0 draws its mask from the Philox stream (seed, "dropout", index + i, step), so masks
+/// are reproducible and do not depend on how a batch is split; pass a new `step` for each
+/// training step.
+tensor dropout(const tensor& a, float p, bool training, std::uint64_t seed, std::uint64_t index,
+               std::uint64_t step = 0);
 /// Rows of `table` ([num, dim]) selected by integer `ids` (f32 holding whole numbers).
 tensor embedding(const tensor& table, const tensor& ids);
 

@@ -24,7 +24,4 @@ struct run_options {
 std::filesystem::path run_experiment(const config_node& resolved, const registry& components,
                                      const plugin_loader& plugins, const run_options& options);
 
-/// Writes `content` to `path` atomically: a temporary file beside it, fsync, rename.
-void write_file_atomically(const std::filesystem::path& path, const std::string& content);
-
 }  // namespace difflab

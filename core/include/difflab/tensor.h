@@ -4,10 +4,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace difflab {
 
@@ -17,6 +20,30 @@ std::size_t dtype_size(dtype type);
 const char* dtype_name(dtype type);
 
 using shape_t = std::vector<std::int64_t>;
+
+/// A bfloat16 value (the top 16 bits of an IEEE f32), the element type of dtype::bf16.
+struct bf16 {
+    std::uint16_t bits = 0;
+
+    bf16() = default;
+    /// Rounds to nearest even (NaN stays a quiet NaN), as oneDNN and PyTorch do.
+    explicit bf16(float value) : bits(from_float(value)) {}
+    explicit operator float() const { return to_float(bits); }
+
+    static std::uint16_t from_float(float value) {
+        std::uint32_t u = 0;
+        std::memcpy(&u, &value, sizeof u);
+        if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((u >> 16) | 0x40u);
+        u += 0x7fffu + ((u >> 16) & 1u);
+        return static_cast<std::uint16_t>(u >> 16);
+    }
+    static float to_float(std::uint16_t bits) {
+        const std::uint32_t u = static_cast<std::uint32_t>(bits) << 16;
+        float value = 0;
+        std::memcpy(&value, &u, sizeof value);
+        return value;
+    }
+};
 
 /// "[64, 32, 28, 28]".
 std::string shape_text(const shape_t& shape);
@@ -75,7 +102,8 @@ public:
     bool is_contiguous() const;     ///< row-major dense
     bool is_channels_last() const;  ///< 4-D NHWC or 5-D NDHWC dense
 
-    /// Pointer to the first element (at offset()).
+    /// Pointer to the first element (at offset()); T is float for f32 and bf16 for bf16
+    /// (a mismatch throws).
     template <class T>
     T* data();
     template <class T>
@@ -118,6 +146,7 @@ public:
     /// The accumulated gradient of a leaf (undefined before backward).
     tensor grad() const;
     void set_grad(const tensor& grad);
+    /// Drops the gradient (it becomes undefined, as PyTorch's zero_grad(set_to_none=True)).
     void zero_grad();
     const std::shared_ptr<grad_node>& grad_fn() const;
     void set_grad_fn(std::shared_ptr<grad_node> node);
@@ -136,3 +165,13 @@ private:
 std::string to_string(const tensor& t);
 
 }  // namespace difflab
+
+/// fmt::format("{}", t) prints to_string(t).
+template <>
+struct fmt::formatter<difflab::tensor> : fmt::formatter<std::string_view> {
+    template <class Context>
+    auto format(const difflab::tensor& t, Context& context) const {
+        const std::string text = difflab::to_string(t);
+        return fmt::formatter<std::string_view>::format(std::string_view(text), context);
+    }
+};

@@ -55,17 +55,36 @@ void checked(const char* op, const std::vector<tensor>& tensors, const std::func
     try {
         body();
     } catch (const dnnl::error& e) {
+        // oneDNN's own text names its internal calls, not the user's mistake: say what the
+        // status means for the op's operands and how to get past it instead.
         std::string operands;
         for (const tensor& t : tensors) {
             if (!t.defined()) continue;
-            operands += fmt::format("{}{} {} ({}); ", operands.empty() ? "" : "", dtype_name(t.type()),
+            operands += fmt::format("{}{} {} ({})", operands.empty() ? "" : ", ", dtype_name(t.type()),
                                     shape_text(t.shape()),
                                     t.is_channels_last() ? "channels-last"
                                     : t.is_contiguous()  ? "contiguous"
                                                          : "strides " + shape_text(t.strides()));
         }
-        throw error(fmt::format("error: oneDNN {} failed (status {}): {}; operands: {}", op,
-                                static_cast<int>(e.status), e.what(), operands));
+        std::string what, fix;
+        switch (e.status) {
+            case dnnl_unimplemented:
+                what = "oneDNN has no kernel for these operands";
+                fix = "convert them to f32, or make them contiguous or channels-last";
+                break;
+            case dnnl_out_of_memory:
+                what = "out of memory";
+                fix = "reduce the batch size";
+                break;
+            case dnnl_invalid_arguments:
+                what = "oneDNN rejected the operands' shapes or layouts";
+                fix = "check the shapes against the op's documentation in nn_ops.h";
+                break;
+            default:
+                what = fmt::format("oneDNN failed (status {})", static_cast<int>(e.status));
+                fix = "report this with the operands above";
+        }
+        throw error(fmt::format("error: {}: {} [{}]; {}", op, what, operands, fix));
     }
 }
 
