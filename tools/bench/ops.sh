@@ -25,9 +25,15 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+# PyTorch for the comparison, OpenBLAS for its matrix multiplies.
+"$root/tools/install-packages" python3-torch libopenblas0-pthread
 if [[ ! -f $build/build.ninja && ! -f $build/Makefile ]]; then
-  echo "ops.sh: error: no build in $build; configure it (cmake -S $root -B $build -DCMAKE_BUILD_TYPE=Release) or set DIFFLAB_BUILD_DIR" >&2
-  exit 2
+  if [[ $build == "$root/build" ]]; then
+    "$root/tools/setup" >&2
+  else
+    echo "ops.sh: error: no build in $build; configure it or leave DIFFLAB_BUILD_DIR unset" >&2
+    exit 2
+  fi
 fi
 cmake --build "$build" --target ops_bench peak_flops >/dev/null
 
