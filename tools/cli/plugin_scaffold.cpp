@@ -86,6 +86,13 @@ constexpr const char* task_header_extra = R"(
     void run(difflab::run_context& ctx) override;
 )";
 
+constexpr const char* process_header_extra = R"(
+    // An example schedule to replace: x_t = x_0 + t noise (Karras et al. 2022, sigma(t) = t).
+    double alpha(double) const override { return 1.0; }
+    double sigma(double t) const override { return t; }
+    double t_min() const override { return 1e-3; }
+)";
+
 constexpr const char* header_end = R"(
     const options& settings() const { return opts_; }
 
@@ -179,6 +186,8 @@ void write_plugin_scaffold(const std::string& name, const std::string& kind, con
         throw config_error(fmt::format("{}: error: directory exists and is not empty; choose another --dir", dir));
 
     const bool is_task = kind == "task";
+    // Kinds with pure virtual methods get example implementations, so the project builds.
+    const char* header_extra = is_task ? task_header_extra : kind == "process" ? process_header_extra : "";
     const std::string cls = name + "_" + kind;
     fs::create_directories(dir);
     auto write = [&](const std::string& file, const std::string& text) {
@@ -186,7 +195,7 @@ void write_plugin_scaffold(const std::string& name, const std::string& kind, con
     };
     write("CMakeLists.txt", cmake_template);
     write("plugin.cpp", plugin_template);
-    write(cls + ".h", std::string(header_template) + (is_task ? task_header_extra : "") + header_end);
+    write(cls + ".h", std::string(header_template) + header_extra + header_end);
     write(cls + ".cpp", std::string(source_template) + (is_task ? task_source_extra : "") + source_end);
     write(cls + "_test.cpp", test_template);
     write("README.md", readme_template);

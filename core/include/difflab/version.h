@@ -10,7 +10,7 @@
 
 /// Bumped whenever a public header changes in a way that breaks plugins built against the
 /// previous one (docs/plugin-abi.md).
-#define DIFFLAB_PLUGIN_API_VERSION 1
+#define DIFFLAB_PLUGIN_API_VERSION 2
 
 #define DIFFLAB_STRINGIFY_(x) #x
 #define DIFFLAB_STRINGIFY(x) DIFFLAB_STRINGIFY_(x)

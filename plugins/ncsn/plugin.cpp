@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
+// Registers the NCSN process (Song & Ermon 2019).
+#include <difflab/plugin.h>
+
+#include "ncsn_process.h"
+
+DIFFLAB_PLUGIN(ncsn, "0.1.0", reg) {
+    reg.add<difflab::plugins::ncsn_process>("ncsn");
+}
