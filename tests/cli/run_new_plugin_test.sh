@@ -7,7 +7,7 @@ build=$1 work=$2
 difflab="$build/bin/difflab"
 rm -rf "$work" && mkdir -p "$work"
 
-for kind in task sampler process; do
+for kind in task sampler process dataset; do
   dir="$work/my_$kind"
   "$difflab" new-plugin "my_$kind" --kind "$kind" --dir "$dir" --quiet
   cmake -S "$dir" -B "$dir/build" -G Ninja -Ddifflab_DIR="$build" >"$work/$kind.configure.log"
@@ -22,4 +22,4 @@ test "$(cat "$work/runs/my_task_demo/my_task.txt")" = "$(printf 'hello\nhello')"
 # A second scaffold into a non-empty directory is refused.
 if "$difflab" new-plugin other --kind task --dir "$work/my_task" 2>"$work/refused.txt"; then exit 1; fi
 grep -q "error: directory exists and is not empty" "$work/refused.txt"
-echo "new-plugin scaffolds for task, sampler and process built, tested, loaded and ran"
+echo "new-plugin scaffolds for task, sampler, process and dataset built, tested, loaded and ran"

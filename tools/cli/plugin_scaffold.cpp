@@ -93,6 +93,16 @@ constexpr const char* process_header_extra = R"(
     double t_min() const override { return 1e-3; }
 )";
 
+constexpr const char* dataset_header_extra = R"(
+    // An example to replace: `repeat` examples, example i being the single value i.
+    std::int64_t size() const override { return opts_.repeat; }
+    difflab::shape_t example_shape() const override { return {1}; }
+    difflab::example_batch get(const std::vector<std::int64_t>& indices) const override {
+        std::vector<float> values(indices.begin(), indices.end());
+        return {difflab::tensor::from_vector({static_cast<std::int64_t>(indices.size()), 1}, values), {}};
+    }
+)";
+
 constexpr const char* header_end = R"(
     const options& settings() const { return opts_; }
 
@@ -187,7 +197,10 @@ void write_plugin_scaffold(const std::string& name, const std::string& kind, con
 
     const bool is_task = kind == "task";
     // Kinds with pure virtual methods get example implementations, so the project builds.
-    const char* header_extra = is_task ? task_header_extra : kind == "process" ? process_header_extra : "";
+    const char* header_extra = is_task                ? task_header_extra
+                               : kind == "process" ? process_header_extra
+                               : kind == "dataset" ? dataset_header_extra
+                                                   : "";
     const std::string cls = name + "_" + kind;
     fs::create_directories(dir);
     auto write = [&](const std::string& file, const std::string& text) {

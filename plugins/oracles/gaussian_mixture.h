@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// Gaussian mixtures: data whose every noised marginal and posterior mean is known in closed form.
+#pragma once
+
+#include <Eigen/Dense>
+
+#include <cstdint>
+#include <vector>
+
+namespace difflab::plugins {
+
+/// p(x0) = sum_k w_k N(mu_k, Sigma_k) in D dimensions. Under x_t = alpha x0 + sigma eps every
+/// marginal is again a mixture, p_t(x) = sum_k w_k N(alpha mu_k, C_k) with
+/// C_k = alpha^2 Sigma_k + sigma^2 I, and the posterior mean is
+///     E[x0 | x_t] = sum_k r_k(x) (mu_k + alpha Sigma_k C_k^-1 (x - alpha mu_k)),
+/// r_k the component responsibilities: the exact denoiser, which makes every sampler testable
+/// without a network (the oracle that diffusers, k-diffusion and score_sde do not ship).
+class gaussian_mixture {
+public:
+    gaussian_mixture(std::vector<double> weights, std::vector<Eigen::VectorXd> means,
+                     std::vector<Eigen::MatrixXd> covariances);
+
+    std::int64_t dimension() const { return static_cast<std::int64_t>(means_.front().size()); }
+    std::int64_t components() const { return static_cast<std::int64_t>(weights_.size()); }
+    const std::vector<double>& weights() const { return weights_; }
+    const std::vector<Eigen::VectorXd>& means() const { return means_; }
+    const std::vector<Eigen::MatrixXd>& covariances() const { return covariances_; }
+
+    /// Mean and covariance of the whole mixture.
+    Eigen::VectorXd mean() const;
+    Eigen::MatrixXd covariance() const;
+
+    /// The component a uniform draw u in [0, 1) selects (by the cumulative weights).
+    std::int64_t component_of(double u) const;
+    /// A sample of component k from standard normals z: mu_k + L_k z.
+    Eigen::VectorXd sample(std::int64_t k, const Eigen::VectorXd& z) const;
+
+    /// log p_t(x) under x_t = alpha x0 + sigma eps.
+    double log_density(const Eigen::VectorXd& x, double alpha, double sigma) const;
+    /// E[x0 | x_t = x] for each column of `x` (D x N).
+    Eigen::MatrixXd posterior_mean(const Eigen::MatrixXd& x, double alpha, double sigma) const;
+
+private:
+    std::vector<double> weights_;
+    std::vector<Eigen::VectorXd> means_;
+    std::vector<Eigen::MatrixXd> covariances_;
+    std::vector<Eigen::MatrixXd> cholesky_;  // of each Sigma_k, for sampling
+};
+
+}  // namespace difflab::plugins
