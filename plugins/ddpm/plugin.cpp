@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Registers the DDPM process (Ho et al. 2020; Nichol & Dhariwal 2021).
+// Registers the DDPM process and sampler family (Ho et al. 2020; Nichol & Dhariwal 2021;
+// Song et al. 2021, DDIM).
 #include <difflab/plugin.h>
 
+#include "ddim_sampler.h"
 #include "ddpm_process.h"
 
 DIFFLAB_PLUGIN(ddpm, "0.1.0", reg) {
     reg.add<difflab::plugins::ddpm_process>("ddpm");
+    reg.add<difflab::plugins::ddim_sampler>("ddim");
 }

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// Registers the SDE processes of Song et al. 2021 (score_sde): VP, sub-VP and VE.
+// Registers the SDE processes of Song et al. 2021 (score_sde), VP, sub-VP and VE, and the
+// probability-flow ODE sampler.
 #include <difflab/plugin.h>
 
+#include "ode_sampler.h"
 #include "sde_processes.h"
 
 DIFFLAB_PLUGIN(score_sde, "0.1.0", reg) {
     reg.add<difflab::plugins::vp_sde>("vp_sde");
     reg.add<difflab::plugins::subvp_sde>("subvp_sde");
     reg.add<difflab::plugins::ve_sde>("ve_sde");
+    reg.add<difflab::plugins::ode_sampler>("ode");
 }

@@ -15,6 +15,10 @@ namespace test_components {
 /// Like the DDIM sampler's table in EXAMPLES.md.
 class ddim_like final : public difflab::sampler {
 public:
+    /// Configuration fixture: returns its input unchanged.
+    difflab::tensor sample(const difflab::denoiser&, difflab::tensor x, const difflab::sampling_context&) const override {
+        return x;
+    }
     struct options {
         std::int64_t steps = 50;
         double eta = 0.0;
@@ -34,6 +38,10 @@ public:
 /// A sampler with different keys, to test changing a component's type.
 class euler_like final : public difflab::sampler {
 public:
+    /// Configuration fixture: returns its input unchanged.
+    difflab::tensor sample(const difflab::denoiser&, difflab::tensor x, const difflab::sampling_context&) const override {
+        return x;
+    }
     struct options {
         std::int64_t steps = 10;
         double s_churn = 0.0;
@@ -51,6 +59,10 @@ public:
 /// A sampler whose constructor throws a plain std::exception.
 class broken final : public difflab::sampler {
 public:
+    /// Configuration fixture: returns its input unchanged.
+    difflab::tensor sample(const difflab::denoiser&, difflab::tensor x, const difflab::sampling_context&) const override {
+        return x;
+    }
     struct options {};
     static difflab::param_spec<options> params() { return difflab::param_spec<options>{"Throws when built."}; }
     broken(const options&, difflab::build_context&) { throw std::runtime_error("out of memory"); }

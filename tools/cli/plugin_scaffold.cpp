@@ -103,6 +103,14 @@ constexpr const char* dataset_header_extra = R"(
     }
 )";
 
+constexpr const char* sampler_header_extra = R"(
+    // An example to replace: one denoiser evaluation at t_max, then clean data.
+    difflab::tensor sample(const difflab::denoiser& d, difflab::tensor x,
+                           const difflab::sampling_context&) const override {
+        return d.x0(x, d.diffusion_process().t_max());
+    }
+)";
+
 constexpr const char* header_end = R"(
     const options& settings() const { return opts_; }
 
@@ -200,6 +208,7 @@ void write_plugin_scaffold(const std::string& name, const std::string& kind, con
     const char* header_extra = is_task                ? task_header_extra
                                : kind == "process" ? process_header_extra
                                : kind == "dataset" ? dataset_header_extra
+                               : kind == "sampler" ? sampler_header_extra
                                                    : "";
     const std::string cls = name + "_" + kind;
     fs::create_directories(dir);

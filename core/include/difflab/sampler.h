@@ -1,16 +1,53 @@
 // SPDX-License-Identifier: Apache-2.0
-// The 'sampler' component kind.
+// The 'sampler' component kind and what a sampling run hands it.
 #pragma once
 
 #include <difflab/component.h>
+#include <difflab/denoiser.h>
+#include <difflab/tensor.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
 
 namespace difflab {
 
-/// Integrates the reverse process from a denoiser (DDPM, DDIM, DPM-Solver, EDM, ...).
+/// What a sampler run gets besides the denoiser. Randomness is keyed per sample and per
+/// step, so the same seed gives the same samples whatever the batch size or thread count:
+/// sample i of the batch draws from the Philox stream (seed, "sampler/noise", first_index + i,
+/// step). Conditioning hooks (constraints after each step, a later start time, time
+/// schedules that jump back) join this context as the tasks that need them arrive.
+struct sampling_context {
+    std::uint64_t seed = 0;
+    std::uint64_t first_index = 0;
+
+    /// N(0, I) noise shaped like x for sampler step `step`.
+    tensor noise_like(const tensor& x, std::uint64_t step) const;
+};
+
+/// Integrates the reverse process from a denoiser (DDPM, DDIM, ODE solvers, DPM-Solver,
+/// EDM, ...): written as short functions over the denoiser, as in k-diffusion, so that every
+/// sampler runs on every process where it is defined.
 class sampler : public component {
 public:
     static constexpr const char* kind_name = "sampler";
     using kind_type = sampler;
+
+    /// Returns x_0 from x at the process's t_max (prior noise, already scaled by prior_std).
+    virtual tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const = 0;
 };
+
+/// The times a sampler evaluates the denoiser at: `steps` points from t_max down to t_min
+/// (t_max alone for one step). After the last point samplers step to clean data, the
+/// denoised estimate there, as DDIM with alpha_0 = 1 and k-diffusion's final sigma = 0 do.
+/// Spacings:
+///   uniform   uniform in t
+///   quadratic uniform in sqrt(t - t_min) (denser near t_min; DDIM's "quad")
+///   karras    uniform in sigma^(1/7) of sigma / alpha (Karras et al. 2022, eq. 5)
+///   logsnr    uniform in log-SNR (Lu et al. 2022, DPM-Solver)
+std::vector<double> time_grid(const process& p, std::int64_t steps, const std::string& spacing);
+
+/// The spacings time_grid accepts, for parameter tables.
+const std::vector<std::string>& time_grid_spacings();
 
 }  // namespace difflab
