@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The configuration tree, read from and written to YAML with yaml-cpp.
 #include <difflab/config_node.h>
-
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -34,10 +33,14 @@ config_node config_node::map(source_mark mark) {
 
 std::string config_node::kind_text() const {
     switch (kind_) {
-        case kind::null: return "nothing";
-        case kind::scalar: return "'" + text_ + "'";
-        case kind::sequence: return "a list";
-        case kind::map: return "a map";
+        case kind::null:
+            return "nothing";
+        case kind::scalar:
+            return "'" + text_ + "'";
+        case kind::sequence:
+            return "a list";
+        case kind::map:
+            return "a map";
     }
     return {};
 }
@@ -124,8 +127,7 @@ config_node convert(const YAML::Node& node, const std::string& file) {
             config_node map = config_node::map(mark);
             for (auto it = node.begin(); it != node.end(); ++it) {
                 const source_mark key_mark = mark_of(it->first, file);
-                if (!it->first.IsScalar())
-                    throw config_error_at(key_mark, "map keys must be plain names");
+                if (!it->first.IsScalar()) throw config_error_at(key_mark, "map keys must be plain names");
                 const std::string key = it->first.Scalar();
                 if (key == "<<")
                     throw config_error_at(key_mark, "YAML merge keys ('<<') are not supported",
@@ -142,10 +144,14 @@ config_node convert(const YAML::Node& node, const std::string& file) {
 
 void emit(YAML::Emitter& out, const config_node& node) {
     switch (node.type()) {
-        case config_node::kind::null: out << YAML::Null; break;
+        case config_node::kind::null:
+            out << YAML::Null;
+            break;
         case config_node::kind::scalar:
-            if (node.quoted()) out << YAML::DoubleQuoted << node.text();
-            else out << node.text();
+            if (node.quoted())
+                out << YAML::DoubleQuoted << node.text();
+            else
+                out << node.text();
             break;
         case config_node::kind::sequence: {
             // Short lists of scalars read best inline: [1, 2, 2].

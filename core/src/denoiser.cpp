@@ -19,11 +19,16 @@ prediction parse_prediction(const std::string& name) {
 
 const char* prediction_name(prediction kind) {
     switch (kind) {
-        case prediction::eps: return "eps";
-        case prediction::x0: return "x0";
-        case prediction::v: return "v";
-        case prediction::score: return "score";
-        case prediction::edm: return "edm";
+        case prediction::eps:
+            return "eps";
+        case prediction::x0:
+            return "x0";
+        case prediction::v:
+            return "v";
+        case prediction::score:
+            return "score";
+        case prediction::edm:
+            return "edm";
     }
     return "?";
 }
@@ -68,9 +73,13 @@ tensor denoiser::x0(const tensor& x, double t) const {
     return denoise(x, t);
 }
 
-tensor denoiser::eps(const tensor& x, double t) const { return eps_from_x0(process_, x, x0(x, t), t); }
+tensor denoiser::eps(const tensor& x, double t) const {
+    return eps_from_x0(process_, x, x0(x, t), t);
+}
 
-tensor denoiser::score(const tensor& x, double t) const { return score_from_x0(process_, x, x0(x, t), t); }
+tensor denoiser::score(const tensor& x, double t) const {
+    return score_from_x0(process_, x, x0(x, t), t);
+}
 
 tensor eps_from_x0(const process& p, const tensor& x, const tensor& x0, double t) {
     const double a = p.alpha(t), s = p.sigma(t);

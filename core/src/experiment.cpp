@@ -2,7 +2,6 @@
 // Composition, overrides and validation of experiment files.
 #include <difflab/experiment.h>
 #include <difflab/suggest.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,7 +14,8 @@ param_spec<experiment_options> experiment_options::params() {
     param_spec<experiment_options> spec{"An experiment: what to train, sample and evaluate, composed from plugins."};
     spec.require(&experiment_options::name, "name", "Name of the run; its directory is runs/<name>/.", non_empty());
     spec.add(&experiment_options::description, "description", "One line saying what the experiment shows.");
-    spec.add(&experiment_options::seed, "seed", "Seed of every random stream (Philox keys).", at_least<std::int64_t>(0));
+    spec.add(&experiment_options::seed, "seed", "Seed of every random stream (Philox keys).",
+             at_least<std::int64_t>(0));
     spec.add(&experiment_options::plugins, "plugins",
              "Plugins this experiment needs: names (must be on the plugin path) or paths to a "
              "directory or difflab_<name>.so, relative to the experiment file.");
@@ -29,18 +29,23 @@ param_spec<experiment_options> experiment_options::params() {
 
 namespace {
 
-bool has_type(const config_node& n) { return n.is_map() && n.find("type") && n.find("type")->is_scalar(); }
+bool has_type(const config_node& n) {
+    return n.is_map() && n.find("type") && n.find("type")->is_scalar();
+}
 
 // Later values win; maps merge key by key unless the component type changes.
 void merge_into(config_node& base, const config_node& later) {
-    const bool type_changes = has_type(base) && has_type(later) && base.find("type")->text() != later.find("type")->text();
+    const bool type_changes =
+        has_type(base) && has_type(later) && base.find("type")->text() != later.find("type")->text();
     if (!base.is_map() || !later.is_map() || type_changes) {
         base = later;
         return;
     }
     for (const config_node::entry& e : later.entries()) {
-        if (config_node* existing = base.find(e.key)) merge_into(*existing, e.value);
-        else base.set(e.key, e.value, e.key_mark);
+        if (config_node* existing = base.find(e.key))
+            merge_into(*existing, e.value);
+        else
+            base.set(e.key, e.value, e.key_mark);
     }
     if (later.mark().known()) base.set_mark(later.mark());
 }
@@ -62,7 +67,8 @@ config_node compose(const fs::path& file, std::vector<fs::path>& chain) {
     config_node composed = config_node::map(own.mark());
     if (const config_node* defaults = own.find("defaults")) {
         if (!defaults->is_sequence())
-            throw config_error_at(defaults->mark(), "'defaults' expects a list of YAML files, e.g. [groups/data/fmnist.yaml]");
+            throw config_error_at(defaults->mark(),
+                                  "'defaults' expects a list of YAML files, e.g. [groups/data/fmnist.yaml]");
         for (const config_node& item : defaults->items()) {
             if (!item.is_scalar())
                 throw config_error_at(item.mark(), "'defaults' entries are file paths relative to this file");
@@ -81,9 +87,12 @@ config_node compose(const fs::path& file, std::vector<fs::path>& chain) {
     if (config_node* plugins = own.find("plugins"); plugins && plugins->is_sequence()) {
         config_node absolute = config_node::sequence(plugins->mark());
         for (const config_node& p : plugins->items()) {
-            const bool is_path = p.is_scalar() && (p.text().find('/') != std::string::npos || fs::path(p.text()).extension() == ".so");
-            absolute.push_back(is_path ? config_node::scalar(fs::absolute(file.parent_path() / p.text()).lexically_normal().string(), p.mark())
-                                       : p);
+            const bool is_path =
+                p.is_scalar() && (p.text().find('/') != std::string::npos || fs::path(p.text()).extension() == ".so");
+            absolute.push_back(
+                is_path ? config_node::scalar(fs::absolute(file.parent_path() / p.text()).lexically_normal().string(),
+                                              p.mark())
+                        : p);
         }
         composed.set("plugins", absolute, own.key_mark("plugins"));
     }
@@ -133,8 +142,8 @@ parsed_override parse_override(const std::string& text, int line) {
     try {
         o.value = parse_yaml(text.substr(eq + 1), file);
     } catch (const config_error&) {
-        throw config_error_at({file, line, value_column}, fmt::format("override value '{}' is not valid YAML",
-                                                                      text.substr(eq + 1)));
+        throw config_error_at({file, line, value_column},
+                              fmt::format("override value '{}' is not valid YAML", text.substr(eq + 1)));
     }
     shift_marks(o.value, line, value_column - 1);
     if (o.value.is_null()) o.value = config_node::scalar("", {file, line, value_column});
@@ -147,17 +156,16 @@ void apply(config_node& root, const parsed_override& o) {
         config_node* child = node->find(o.path[i]);
         if (!child) child = &node->set(o.path[i], config_node::map(o.key_marks[i]), o.key_marks[i]);
         if (!child->is_map())
-            throw config_error_at(o.key_marks[i + 1],
-                                  fmt::format("cannot set '{}': '{}' is {}, not a map", join(o.path, "."),
-                                              o.path[i], child->kind_text()));
+            throw config_error_at(o.key_marks[i + 1], fmt::format("cannot set '{}': '{}' is {}, not a map",
+                                                                  join(o.path, "."), o.path[i], child->kind_text()));
         node = child;
     }
     const std::string& key = o.path.back();
     const source_mark& key_mark = o.key_marks.back();
     if (o.add && node->find(key))
-        throw config_error_at(key_mark, fmt::format("'+{}' adds a key, but '{}' is already set", join(o.path, "."),
-                                                    join(o.path, ".")),
-                              {"drop the '+' to override its value"});
+        throw config_error_at(
+            key_mark, fmt::format("'+{}' adds a key, but '{}' is already set", join(o.path, "."), join(o.path, ".")),
+            {"drop the '+' to override its value"});
     if (key == "type" && node->find("type") && node->find("type")->text() != o.value.text()) {
         // A new component type: the other keys were written for the old one.
         config_node fresh = config_node::map(node->mark());
@@ -172,14 +180,14 @@ void apply(config_node& root, const parsed_override& o) {
 
 config_node compose_experiment(const fs::path& file) {
     std::vector<fs::path> chain;
-    if (!fs::exists(file))
-        throw config_error(format_error(file.string(), "experiment file not found; check the path"));
+    if (!fs::exists(file)) throw config_error(format_error(file.string(), "experiment file not found; check the path"));
     return compose(file, chain);
 }
 
 void apply_overrides(config_node& experiment, const std::vector<std::string>& overrides) {
     std::vector<parsed_override> parsed;
-    for (std::size_t i = 0; i < overrides.size(); ++i) parsed.push_back(parse_override(overrides[i], static_cast<int>(i) + 1));
+    for (std::size_t i = 0; i < overrides.size(); ++i)
+        parsed.push_back(parse_override(overrides[i], static_cast<int>(i) + 1));
     for (const parsed_override& o : parsed)
         if (o.path.back() == "type") apply(experiment, o);
     for (const parsed_override& o : parsed)
@@ -208,8 +216,8 @@ config_node resolve_experiment(const config_node& experiment, const registry& co
     return resolved;
 }
 
-config_node load_experiment(const fs::path& file, const std::vector<std::string>& overrides,
-                            plugin_loader& plugins, const registry& components) {
+config_node load_experiment(const fs::path& file, const std::vector<std::string>& overrides, plugin_loader& plugins,
+                            const registry& components) {
     config_node composed = compose_experiment(file);
     apply_overrides(composed, overrides);
     const auto requested = requested_plugins(composed);
@@ -218,8 +226,7 @@ config_node load_experiment(const fs::path& file, const std::vector<std::string>
     std::vector<fs::path> extra;
     for (const auto& [entry, mark] : requested) {
         if (!fs::path(entry).is_absolute()) continue;  // a name; paths were made absolute while composing
-        if (!fs::exists(entry))
-            throw config_error_at(mark, fmt::format("plugin path '{}' does not exist", entry));
+        if (!fs::exists(entry)) throw config_error_at(mark, fmt::format("plugin path '{}' does not exist", entry));
         extra.emplace_back(entry);
     }
     search.insert(search.end() - 1, extra.begin(), extra.end());
@@ -230,9 +237,10 @@ config_node load_experiment(const fs::path& file, const std::vector<std::string>
         std::vector<std::string> searched, names;
         for (const fs::path& p : plugins.searched()) searched.push_back(p.string());
         for (const loaded_plugin& p : plugins.plugins()) names.push_back(p.name);
-        throw config_error_at(mark, fmt::format("plugin '{}' not found on the plugin path{}", entry, did_you_mean(entry, names)),
-                              {"searched: " + join(searched),
-                               "build it, or add its directory to DIFFLAB_PLUGIN_PATH or to 'plugins:' as a path"});
+        throw config_error_at(
+            mark, fmt::format("plugin '{}' not found on the plugin path{}", entry, did_you_mean(entry, names)),
+            {"searched: " + join(searched),
+             "build it, or add its directory to DIFFLAB_PLUGIN_PATH or to 'plugins:' as a path"});
     }
     return resolve_experiment(composed, components);
 }

@@ -11,8 +11,12 @@ namespace {
 std::atomic<log_level> level{log_level::info};
 }
 
-void set_log_level(log_level l) { level = l; }
-log_level current_log_level() { return level; }
+void set_log_level(log_level l) {
+    level = l;
+}
+log_level current_log_level() {
+    return level;
+}
 
 void write_log(log_level l, const std::string& line) {
     const char* prefix = l == log_level::warn ? "warning: " : l == log_level::debug ? "debug: " : "";

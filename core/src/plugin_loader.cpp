@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Plugin discovery and loading with Boost.DLL.
+#include <difflab/log.h>
 #include <difflab/plugin.h>
 #include <difflab/plugin_loader.h>
-#include <difflab/log.h>
-
-#include <boost/dll/runtime_symbol_info.hpp>
-#include <boost/dll/shared_library.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -90,9 +89,9 @@ void plugin_loader::load_file(const fs::path& library) {
                                         {"remove it from the plugin path, or rebuild it with difflab_add_plugin()"}));
     }
     if (!lib.has(descriptor_alias)) {
-        throw config_error(format_error(
-            where, "not a difflab plugin: it exports no 'difflab_plugin_descriptor'",
-            {"define the plugin with DIFFLAB_PLUGIN(name, version, reg) { ... }, or remove the file from the plugin path"}));
+        throw config_error(format_error(where, "not a difflab plugin: it exports no 'difflab_plugin_descriptor'",
+                                        {"define the plugin with DIFFLAB_PLUGIN(name, version, reg) { ... }, or remove "
+                                         "the file from the plugin path"}));
     }
     const plugin_descriptor* d = lib.get_alias<plugin_descriptor_fn>(descriptor_alias)();
     if (!d) throw config_error(format_error(where, "the plugin's descriptor function returned null"));
@@ -113,9 +112,9 @@ void plugin_loader::load_file(const fs::path& library) {
                                                            name, library.filename().string())));
     }
     if (const loaded_plugin* other = find(name)) {
-        throw config_error(format_error(where, fmt::format("duplicate plugin '{}': already loaded from {}", name,
-                                                           other->path.string()),
-                                        {"remove one of the two from the plugin path"}));
+        throw config_error(format_error(
+            where, fmt::format("duplicate plugin '{}': already loaded from {}", name, other->path.string()),
+            {"remove one of the two from the plugin path"}));
     }
 
     // Kept loaded from here on: what register_components adds points into the library.
@@ -126,8 +125,8 @@ void plugin_loader::load_file(const fs::path& library) {
     } catch (const config_error&) {
         throw;
     } catch (const std::exception& e) {
-        throw error(format_error(where, fmt::format("plugin '{}' failed while registering its components: {}", name,
-                                                    e.what())));
+        throw error(format_error(
+            where, fmt::format("plugin '{}' failed while registering its components: {}", name, e.what())));
     } catch (...) {
         throw error(format_error(where, fmt::format("plugin '{}' threw a non-standard exception while registering "
                                                     "its components",

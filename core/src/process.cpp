@@ -23,8 +23,10 @@ double process::t_of_log_snr(double lambda) const {
     if (lambda <= log_snr(hi)) return hi;
     for (int i = 0; i < 200 && hi - lo > 1e-15; ++i) {
         const double mid = 0.5 * (lo + hi);
-        if (log_snr(mid) > lambda) lo = mid;
-        else hi = mid;
+        if (log_snr(mid) > lambda)
+            lo = mid;
+        else
+            hi = mid;
     }
     return 0.5 * (lo + hi);
 }
@@ -48,8 +50,12 @@ double process::prior_std() const {
     return std::sqrt(a * a + s * s);
 }
 
-double process::training_time(double u) const { return t_min() + u * (t_max() - t_min()); }
+double process::training_time(double u) const {
+    return t_min() + u * (t_max() - t_min());
+}
 
-double process::loss_weight(double t) const { return std::exp(log_snr(t)); }
+double process::loss_weight(double t) const {
+    return std::exp(log_snr(t));
+}
 
 }  // namespace difflab

@@ -2,11 +2,10 @@
 // A progress bar that degrades to periodic log lines off a terminal.
 #include <difflab/log.h>
 #include <difflab/progress.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdio>
-#include <unistd.h>
 
 namespace difflab {
 
@@ -23,7 +22,9 @@ progress_bar::progress_bar(std::string label, std::int64_t total)
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
-progress_bar::~progress_bar() { finish(); }
+progress_bar::~progress_bar() {
+    finish();
+}
 
 std::string progress_bar::format_duration(double seconds) {
     const auto s = static_cast<long long>(seconds + 0.5);
@@ -44,8 +45,10 @@ std::string progress_bar::line(std::int64_t done, const std::string& status, boo
     out += fmt::format("{}/{}", done, total_);
     if (!status.empty()) out += "  " + status;
     out += rate >= 1.0 ? fmt::format("  {:.1f} it/s", rate) : fmt::format("  {:.2f} s/it", rate > 0 ? 1.0 / rate : 0.0);
-    if (done < total_ && rate > 0) out += "  eta " + format_duration(static_cast<double>(total_ - done) / rate);
-    else if (done >= total_) out += "  in " + format_duration(elapsed);
+    if (done < total_ && rate > 0)
+        out += "  eta " + format_duration(static_cast<double>(total_ - done) / rate);
+    else if (done >= total_)
+        out += "  in " + format_duration(elapsed);
     return out;
 }
 

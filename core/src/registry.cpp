@@ -2,7 +2,6 @@
 // The registries and component construction.
 #include <difflab/registry.h>
 #include <difflab/suggest.h>
-
 #include <fmt/format.h>
 
 #include <exception>
@@ -12,8 +11,7 @@ namespace difflab {
 config_node resolved_component(const std::string& name, const config_node& written, const config_node& options) {
     config_node resolved = config_node::map(written.mark());
     const config_node* type = written.find("type");
-    resolved.set("type", config_node::scalar(name, type ? type->mark() : written.mark()),
-                 written.key_mark("type"));
+    resolved.set("type", config_node::scalar(name, type ? type->mark() : written.mark()), written.key_mark("type"));
     for (const config_node::entry& e : options.entries()) resolved.set(e.key, e.value);
     copy_marks(resolved, written);
     return resolved;
@@ -32,9 +30,9 @@ void registry::insert(component_info info) {
     const auto key = std::make_pair(info.kind, info.name);
     if (auto it = components_.find(key); it != components_.end()) {
         throw config_error(format_error(
-            plugin_path_, fmt::format("duplicate {} '{}': registered by plugin '{}' ({}) and plugin '{}' ({})",
-                                      info.kind, info.name, it->second.plugin, it->second.plugin_path,
-                                      info.plugin, info.plugin_path),
+            plugin_path_,
+            fmt::format("duplicate {} '{}': registered by plugin '{}' ({}) and plugin '{}' ({})", info.kind, info.name,
+                        it->second.plugin, it->second.plugin_path, info.plugin, info.plugin_path),
             {"rename the component in one of the plugins, or remove one plugin from the plugin path"}));
     }
     components_.emplace(key, std::move(info));
@@ -45,18 +43,17 @@ const component_info* registry::find(const std::string& kind, const std::string&
     return it == components_.end() ? nullptr : &it->second;
 }
 
-const component_info& registry::at(const std::string& kind, const std::string& name,
-                                   const source_mark& where) const {
+const component_info& registry::at(const std::string& kind, const std::string& name, const source_mark& where) const {
     if (const component_info* info = find(kind, name)) return *info;
     std::vector<std::string> names, listed;
     for (const component_info* c : of_kind(kind)) {
         names.push_back(c->name);
         listed.push_back(fmt::format("{} (plugin {})", c->name, c->plugin));
     }
-    throw config_error_at(where, fmt::format("unknown {} type '{}'{}", kind, name, did_you_mean(name, names)),
-                          {fmt::format("known {} types: {}", kind,
-                                       listed.empty() ? std::string("none (no loaded plugin registers one)")
-                                                      : join(listed))});
+    throw config_error_at(
+        where, fmt::format("unknown {} type '{}'{}", kind, name, did_you_mean(name, names)),
+        {fmt::format("known {} types: {}", kind,
+                     listed.empty() ? std::string("none (no loaded plugin registers one)") : join(listed))});
 }
 
 std::vector<const component_info*> registry::of_kind(const std::string& kind) const {
@@ -90,9 +87,8 @@ std::unique_ptr<component> build_context::create(const std::string& kind, const 
     } catch (const config_error&) {
         throw;
     } catch (const std::exception& e) {
-        throw error(format_error(resolved.mark().text(),
-                                 fmt::format("{} failed to build (plugin '{}'): {}", info.full_name(), info.plugin,
-                                             e.what())));
+        throw error(format_error(resolved.mark().text(), fmt::format("{} failed to build (plugin '{}'): {}",
+                                                                     info.full_name(), info.plugin, e.what())));
     }
 }
 

@@ -5,9 +5,7 @@
 #include <difflab/run.h>
 #include <difflab/task.h>
 #include <difflab/version.h>
-
 #include <fmt/format.h>
-
 
 namespace difflab {
 
@@ -48,8 +46,8 @@ fs::path run_experiment(const config_node& resolved, const registry& components,
         throw;
     } catch (const std::exception& e) {
         const component_info& info = components.at("task", resolved.find("task")->find("type")->text());
-        throw error(format_error(run_dir.string(), fmt::format("{} (plugin '{}') failed: {}", info.full_name(),
-                                                               info.plugin, e.what())));
+        throw error(format_error(run_dir.string(),
+                                 fmt::format("{} (plugin '{}') failed: {}", info.full_name(), info.plugin, e.what())));
     }
     return run_dir;
 }

@@ -3,7 +3,6 @@
 #include <difflab/error.h>
 #include <difflab/random.h>
 #include <difflab/sampler.h>
-
 #include <fmt/format.h>
 
 #include <cmath>
@@ -40,8 +39,8 @@ std::vector<double> time_grid(const process& p, std::int64_t steps, const std::s
             const double lo = p.log_snr(t0), hi = p.log_snr(t1);
             t = p.t_of_log_snr(lo + u * (hi - lo));
         } else {
-            throw config_error(fmt::format("error: unknown time spacing '{}'; valid: uniform, quadratic, karras, logsnr",
-                                           spacing));
+            throw config_error(
+                fmt::format("error: unknown time spacing '{}'; valid: uniform, quadratic, karras, logsnr", spacing));
         }
         grid[static_cast<std::size_t>(i)] = t;
     }

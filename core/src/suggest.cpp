@@ -22,8 +22,7 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
     return d[n][m];
 }
 
-std::optional<std::string> closest_match(const std::string& word,
-                                         const std::vector<std::string>& candidates) {
+std::optional<std::string> closest_match(const std::string& word, const std::vector<std::string>& candidates) {
     // A typo is at most a third of the word (at least one edit, at most three).
     const std::size_t allowed = std::clamp<std::size_t>(word.size() / 3, 1, 3);
     std::optional<std::string> best;

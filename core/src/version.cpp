@@ -4,6 +4,8 @@
 
 namespace difflab {
 
-const char* core_build_fingerprint() { return DIFFLAB_BUILD_FINGERPRINT; }
+const char* core_build_fingerprint() {
+    return DIFFLAB_BUILD_FINGERPRINT;
+}
 
 }  // namespace difflab

@@ -1,27 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the DDIM sampler with the exact Gaussian denoiser.
 #include "ddim_sampler.h"
-#include "ddpm_process.h"
 
-#include <difflab/config_node.h>
 #include <difflab/gaussian_denoiser.h>
 #include <difflab/random.h>
-
+#include <difflab/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>
+
+#include "ddpm_process.h"
 
 using namespace difflab;
 using namespace difflab::plugins;
 
 namespace {
 
-registry components;
-build_context context(components, 0);
-
-ddim_sampler make(const std::string& yaml) {
-    return ddim_sampler(ddim_sampler::params().parse(parse_yaml(yaml, "test.yaml"), parse_context()), context);
-}
+build_context& context = testing::test_context();
 
 double max_abs_error(const tensor& a, const tensor& b) {
     const auto x = a.to_vector(), y = b.to_vector();
@@ -39,8 +34,8 @@ TEST_CASE("DDIM with eta 0 converges to the exact ODE solution at first order") 
     // Exact: follow the ODE from t_max to t_min, then denoise there (DDIM's last step).
     const tensor exact = d.x0(d.ode_solution(x_T, p.t_max(), p.t_min()), p.t_min());
     sampling_context ctx;
-    const double e_50 = max_abs_error(make("{steps: 50}").sample(d, x_T, ctx), exact);
-    const double e_100 = max_abs_error(make("{steps: 100}").sample(d, x_T, ctx), exact);
+    const double e_50 = max_abs_error(testing::build<ddim_sampler>("{steps: 50}").sample(d, x_T, ctx), exact);
+    const double e_100 = max_abs_error(testing::build<ddim_sampler>("{steps: 100}").sample(d, x_T, ctx), exact);
     CHECK(e_100 < e_50);
     CHECK(std::log2(e_50 / e_100) == doctest::Approx(1.0).epsilon(0.15));
 }
@@ -48,7 +43,7 @@ TEST_CASE("DDIM with eta 0 converges to the exact ODE solution at first order") 
 TEST_CASE("DDIM evaluates the denoiser once per step") {
     const ddpm_process p({100, "linear", 1e-4, 0.02, 0.008, "fixed_small"}, context);
     const gaussian_denoiser d(p, 1.0);
-    make("{steps: 7}").sample(d, randn({2, 3}, 0, 1), sampling_context{});
+    testing::build<ddim_sampler>("{steps: 7}").sample(d, randn({2, 3}, 0, 1), sampling_context{});
     CHECK(d.evaluations() == 7);
 }
 
@@ -56,7 +51,7 @@ TEST_CASE("ancestral DDIM (eta 1) samples the data distribution, whatever the ba
     const ddpm_process p({1000, "linear", 1e-4, 0.02, 0.008, "fixed_small"}, context);
     const double v = 0.25;
     const gaussian_denoiser d(p, v);
-    const ddim_sampler sampler = make("{steps: 100, eta: 1.0}");
+    const ddim_sampler sampler = testing::build<ddim_sampler>("{steps: 100, eta: 1.0}");
     sampling_context ctx;
     ctx.seed = 11;
     const std::int64_t n = 4000;

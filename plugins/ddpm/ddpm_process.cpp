@@ -26,7 +26,9 @@ std::vector<double> make_betas(const ddpm_process::options& o) {
             betas[i] = o.beta_start + (o.beta_end - o.beta_start) / (1.0 + std::exp(-at(-6.0, 6.0, i)));
         } else {  // cosine: alpha_bar(t) = f(t) / f(0), f(t) = cos^2((t / T + s) / (1 + s) * pi / 2)
             const double T = static_cast<double>(n), pi = std::acos(-1.0);
-            auto f = [&](double step) { return std::pow(std::cos((step / T + o.cosine_s) / (1 + o.cosine_s) * pi / 2), 2); };
+            auto f = [&](double step) {
+                return std::pow(std::cos((step / T + o.cosine_s) / (1 + o.cosine_s) * pi / 2), 2);
+            };
             betas[i] = std::min(1.0 - f(static_cast<double>(i) + 1) / f(static_cast<double>(i)), 0.999);
         }
     }
@@ -36,8 +38,9 @@ std::vector<double> make_betas(const ddpm_process::options& o) {
 }  // namespace
 
 param_spec<ddpm_process::options> ddpm_process::params() {
-    param_spec<options> spec{"DDPM forward process (Ho et al. 2020) with linear, cosine (Nichol & Dhariwal 2021), "
-                             "quadratic or sigmoid beta schedule."};
+    param_spec<options> spec{
+        "DDPM forward process (Ho et al. 2020) with linear, cosine (Nichol & Dhariwal 2021), "
+        "quadratic or sigmoid beta schedule."};
     spec.add(&options::steps, "steps", "Number of diffusion steps T.", at_least<std::int64_t>(1));
     spec.add(&options::schedule, "schedule", "Beta schedule.", one_of({"linear", "cosine", "quadratic", "sigmoid"}));
     spec.add(&options::beta_start, "beta_start", "beta_1 (linear, quadratic, sigmoid).", closed_range(1e-8, 0.999));
@@ -59,15 +62,21 @@ double ddpm_process::log_alpha(double t) const {
     const double T = static_cast<double>(opts_.steps);
     const double position = std::clamp(t, 0.0, 1.0) * T;  // step index as a real number
     const auto below = static_cast<std::int64_t>(std::floor(position));
-    auto at = [&](std::int64_t i) { return i == 0 ? 0.0 : 0.5 * std::log(alphas_cumprod_[static_cast<std::size_t>(i - 1)]); };
+    auto at = [&](std::int64_t i) {
+        return i == 0 ? 0.0 : 0.5 * std::log(alphas_cumprod_[static_cast<std::size_t>(i - 1)]);
+    };
     if (below >= opts_.steps) return at(opts_.steps);
     const double w = position - static_cast<double>(below);
     return (1.0 - w) * at(below) + w * at(below + 1);
 }
 
-double ddpm_process::alpha(double t) const { return std::exp(log_alpha(t)); }
+double ddpm_process::alpha(double t) const {
+    return std::exp(log_alpha(t));
+}
 
-double ddpm_process::sigma(double t) const { return std::sqrt(-std::expm1(2.0 * log_alpha(t))); }
+double ddpm_process::sigma(double t) const {
+    return std::sqrt(-std::expm1(2.0 * log_alpha(t)));
+}
 
 double ddpm_process::training_time(double u) const {
     const auto i = std::min(static_cast<std::int64_t>(u * static_cast<double>(opts_.steps)), opts_.steps - 1) + 1;

@@ -2,18 +2,17 @@
 // The 'environment' task.
 #include "environment_task.h"
 
+#include <difflab/atomic_file.h>
 #include <difflab/error.h>
 #include <difflab/log.h>
-#include <difflab/atomic_file.h>
 #include <difflab/threads.h>
 #include <difflab/version.h>
-
-#include <dnnl.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <dnnl.hpp>
 #include <vector>
 
 namespace difflab::plugins {
@@ -22,22 +21,32 @@ namespace {
 
 const char* isa_name(dnnl::cpu_isa isa) {
     switch (isa) {
-        case dnnl::cpu_isa::sse41: return "sse41";
-        case dnnl::cpu_isa::avx: return "avx";
-        case dnnl::cpu_isa::avx2: return "avx2";
-        case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
-        case dnnl::cpu_isa::avx512_core: return "avx512_core";
-        case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-        case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-        case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
-        default: return "other";
+        case dnnl::cpu_isa::sse41:
+            return "sse41";
+        case dnnl::cpu_isa::avx:
+            return "avx";
+        case dnnl::cpu_isa::avx2:
+            return "avx2";
+        case dnnl::cpu_isa::avx2_vnni:
+            return "avx2_vnni";
+        case dnnl::cpu_isa::avx512_core:
+            return "avx512_core";
+        case dnnl::cpu_isa::avx512_core_vnni:
+            return "avx512_core_vnni";
+        case dnnl::cpu_isa::avx512_core_bf16:
+            return "avx512_core_bf16";
+        case dnnl::cpu_isa::avx512_core_amx:
+            return "avx512_core_amx";
+        default:
+            return "other";
     }
 }
 
 // Small integers in [-4, 4] keep every partial sum exact in f32, so the reference is exact.
 std::vector<float> seeded_matrix(std::int64_t n, std::int64_t salt) {
     std::vector<float> m(static_cast<std::size_t>(n * n));
-    for (std::int64_t i = 0; i < n * n; ++i) m[static_cast<std::size_t>(i)] = static_cast<float>((i * 7 + salt * 13) % 9 - 4);
+    for (std::int64_t i = 0; i < n * n; ++i)
+        m[static_cast<std::size_t>(i)] = static_cast<float>((i * 7 + salt * 13) % 9 - 4);
     return m;
 }
 
@@ -46,7 +55,8 @@ struct matmul_run {
     double seconds;
 };
 
-matmul_run onednn_matmul(const std::vector<float>& a, const std::vector<float>& b, std::int64_t n, std::int64_t repeats) {
+matmul_run onednn_matmul(const std::vector<float>& a, const std::vector<float>& b, std::int64_t n,
+                         std::int64_t repeats) {
     dnnl::engine engine(dnnl::engine::kind::cpu, 0);
     dnnl::stream stream(engine);
     const dnnl::memory::desc md({n, n}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::ab);
@@ -68,8 +78,9 @@ matmul_run onednn_matmul(const std::vector<float>& a, const std::vector<float>& 
 }  // namespace
 
 param_spec<environment_task::options> environment_task::params() {
-    param_spec<options> spec{"Reports the build, the CPU as oneDNN sees it and the registered components; "
-                             "checks a oneDNN matmul against a reference."};
+    param_spec<options> spec{
+        "Reports the build, the CPU as oneDNN sees it and the registered components; "
+        "checks a oneDNN matmul against a reference."};
     spec.add(&options::matmul_size, "matmul_size", "Size n of the n x n matmul that is checked and timed.",
              closed_range<std::int64_t>(1, 4096));
     spec.add(&options::repeats, "repeats", "Timed repetitions of the matmul (the best is reported).",
@@ -87,7 +98,8 @@ double environment_task::matmul_error(std::int64_t n) {
         for (std::int64_t j = 0; j < n; ++j) {
             double reference = 0;
             for (std::int64_t k = 0; k < n; ++k)
-                reference += static_cast<double>(a[static_cast<std::size_t>(i * n + k)]) * b[static_cast<std::size_t>(k * n + j)];
+                reference += static_cast<double>(a[static_cast<std::size_t>(i * n + k)]) *
+                             b[static_cast<std::size_t>(k * n + j)];
             const double got = c[static_cast<std::size_t>(i * n + j)];
             worst = std::max(worst, std::abs(got - reference) / (1.0 + std::abs(reference)));
         }
@@ -121,9 +133,10 @@ void environment_task::run(run_context& ctx) {
     // Integer-valued inputs make the exact product representable: any error means a broken
     // oneDNN build or CPU dispatch.
     if (max_error > 0)
-        throw error(fmt::format("oneDNN matmul differs from the reference (relative error {:.2e}); check the oneDNN "
-                                "installation (libdnnl) and the CPU dispatch (ONEDNN_MAX_CPU_ISA)",
-                                max_error));
+        throw error(
+            fmt::format("oneDNN matmul differs from the reference (relative error {:.2e}); check the oneDNN "
+                        "installation (libdnnl) and the CPU dispatch (ONEDNN_MAX_CPU_ISA)",
+                        max_error));
 }
 
 }  // namespace difflab::plugins

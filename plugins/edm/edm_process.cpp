@@ -3,11 +3,10 @@
 #include "edm_process.h"
 
 #include <difflab/error.h>
-
-#include <boost/math/special_functions/erf.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/math/special_functions/erf.hpp>
 #include <cmath>
 
 namespace difflab::plugins {
@@ -24,19 +23,25 @@ param_spec<edm_process::options> edm_process::params() {
 }
 
 edm_process::edm_process(const options& opts, build_context&)
-    : opts_(opts), root_min_(std::pow(opts.sigma_min, 1.0 / opts.rho)), root_max_(std::pow(opts.sigma_max, 1.0 / opts.rho)) {
+    : opts_(opts),
+      root_min_(std::pow(opts.sigma_min, 1.0 / opts.rho)),
+      root_max_(std::pow(opts.sigma_max, 1.0 / opts.rho)) {
     if (opts.sigma_max <= opts.sigma_min)
         throw config_error(format_error("", fmt::format("edm: sigma_max ({}) must exceed sigma_min ({}); swap them",
                                                         opts.sigma_max, opts.sigma_min)));
 }
 
-double edm_process::sigma(double t) const { return std::pow(root_min_ + t * (root_max_ - root_min_), opts_.rho); }
+double edm_process::sigma(double t) const {
+    return std::pow(root_min_ + t * (root_max_ - root_min_), opts_.rho);
+}
 
 double edm_process::t_of_sigma(double s) const {
     return std::clamp((std::pow(s, 1.0 / opts_.rho) - root_min_) / (root_max_ - root_min_), 0.0, 1.0);
 }
 
-double edm_process::t_of_log_snr(double lambda) const { return t_of_sigma(std::exp(-0.5 * lambda)); }
+double edm_process::t_of_log_snr(double lambda) const {
+    return t_of_sigma(std::exp(-0.5 * lambda));
+}
 
 double edm_process::diffusion(double t) const {
     // g^2 = d sigma^2 / dt = 2 sigma sigma', sigma' = rho (root_max - root_min) sigma^((rho - 1) / rho).

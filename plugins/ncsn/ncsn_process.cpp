@@ -3,7 +3,6 @@
 #include "ncsn_process.h"
 
 #include <difflab/error.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>

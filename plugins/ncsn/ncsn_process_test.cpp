@@ -2,8 +2,7 @@
 // Tests of the NCSN noise levels.
 #include "ncsn_process.h"
 
-#include <difflab/config_node.h>
-
+#include <difflab/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -11,16 +10,8 @@
 using namespace difflab;
 using difflab::plugins::ncsn_process;
 
-namespace {
-ncsn_process make(const std::string& yaml) {
-    static registry components;
-    static build_context ctx(components, 0);
-    return ncsn_process(ncsn_process::params().parse(parse_yaml(yaml, "test.yaml"), parse_context()), ctx);
-}
-}  // namespace
-
 TEST_CASE("the levels are the paper's geometric sequence from sigma_1 to sigma_L") {
-    const ncsn_process p = make("{}");  // sigma_1 = 1, sigma_10 = 0.01
+    const ncsn_process p = testing::build<ncsn_process>();  // sigma_1 = 1, sigma_10 = 0.01
     const auto s = p.sigmas();
     REQUIRE(s.size() == 10);
     CHECK(s.front() == doctest::Approx(1.0));
@@ -31,7 +22,7 @@ TEST_CASE("the levels are the paper's geometric sequence from sigma_1 to sigma_L
 }
 
 TEST_CASE("NCSN is a VE process: alpha 1, no drift, g^2 = d sigma^2 / dt") {
-    const ncsn_process p = make("{sigma_min: 0.01, sigma_max: 50, levels: 232}");
+    const ncsn_process p = testing::build<ncsn_process>("{sigma_min: 0.01, sigma_max: 50, levels: 232}");
     for (double t : {0.1, 0.5, 0.9}) {
         const double rate = std::log(50.0 / 0.01) * 232.0 / 231.0;  // d log sigma / dt
         CHECK(p.diffusion(t) == doctest::Approx(p.sigma(t) * std::sqrt(2.0 * rate)).epsilon(1e-5));
@@ -41,7 +32,7 @@ TEST_CASE("NCSN is a VE process: alpha 1, no drift, g^2 = d sigma^2 / dt") {
 }
 
 TEST_CASE("training draws the levels uniformly") {
-    const ncsn_process p = make("{levels: 4}");
+    const ncsn_process p = testing::build<ncsn_process>("{levels: 4}");
     CHECK(p.training_time(0.0) == doctest::Approx(0.25));
     CHECK(p.training_time(0.99) == doctest::Approx(1.0));
 }

@@ -2,9 +2,9 @@
 // The exact denoiser of Gaussian-mixture data, for every process and time.
 #pragma once
 
-#include "gaussian_mixture.h"
-
 #include <difflab/denoiser.h>
+
+#include "gaussian_mixture.h"
 
 namespace difflab::plugins {
 

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the Gaussian-mixture oracle: posterior means against closed forms and Tweedie's formula.
-#include "exact_gmm_denoiser.h"
 #include "gaussian_mixture.h"
 
 #include <difflab/error.h>
 #include <difflab/process.h>
-
 #include <doctest/doctest.h>
 
 #include <cmath>
+
+#include "exact_gmm_denoiser.h"
 
 using namespace difflab;
 using namespace difflab::plugins;
@@ -40,7 +40,8 @@ TEST_CASE("one component: the posterior mean is the Gaussian conditional expecta
     const double a = 0.8, s = 0.6;
     const Eigen::Vector2d x(0.3, 0.9);
     const Eigen::Vector2d expected =
-        Eigen::Vector2d(1, -1) + a * c * (a * a * c + s * s * Eigen::Matrix2d::Identity()).inverse() * (x - a * Eigen::Vector2d(1, -1));
+        Eigen::Vector2d(1, -1) +
+        a * c * (a * a * c + s * s * Eigen::Matrix2d::Identity()).inverse() * (x - a * Eigen::Vector2d(1, -1));
     const Eigen::VectorXd got = m.posterior_mean(x, a, s);
     CHECK((got - expected).norm() < 1e-12);
 }
@@ -48,7 +49,8 @@ TEST_CASE("one component: the posterior mean is the Gaussian conditional expecta
 TEST_CASE("Tweedie's formula: (alpha E[x0|x] - x) / sigma^2 is the gradient of log p_t") {
     const gaussian_mixture m = three_components();
     for (const auto& [a, s] : std::vector<std::pair<double, double>>{{0.95, 0.3}, {0.6, 0.8}, {1.0, 2.0}}) {
-        for (const Eigen::Vector2d& x : {Eigen::Vector2d(-1.5, 0.2), Eigen::Vector2d(1.0, 2.0), Eigen::Vector2d(0.1, 0.1)}) {
+        for (const Eigen::Vector2d& x :
+             {Eigen::Vector2d(-1.5, 0.2), Eigen::Vector2d(1.0, 2.0), Eigen::Vector2d(0.1, 0.1)}) {
             const Eigen::VectorXd score = (a * m.posterior_mean(x, a, s) - x) / (s * s);
             const double h = 1e-5;
             for (int j = 0; j < 2; ++j) {
@@ -83,7 +85,8 @@ TEST_CASE("the exact denoiser runs the oracle on tensors of any shape") {
     const Eigen::MatrixXd columns = Eigen::Map<const Eigen::MatrixXf>(x.to_vector().data(), 2, 3).cast<double>();
     const Eigen::MatrixXd expected = m.posterior_mean(columns, p.alpha(t), p.sigma(t));
     const auto got = x0.to_vector();
-    for (int i = 0; i < 6; ++i) CHECK(got[static_cast<std::size_t>(i)] == doctest::Approx(expected(i % 2, i / 2)).epsilon(1e-6));
+    for (int i = 0; i < 6; ++i)
+        CHECK(got[static_cast<std::size_t>(i)] == doctest::Approx(expected(i % 2, i / 2)).epsilon(1e-6));
     CHECK(d.evaluations() == 1);
 }
 

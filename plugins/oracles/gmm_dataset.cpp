@@ -4,7 +4,6 @@
 
 #include <difflab/error.h>
 #include <difflab/random.h>
-
 #include <fmt/format.h>
 
 namespace difflab::plugins {
@@ -38,13 +37,15 @@ gaussian_mixture make_mixture(const gmm_dataset::options& o) {
         }
         if (!o.covariances.empty()) {
             if (o.covariances.size() != static_cast<std::size_t>(k))
-                throw config_error(fmt::format("error: gmm: {} covariances for {} components", o.covariances.size(), k));
+                throw config_error(
+                    fmt::format("error: gmm: {} covariances for {} components", o.covariances.size(), k));
             const auto& c_values = o.covariances[static_cast<std::size_t>(c)];
             if (static_cast<std::int64_t>(c_values.size()) != d * d)
                 throw config_error(fmt::format("error: gmm: covariance {} has {} values; a {}x{} matrix needs {}", c,
                                                c_values.size(), d, d, d * d));
-            covariances.push_back(Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-                c_values.data(), d, d));
+            covariances.push_back(
+                Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                    c_values.data(), d, d));
         } else if (o.covariance == "isotropic") {
             covariances.push_back(o.scale * o.scale * Eigen::MatrixXd::Identity(d, d));
         } else if (o.covariance == "diagonal") {
@@ -53,7 +54,8 @@ gaussian_mixture make_mixture(const gmm_dataset::options& o) {
         } else {  // full: A A^T / d plus a floor, so that it is well conditioned
             Eigen::MatrixXd a(d, d);
             for (std::int64_t r = 0; r < d; ++r) a.row(r) = normals(d).transpose();
-            covariances.push_back(o.scale * o.scale * (a * a.transpose() / static_cast<double>(d) + 0.1 * Eigen::MatrixXd::Identity(d, d)));
+            covariances.push_back(o.scale * o.scale *
+                                  (a * a.transpose() / static_cast<double>(d) + 0.1 * Eigen::MatrixXd::Identity(d, d)));
         }
     }
     return gaussian_mixture(std::move(weights), std::move(means), std::move(covariances));
@@ -63,7 +65,8 @@ gaussian_mixture make_mixture(const gmm_dataset::options& o) {
 
 param_spec<gmm_dataset::options> gmm_dataset::params() {
     param_spec<options> spec{"Gaussian mixture data in any shape, with its exact denoiser (testing oracle)."};
-    spec.add(&options::shape, "shape", "Shape of one example: [D] points or [C, H, W] images.", at_least<std::int64_t>(1));
+    spec.add(&options::shape, "shape", "Shape of one example: [D] points or [C, H, W] images.",
+             at_least<std::int64_t>(1));
     spec.add(&options::size, "size", "Number of examples.", at_least<std::int64_t>(1));
     spec.add(&options::components, "components", "Number of components when the means are drawn at random.",
              at_least<std::int64_t>(1));
@@ -72,7 +75,8 @@ param_spec<gmm_dataset::options> gmm_dataset::params() {
     spec.add(&options::covariances, "covariances", "One row-major D x D covariance per component; empty: drawn.");
     spec.add(&options::spread, "spread", "Standard deviation of drawn means.", greater_than(0.0));
     spec.add(&options::scale, "scale", "Scale (standard deviation) of drawn covariances.", greater_than(0.0));
-    spec.add(&options::covariance, "covariance", "Form of drawn covariances.", one_of({"isotropic", "diagonal", "full"}));
+    spec.add(&options::covariance, "covariance", "Form of drawn covariances.",
+             one_of({"isotropic", "diagonal", "full"}));
     spec.add(&options::seed, "seed", "Seed of the mixture and of its examples (not the experiment's).",
              at_least<std::int64_t>(0));
     return spec;

@@ -2,8 +2,6 @@
 // The 'gmm' dataset: samples of a Gaussian mixture in any shape, with the exact mixture at hand.
 #pragma once
 
-#include "gaussian_mixture.h"
-
 #include <difflab/dataset.h>
 #include <difflab/params.h>
 #include <difflab/registry.h>
@@ -11,6 +9,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "gaussian_mixture.h"
 
 namespace difflab::plugins {
 

@@ -2,9 +2,8 @@
 // Tests of the 'gmm' dataset: moments, reproducible examples, shapes and options.
 #include "gmm_dataset.h"
 
-#include <difflab/config_node.h>
 #include <difflab/error.h>
-
+#include <difflab/testing.h>
 #include <doctest/doctest.h>
 
 #include <numeric>
@@ -13,11 +12,6 @@ using namespace difflab;
 using difflab::plugins::gmm_dataset;
 
 namespace {
-gmm_dataset make(const std::string& yaml) {
-    static registry components;
-    static build_context ctx(components, 0);
-    return gmm_dataset(gmm_dataset::params().parse(parse_yaml(yaml, "test.yaml"), parse_context()), ctx);
-}
 std::vector<std::int64_t> range(std::int64_t first, std::int64_t count) {
     std::vector<std::int64_t> out(static_cast<std::size_t>(count));
     std::iota(out.begin(), out.end(), first);
@@ -26,7 +20,7 @@ std::vector<std::int64_t> range(std::int64_t first, std::int64_t count) {
 }  // namespace
 
 TEST_CASE("sample moments match the mixture's mean and covariance") {
-    const gmm_dataset data = make("{shape: [2], components: 4, covariance: full, seed: 3}");
+    const gmm_dataset data = testing::build<gmm_dataset>("{shape: [2], components: 4, covariance: full, seed: 3}");
     const std::int64_t n = 40000;
     const auto batch = data.get(range(0, n));
     const Eigen::MatrixXd x = Eigen::Map<const Eigen::MatrixXf>(batch.x.to_vector().data(), 2, n).cast<double>();
@@ -38,7 +32,8 @@ TEST_CASE("sample moments match the mixture's mean and covariance") {
         // 5 standard errors of the mean and of the variance
         CHECK(std::abs(mean(i) - data.mixture().mean()(i)) < 5 * std::sqrt(true_covariance(i, i) / n));
         for (int j = 0; j < 2; ++j)
-            CHECK(std::abs(covariance(i, j) - true_covariance(i, j)) < 5 * std::sqrt(2.0 / n) * true_covariance(i, i) + 0.02);
+            CHECK(std::abs(covariance(i, j) - true_covariance(i, j)) <
+                  5 * std::sqrt(2.0 / n) * true_covariance(i, i) + 0.02);
     }
     // Labels follow the (equal) weights.
     const auto labels = batch.labels.to_vector();
@@ -49,7 +44,7 @@ TEST_CASE("sample moments match the mixture's mean and covariance") {
 }
 
 TEST_CASE("example i is the same whatever the batch it is drawn in") {
-    const gmm_dataset data = make("{shape: [1, 4, 4], components: 3}");
+    const gmm_dataset data = testing::build<gmm_dataset>("{shape: [1, 4, 4], components: 3}");
     const auto whole = data.get(range(0, 8));
     CHECK(whole.x.shape() == shape_t{8, 1, 4, 4});
     const auto part = data.get({5, 2});
@@ -61,12 +56,13 @@ TEST_CASE("example i is the same whatever the batch it is drawn in") {
 }
 
 TEST_CASE("a mixture given in YAML is used as written") {
-    const gmm_dataset data = make("{shape: [2], means: [[0, 0], [4, 4]], weights: [3, 1], covariances: [[1, 0, 0, 1], [0.5, 0, 0, 0.5]]}");
+    const gmm_dataset data = testing::build<gmm_dataset>(
+        "{shape: [2], means: [[0, 0], [4, 4]], weights: [3, 1], covariances: [[1, 0, 0, 1], [0.5, 0, 0, 0.5]]}");
     CHECK(data.mixture().components() == 2);
     CHECK(data.mixture().weights()[0] == doctest::Approx(0.75));
     CHECK(data.mixture().mean()(0) == doctest::Approx(1.0));
-    CHECK_THROWS_WITH_AS(make("{shape: [3], means: [[0, 0]]}"), "error: gmm: mean 0 has 2 values but shape [3] has 3",
-                         config_error);
-    CHECK_THROWS_WITH_AS(make("{shape: [2], means: [[0, 0]], covariances: [[1, 0, 1]]}"),
+    CHECK_THROWS_WITH_AS(testing::build<gmm_dataset>("{shape: [3], means: [[0, 0]]}"),
+                         "error: gmm: mean 0 has 2 values but shape [3] has 3", config_error);
+    CHECK_THROWS_WITH_AS(testing::build<gmm_dataset>("{shape: [2], means: [[0, 0]], covariances: [[1, 0, 1]]}"),
                          "error: gmm: covariance 0 has 3 values; a 2x2 matrix needs 4", config_error);
 }

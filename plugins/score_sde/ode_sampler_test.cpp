@@ -1,29 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the probability-flow ODE solvers: convergence orders against the exact solution.
 #include "ode_sampler.h"
-#include "sde_processes.h"
 
-#include <difflab/config_node.h>
 #include <difflab/gaussian_denoiser.h>
 #include <difflab/random.h>
-
+#include <difflab/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>
+
+#include "sde_processes.h"
 
 using namespace difflab;
 using namespace difflab::plugins;
 
 namespace {
 
-registry components;
-build_context context(components, 0);
+build_context& context = testing::test_context();
 
 ode_sampler make(const std::string& method, std::int64_t steps) {
-    return ode_sampler(ode_sampler::params().parse(
-                           parse_yaml("{method: " + method + ", steps: " + std::to_string(steps) + "}", "test.yaml"),
-                           parse_context()),
-                       context);
+    return testing::build<ode_sampler>("{method: " + method + ", steps: " + std::to_string(steps) + "}");
 }
 
 /// Error of `method` with `steps` points against the exact solution from the same x_T.
@@ -34,7 +30,8 @@ double error_of(const process& p, const std::string& method, std::int64_t steps)
     const auto got = make(method, steps).sample(d, x_T, sampling_context{}).to_vector();
     const auto want = exact.to_vector();
     double worst = 0;
-    for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(static_cast<double>(got[i]) - want[i]));
+    for (std::size_t i = 0; i < got.size(); ++i)
+        worst = std::max(worst, std::abs(static_cast<double>(got[i]) - want[i]));
     return worst;
 }
 
@@ -61,7 +58,8 @@ TEST_CASE("RK4 reaches the exact solution to single precision with few steps") {
 
 TEST_CASE("evaluations: Euler N, Heun 2N - 1, RK4 4N - 3") {
     const vp_sde vp({0.1, 20.0, 1e-3, 1e-5}, context);
-    for (const auto& [method, expected] : std::vector<std::pair<std::string, std::int64_t>>{{"euler", 10}, {"heun", 19}, {"rk4", 37}}) {
+    for (const auto& [method, expected] :
+         std::vector<std::pair<std::string, std::int64_t>>{{"euler", 10}, {"heun", 19}, {"rk4", 37}}) {
         const gaussian_denoiser d(vp, 1.0);
         make(method, 10).sample(d, randn({2, 2}, 0, 1), sampling_context{});
         CHECK_MESSAGE(d.evaluations() == expected, method);

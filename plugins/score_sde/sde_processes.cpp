@@ -3,7 +3,6 @@
 #include "sde_processes.h"
 
 #include <difflab/error.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -24,11 +23,13 @@ param_spec<linear_beta_options> linear_beta_params(const char* description) {
 
 void check_beta(const char* name, const linear_beta_options& o) {
     if (o.beta_max < o.beta_min)
-        throw config_error(format_error("", fmt::format("{}: beta_max ({}) is below beta_min ({}); swap them", name,
-                                                        o.beta_max, o.beta_min)));
+        throw config_error(format_error(
+            "", fmt::format("{}: beta_max ({}) is below beta_min ({}); swap them", name, o.beta_max, o.beta_min)));
 }
 
-double training_time_in(double u, double eps) { return eps + u * (1.0 - eps); }
+double training_time_in(double u, double eps) {
+    return eps + u * (1.0 - eps);
+}
 
 }  // namespace
 
@@ -38,17 +39,25 @@ param_spec<vp_sde::options> vp_sde::params() {
     return linear_beta_params("Variance-preserving SDE (Song et al. 2021), the continuous DDPM.");
 }
 
-vp_sde::vp_sde(const options& opts, build_context&) : opts_(opts) { check_beta("vp_sde", opts); }
+vp_sde::vp_sde(const options& opts, build_context&) : opts_(opts) {
+    check_beta("vp_sde", opts);
+}
 
-double vp_sde::beta(double t) const { return opts_.beta_min + t * (opts_.beta_max - opts_.beta_min); }
+double vp_sde::beta(double t) const {
+    return opts_.beta_min + t * (opts_.beta_max - opts_.beta_min);
+}
 
 double vp_sde::integrated_beta(double t) const {
     return opts_.beta_min * t + 0.5 * (opts_.beta_max - opts_.beta_min) * t * t;
 }
 
-double vp_sde::alpha(double t) const { return std::exp(-0.5 * integrated_beta(t)); }
+double vp_sde::alpha(double t) const {
+    return std::exp(-0.5 * integrated_beta(t));
+}
 
-double vp_sde::sigma(double t) const { return std::sqrt(-std::expm1(-integrated_beta(t))); }
+double vp_sde::sigma(double t) const {
+    return std::sqrt(-std::expm1(-integrated_beta(t)));
+}
 
 double vp_sde::t_of_log_snr(double lambda) const {
     // alpha^2 / sigma^2 = e^lambda  <=>  B(t) = log(1 + e^-lambda); B is a quadratic in t.
@@ -59,11 +68,17 @@ double vp_sde::t_of_log_snr(double lambda) const {
     return std::clamp(t, t_min(), t_max());
 }
 
-double vp_sde::drift(double t) const { return -0.5 * beta(t); }
+double vp_sde::drift(double t) const {
+    return -0.5 * beta(t);
+}
 
-double vp_sde::diffusion(double t) const { return std::sqrt(beta(t)); }
+double vp_sde::diffusion(double t) const {
+    return std::sqrt(beta(t));
+}
 
-double vp_sde::training_time(double u) const { return training_time_in(u, opts_.training_eps); }
+double vp_sde::training_time(double u) const {
+    return training_time_in(u, opts_.training_eps);
+}
 
 // --- sub-VP ------------------------------------------------------------------------------------
 
@@ -73,17 +88,25 @@ param_spec<subvp_sde::options> subvp_sde::params() {
 
 subvp_sde::subvp_sde(const options& opts, build_context& ctx) : opts_(opts), vp_(opts, ctx) {}
 
-double subvp_sde::alpha(double t) const { return vp_.alpha(t); }
+double subvp_sde::alpha(double t) const {
+    return vp_.alpha(t);
+}
 
-double subvp_sde::sigma(double t) const { return -std::expm1(-vp_.integrated_beta(t)); }
+double subvp_sde::sigma(double t) const {
+    return -std::expm1(-vp_.integrated_beta(t));
+}
 
-double subvp_sde::drift(double t) const { return vp_.drift(t); }
+double subvp_sde::drift(double t) const {
+    return vp_.drift(t);
+}
 
 double subvp_sde::diffusion(double t) const {
     return std::sqrt(vp_.beta(t) * -std::expm1(-2.0 * vp_.integrated_beta(t)));
 }
 
-double subvp_sde::training_time(double u) const { return training_time_in(u, opts_.training_eps); }
+double subvp_sde::training_time(double u) const {
+    return training_time_in(u, opts_.training_eps);
+}
 
 // --- VE ----------------------------------------------------------------------------------------
 
@@ -102,7 +125,9 @@ ve_sde::ve_sde(const options& opts, build_context&) : opts_(opts) {
                                                         opts.sigma_max, opts.sigma_min)));
 }
 
-double ve_sde::sigma(double t) const { return opts_.sigma_min * std::pow(opts_.sigma_max / opts_.sigma_min, t); }
+double ve_sde::sigma(double t) const {
+    return opts_.sigma_min * std::pow(opts_.sigma_max / opts_.sigma_min, t);
+}
 
 double ve_sde::t_of_log_snr(double lambda) const {
     // lambda = -2 log sigma(t)  <=>  t = (log sigma - log sigma_min) / log(sigma_max / sigma_min).

@@ -2,8 +2,7 @@
 // Tests of the VP, sub-VP and VE SDEs: marginals, closed forms against the numerical defaults.
 #include "sde_processes.h"
 
-#include <difflab/config_node.h>
-
+#include <difflab/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -12,13 +11,6 @@ using namespace difflab;
 using namespace difflab::plugins;
 
 namespace {
-
-template <class P>
-P make(const std::string& yaml = "{}") {
-    static registry components;
-    static build_context ctx(components, 0);
-    return P(P::params().parse(parse_yaml(yaml, "test.yaml"), parse_context()), ctx);
-}
 
 /// The analytic drift, diffusion and log-SNR inverse agree with the generic numerical ones
 /// that process derives from alpha(t) and sigma(t) alone.
@@ -35,10 +27,11 @@ void check_sde_consistency(const process& p) {
 }  // namespace
 
 TEST_CASE("VP SDE: alpha = exp(-B/2), variance preserving, and its SDE") {
-    const auto p = make<vp_sde>();
+    const auto p = testing::build<vp_sde>();
     // B(1) = 0.1 + 19.9 / 2 = 10.05.
     CHECK(p.alpha(1.0) == doctest::Approx(std::exp(-10.05 / 2)));
-    for (double t : {0.0, 0.2, 0.6, 1.0}) CHECK(p.alpha(t) * p.alpha(t) + p.sigma(t) * p.sigma(t) == doctest::Approx(1.0));
+    for (double t : {0.0, 0.2, 0.6, 1.0})
+        CHECK(p.alpha(t) * p.alpha(t) + p.sigma(t) * p.sigma(t) == doctest::Approx(1.0));
     CHECK(p.drift(0.5) == doctest::Approx(-0.5 * (0.1 + 0.5 * 19.9)));
     check_sde_consistency(p);
     CHECK(p.t_min() == 1e-3);
@@ -47,8 +40,8 @@ TEST_CASE("VP SDE: alpha = exp(-B/2), variance preserving, and its SDE") {
 }
 
 TEST_CASE("sub-VP SDE: sigma = 1 - alpha^2, below the VP variance") {
-    const auto p = make<subvp_sde>();
-    const auto vp = make<vp_sde>();
+    const auto p = testing::build<subvp_sde>();
+    const auto vp = testing::build<vp_sde>();
     for (double t : {0.05, 0.3, 0.8}) {
         CHECK(p.sigma(t) == doctest::Approx(1.0 - p.alpha(t) * p.alpha(t)));
         CHECK(p.sigma(t) < vp.sigma(t));
@@ -57,7 +50,7 @@ TEST_CASE("sub-VP SDE: sigma = 1 - alpha^2, below the VP variance") {
 }
 
 TEST_CASE("VE SDE: geometric sigma from sigma_min to sigma_max, no drift") {
-    const auto p = make<ve_sde>("{sigma_min: 0.01, sigma_max: 50}");
+    const auto p = testing::build<ve_sde>("{sigma_min: 0.01, sigma_max: 50}");
     CHECK(p.sigma(0.0) == doctest::Approx(0.01));
     CHECK(p.sigma(1.0) == doctest::Approx(50.0));
     CHECK(p.sigma(0.5) == doctest::Approx(std::sqrt(0.01 * 50.0)));
@@ -66,8 +59,8 @@ TEST_CASE("VE SDE: geometric sigma from sigma_min to sigma_max, no drift") {
 }
 
 TEST_CASE("inconsistent options are refused with the values") {
-    CHECK_THROWS_WITH_AS(make<vp_sde>("{beta_min: 5, beta_max: 1}"),
+    CHECK_THROWS_WITH_AS(testing::build<vp_sde>("{beta_min: 5, beta_max: 1}"),
                          "error: vp_sde: beta_max (1) is below beta_min (5); swap them", config_error);
-    CHECK_THROWS_WITH_AS(make<ve_sde>("{sigma_min: 2, sigma_max: 1}"),
+    CHECK_THROWS_WITH_AS(testing::build<ve_sde>("{sigma_min: 2, sigma_max: 1}"),
                          "error: ve_sde: sigma_max (1) must exceed sigma_min (2); swap them", config_error);
 }

@@ -2,12 +2,13 @@
 // Runs the difflab executable as a user would and captures exit code, stdout and stderr.
 #pragma once
 
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 namespace cli_test {
 
@@ -42,11 +43,13 @@ struct scratch {
 };
 
 /// Runs `difflab ARGS` in `cwd` with DIFFLAB_PLUGIN_PATH=plugin_path (unset when empty).
-inline result run(const std::string& args, const std::string& plugin_path = "", const fs::path& cwd = fs::current_path()) {
+inline result run(const std::string& args, const std::string& plugin_path = "",
+                  const fs::path& cwd = fs::current_path()) {
     static int counter = 0;
-    const fs::path base = fs::temp_directory_path() / ("difflab_cli_io_" + std::to_string(::getpid()) + "_" +
-                                                       std::to_string(counter++));
-    const std::string env = plugin_path.empty() ? "unset DIFFLAB_PLUGIN_PATH; " : "DIFFLAB_PLUGIN_PATH='" + plugin_path + "' ";
+    const fs::path base =
+        fs::temp_directory_path() / ("difflab_cli_io_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    const std::string env =
+        plugin_path.empty() ? "unset DIFFLAB_PLUGIN_PATH; " : "DIFFLAB_PLUGIN_PATH='" + plugin_path + "' ";
     const std::string command = "cd '" + cwd.string() + "' && " + env + "'" + DIFFLAB_CLI + "' " + args + " >'" +
                                 base.string() + ".out' 2>'" + base.string() + ".err' </dev/null";
     const int status = std::system(command.c_str());
@@ -58,6 +61,8 @@ inline result run(const std::string& args, const std::string& plugin_path = "", 
 }
 
 /// The directory of one fixture plugin case.
-inline std::string fixture(const std::string& name) { return std::string(DIFFLAB_FIXTURE_PLUGINS) + "/" + name; }
+inline std::string fixture(const std::string& name) {
+    return std::string(DIFFLAB_FIXTURE_PLUGINS) + "/" + name;
+}
 
 }  // namespace cli_test

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // check, run, describe and the exit codes, with the testkit fixture plugin.
-#include "cli_runner.h"
-
 #include <difflab/config_node.h>
-
 #include <doctest/doctest.h>
+
+#include "cli_runner.h"
 
 using namespace cli_test;
 
@@ -38,12 +37,14 @@ TEST_CASE("check prints the resolved experiment with defaults and provenance") {
 
 TEST_CASE("a misspelled key is one located line with a suggestion, exit code 2") {
     scratch s("typo");
-    const auto file = s.write("exp.yaml", "name: t\ntask:\n  type: record\n  path: x\n  sampler: {type: fixed, stpes: 20}\n");
+    const auto file =
+        s.write("exp.yaml", "name: t\ntask:\n  type: record\n  path: x\n  sampler: {type: fixed, stpes: 20}\n");
     const result r = run("check " + file.string(), fixture("testkit"));
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());
-    CHECK(r.err == file.string() + ":5:26: error: unknown key 'stpes' for sampler 'fixed'; did you mean 'steps'?\n"
-                                   "    valid keys: eta, spacing, steps\n");
+    CHECK(r.err == file.string() +
+                       ":5:26: error: unknown key 'stpes' for sampler 'fixed'; did you mean 'steps'?\n"
+                       "    valid keys: eta, spacing, steps\n");
 }
 
 TEST_CASE("a misspelled override points at its column on the command line") {
@@ -51,8 +52,9 @@ TEST_CASE("a misspelled override points at its column on the command line") {
     const auto file = s.write("exp.yaml", experiment);
     const result r = run("check " + file.string() + " task.sampler.stpes=20", fixture("testkit"));
     CHECK(r.exit_code == 2);
-    CHECK(r.err == "command line:1:14: error: unknown key 'stpes' for sampler 'fixed'; did you mean 'steps'?\n"
-                   "    valid keys: eta, spacing, steps\n");
+    CHECK(r.err ==
+          "command line:1:14: error: unknown key 'stpes' for sampler 'fixed'; did you mean 'steps'?\n"
+          "    valid keys: eta, spacing, steps\n");
 }
 
 TEST_CASE("a wrong type names the key path, line and column") {
@@ -79,14 +81,17 @@ TEST_CASE("a plugin the experiment names must be on the plugin path") {
     const auto file = s.write("exp.yaml", "name: t\nplugins: [testkti]\ntask: {type: record, path: x}\n");
     const result r = run("check " + file.string(), fixture("testkit"));
     CHECK(r.exit_code == 2);
-    CHECK(r.err.rfind(file.string() + ":2:11: error: plugin 'testkti' not found on the plugin path; did you mean "
-                                      "'testkit'?\n    searched: " + fixture("testkit") + ", ",
+    CHECK(r.err.rfind(file.string() +
+                          ":2:11: error: plugin 'testkti' not found on the plugin path; did you mean "
+                          "'testkit'?\n    searched: " +
+                          fixture("testkit") + ", ",
                       0) == 0);
 }
 
 TEST_CASE("plugins: may name a directory relative to the experiment file") {
     scratch s("plugin_dir");
-    const auto file = s.write("exp.yaml", "name: t\nplugins: [" + fixture("testkit") + "]\ntask: {type: record, path: x}\n");
+    const auto file =
+        s.write("exp.yaml", "name: t\nplugins: [" + fixture("testkit") + "]\ntask: {type: record, path: x}\n");
     const result r = run("check " + file.string());
     CHECK(r.exit_code == 0);
     CHECK(r.err.empty());
@@ -95,7 +100,8 @@ TEST_CASE("plugins: may name a directory relative to the experiment file") {
 TEST_CASE("run writes config.yaml and the task's output; a second run needs --overwrite") {
     scratch s("run");
     const auto file = s.write("exp.yaml", experiment);
-    const result r = run("run " + file.string() + " --output " + (s.root / "runs").string(), fixture("testkit"), s.root);
+    const result r =
+        run("run " + file.string() + " --output " + (s.root / "runs").string(), fixture("testkit"), s.root);
     CHECK(r.exit_code == 0);
     const auto run_dir = s.root / "runs" / "recorded";
     const difflab::config_node config = difflab::load_yaml_file((run_dir / "config.yaml").string());
@@ -107,8 +113,9 @@ TEST_CASE("run writes config.yaml and the task's output; a second run needs --ov
 
     const result again = run("run " + file.string() + " --output " + (s.root / "runs").string(), fixture("testkit"));
     CHECK(again.exit_code == 2);
-    CHECK(again.err == run_dir.string() + ": error: a run of this name already exists\n"
-                                          "    pass --overwrite to replace it, or name=NEW to start another\n");
+    CHECK(again.err == run_dir.string() +
+                           ": error: a run of this name already exists\n"
+                           "    pass --overwrite to replace it, or name=NEW to start another\n");
     const result renamed =
         run("run " + file.string() + " name=other --output " + (s.root / "runs").string(), fixture("testkit"));
     CHECK(renamed.exit_code == 0);
@@ -123,8 +130,8 @@ TEST_CASE("a task that throws fails the run with exit code 1, naming component a
     const auto file = s.write("exp.yaml", "name: broken\ntask: fail\n");
     const result r = run("run " + file.string() + " --output " + (s.root / "runs").string(), fixture("testkit"));
     CHECK(r.exit_code == 1);
-    CHECK(r.err.find((s.root / "runs" / "broken").string() + ": error: task/fail (plugin 'testkit') failed: disk on fire\n") !=
-          std::string::npos);
+    CHECK(r.err.find((s.root / "runs" / "broken").string() +
+                     ": error: task/fail (plugin 'testkit') failed: disk on fire\n") != std::string::npos);
 }
 
 TEST_CASE("describe prints the parameter table, or a markdown page") {
@@ -143,12 +150,14 @@ TEST_CASE("describe prints the parameter table, or a markdown page") {
 TEST_CASE("describe refuses unknown kinds and names with the choices") {
     const result kind = run("describe samplr/fixed", fixture("testkit"));
     CHECK(kind.exit_code == 2);
-    CHECK(kind.err == "error: unknown kind 'samplr'; did you mean 'sampler'?\n"
-                      "    kinds: process, noise, network, sampler, task, dataset, metric\n");
+    CHECK(kind.err ==
+          "error: unknown kind 'samplr'; did you mean 'sampler'?\n"
+          "    kinds: process, noise, network, sampler, task, dataset, metric\n");
     const result name = run("describe sampler/fixd", fixture("testkit"));
     CHECK(name.exit_code == 2);
     // The list holds the in-tree samplers too; each entry names its plugin.
-    CHECK(name.err.rfind("error: unknown sampler type 'fixd'; did you mean 'fixed'?\n    known sampler types: ", 0) == 0);
+    CHECK(name.err.rfind("error: unknown sampler type 'fixd'; did you mean 'fixed'?\n    known sampler types: ", 0) ==
+          0);
     CHECK(name.err.find("fixed (plugin testkit)") != std::string::npos);
 }
 
@@ -161,8 +170,9 @@ TEST_CASE("every subcommand has --help; usage errors exit with 2") {
     CHECK(run("--help").exit_code == 0);
     const result unknown = run("frobnicate");
     CHECK(unknown.exit_code == 2);
-    CHECK(unknown.err == "error: unknown command 'frobnicate'; valid commands: run, check, plugins, describe, "
-                         "new-plugin (see difflab --help)\n");
+    CHECK(unknown.err ==
+          "error: unknown command 'frobnicate'; valid commands: run, check, plugins, describe, "
+          "new-plugin (see difflab --help)\n");
     const result option = run("check --no-such-option x.yaml");
     CHECK(option.exit_code == 2);
     CHECK(option.err == "error: unrecognised option '--no-such-option'; see --help\n");

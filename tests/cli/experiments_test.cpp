@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // `difflab check` accepts every experiment shipped in experiments/ (groups/ are fragments).
-#include "cli_runner.h"
-
 #include <doctest/doctest.h>
 
 #include <vector>
+
+#include "cli_runner.h"
 
 using namespace cli_test;
 

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The loader's refusals, as `difflab plugins` prints them: one line each, exit code 2.
-#include "cli_runner.h"
-
 #include <difflab/version.h>
-
 #include <doctest/doctest.h>
+
+#include "cli_runner.h"
 
 using namespace cli_test;
 
@@ -23,7 +22,8 @@ TEST_CASE("a plugin built differently is refused, showing both fingerprints") {
                        "/difflab_wrong_fingerprint.so: error: plugin built differently from the core; rebuild it "
                        "with the same compiler, flags and libraries\n"
                        "    plugin: gcc-99 c++201703L debug\n"
-                       "    core:   " + std::string(difflab::core_build_fingerprint()) + "\n");
+                       "    core:   " +
+                       std::string(difflab::core_build_fingerprint()) + "\n");
 }
 
 TEST_CASE("two plugins registering one component name are both named") {
@@ -31,7 +31,8 @@ TEST_CASE("two plugins registering one component name are both named") {
     const result r = run("plugins", dir);
     CHECK(r.exit_code == 2);
     CHECK(r.err == dir + "/difflab_dup_b.so: error: duplicate task 'same': registered by plugin 'dup_a' (" + dir +
-                       "/difflab_dup_a.so) and plugin 'dup_b' (" + dir + "/difflab_dup_b.so)\n"
+                       "/difflab_dup_a.so) and plugin 'dup_b' (" + dir +
+                       "/difflab_dup_b.so)\n"
                        "    rename the component in one of the plugins, or remove one plugin from the plugin path\n");
 }
 
@@ -65,8 +66,9 @@ TEST_CASE("a file that is no shared library at all is refused, not loaded") {
 TEST_CASE("a plugin whose name differs from its file name is refused") {
     const result r = run("plugins", fixture("misnamed"));
     CHECK(r.exit_code == 2);
-    CHECK(r.err == fixture("misnamed") + "/difflab_misnamed.so: error: plugin names itself 'other' but its file is "
-                                         "difflab_misnamed.so; a plugin named N must be built as difflab_N.so\n");
+    CHECK(r.err == fixture("misnamed") +
+                       "/difflab_misnamed.so: error: plugin names itself 'other' but its file is "
+                       "difflab_misnamed.so; a plugin named N must be built as difflab_N.so\n");
 }
 
 TEST_CASE("files not named difflab_*.so are ignored on the plugin path") {
@@ -84,7 +86,8 @@ TEST_CASE("plugins --verbose lists each plugin, its components and their paramet
     CHECK(r.out.find("testkit 1.2.3  " + fixture("testkit") + "/difflab_testkit.so\n") != std::string::npos);
     CHECK(r.out.find("  sampler/fixed — Test sampler with scalar options.\n") != std::string::npos);
     CHECK(r.out.find("      key      type    default  constraint                description\n") != std::string::npos);
-    CHECK(r.out.find("      steps    int     50       >= 1                      Number of steps.\n") != std::string::npos);
+    CHECK(r.out.find("      steps    int     50       >= 1                      Number of steps.\n") !=
+          std::string::npos);
     CHECK(r.out.find("schedule.lr") != std::string::npos);  // sections are flattened
     const result plain = run("plugins", fixture("testkit"));
     CHECK(plain.out.find("Number of steps.") == std::string::npos);

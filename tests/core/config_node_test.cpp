@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the YAML tree: source positions, strictness, round trip.
 #include <difflab/config_node.h>
-
 #include <doctest/doctest.h>
 
 using namespace difflab;
@@ -28,17 +27,18 @@ TEST_CASE("duplicate keys, merge keys and syntax errors are located errors") {
                          "m.yaml:3:3: error: YAML merge keys ('<<') are not supported\n"
                          "    use 'defaults: [file.yaml]' to share settings between files",
                          config_error);
-    CHECK_THROWS_WITH_AS(parse_yaml("a: [1, 2\n", "s.yaml"),
-                         doctest::Contains("s.yaml:2:1: error: invalid YAML"), config_error);
-}
-
-TEST_CASE("a missing file is a clear error") {
-    CHECK_THROWS_WITH_AS(load_yaml_file("/nonexistent/x.yaml"), "/nonexistent/x.yaml: error: cannot open file; check the path",
+    CHECK_THROWS_WITH_AS(parse_yaml("a: [1, 2\n", "s.yaml"), doctest::Contains("s.yaml:2:1: error: invalid YAML"),
                          config_error);
 }
 
+TEST_CASE("a missing file is a clear error") {
+    CHECK_THROWS_WITH_AS(load_yaml_file("/nonexistent/x.yaml"),
+                         "/nonexistent/x.yaml: error: cannot open file; check the path", config_error);
+}
+
 TEST_CASE("to_yaml writes back what parse_yaml reads") {
-    const config_node root = parse_yaml("name: demo\nsizes: [1, 2, 2]\nnested: {type: ddim, eta: 0.5}\nq: \"007\"\n", "r.yaml");
+    const config_node root =
+        parse_yaml("name: demo\nsizes: [1, 2, 2]\nnested: {type: ddim, eta: 0.5}\nq: \"007\"\n", "r.yaml");
     const config_node again = parse_yaml(to_yaml(root), "again.yaml");
     CHECK(again.find("sizes")->items().size() == 3);
     CHECK(again.find("nested")->find("eta")->text() == "0.5");

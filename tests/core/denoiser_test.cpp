@@ -3,7 +3,6 @@
 #include <difflab/denoiser.h>
 #include <difflab/error.h>
 #include <difflab/ops.h>
-
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -34,7 +33,9 @@ public:
     double t_min() const override { return 0.0; }
 };
 
-tensor values(std::vector<float> v) { return tensor::from_vector({1, static_cast<std::int64_t>(v.size())}, v); }
+tensor values(std::vector<float> v) {
+    return tensor::from_vector({1, static_cast<std::int64_t>(v.size())}, v);
+}
 
 void check_close(const tensor& a, const tensor& b, double tolerance) {
     const auto x = a.to_vector(), y = b.to_vector();
@@ -68,11 +69,10 @@ TEST_CASE("each parametrization maps its ideal network output back to x0") {
         for (double t : {0.05, 0.3, 0.7}) {
             const float a = static_cast<float>(p->alpha(t)), s = static_cast<float>(p->sigma(t));
             const tensor x = x0 * a + eps * s;
-            const std::vector<std::pair<prediction, tensor>> ideal{
-                {prediction::eps, eps},
-                {prediction::x0, x0},
-                {prediction::v, eps * a - x0 * s},
-                {prediction::score, eps * (-1.0f / s)}};
+            const std::vector<std::pair<prediction, tensor>> ideal{{prediction::eps, eps},
+                                                                   {prediction::x0, x0},
+                                                                   {prediction::v, eps * a - x0 * s},
+                                                                   {prediction::score, eps * (-1.0f / s)}};
             for (const auto& [kind, output] : ideal) {
                 CAPTURE(prediction_name(kind));
                 CAPTURE(t);
@@ -123,7 +123,8 @@ TEST_CASE("the denoiser's eps and score follow from x0, and every call counts as
 }
 
 TEST_CASE("prediction names parse and unknown ones are refused with the choices") {
-    for (const char* name : {"eps", "x0", "v", "score", "edm"}) CHECK(prediction_name(parse_prediction(name)) == std::string(name));
-    CHECK_THROWS_WITH_AS(parse_prediction("epsilon"), "error: unknown prediction type 'epsilon'; valid: eps, x0, v, score, edm",
-                         config_error);
+    for (const char* name : {"eps", "x0", "v", "score", "edm"})
+        CHECK(prediction_name(parse_prediction(name)) == std::string(name));
+    CHECK_THROWS_WITH_AS(parse_prediction("epsilon"),
+                         "error: unknown prediction type 'epsilon'; valid: eps, x0, v, score, edm", config_error);
 }

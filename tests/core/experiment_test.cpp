@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of experiment composition (defaults), command-line overrides and validation.
-#include "test_components.h"
-
 #include <difflab/experiment.h>
-
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <fstream>
+
+#include "test_components.h"
 
 using namespace difflab;
 namespace fs = std::filesystem;
@@ -146,8 +145,9 @@ TEST_CASE("resolution fills every component and keeps unknown top-level keys out
               "    valid keys: data, description, name, network, noise, plugins, process, seed, task");
     const auto no_task = d.write("notask.yaml", "name: e\n");
     CHECK(error_text([&] { resolve_experiment(compose_experiment(no_task), reg); }) ==
-          no_task.string() + ":1:1: error: missing required key 'task' for experiment\n"
-                             "    task (task): What the run does (generation, super_resolution, ...).");
+          no_task.string() +
+              ":1:1: error: missing required key 'task' for experiment\n"
+              "    task (task): What the run does (generation, super_resolution, ...).");
 }
 
 TEST_CASE("plugin paths are made absolute relative to the file that names them") {

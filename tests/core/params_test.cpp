@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of parameter tables: every type, defaults, constraints, required keys, sections,
 // nested components, and the exact error texts.
-#include "test_components.h"
-
 #include <difflab/params.h>
-
 #include <doctest/doctest.h>
+
+#include "test_components.h"
 
 using namespace difflab;
 
@@ -146,8 +145,9 @@ TEST_CASE("unknown keys suggest the closest valid key and list them all") {
 }
 
 TEST_CASE("a missing required key names the key and its doc") {
-    CHECK(error_of("count: 2\n") == "p.yaml:1:1: error: missing required key 'path' for experiment\n"
-                                    "    path (string): Required.");
+    CHECK(error_of("count: 2\n") ==
+          "p.yaml:1:1: error: missing required key 'path' for experiment\n"
+          "    path (string): Required.");
 }
 
 TEST_CASE("emit gives every key, defaults included, and parses back to the same options") {

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the progress bar: duration format and plain log lines off a terminal.
 #include <difflab/progress.h>
-
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 namespace {
 

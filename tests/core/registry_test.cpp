@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the registries: lookup, duplicates, construction and errors from component code.
-#include "test_components.h"
-
 #include <difflab/registry.h>
-
 #include <doctest/doctest.h>
+
+#include "test_components.h"
 
 using namespace difflab;
 

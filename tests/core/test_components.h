@@ -16,7 +16,8 @@ namespace test_components {
 class ddim_like final : public difflab::sampler {
 public:
     /// Configuration fixture: returns its input unchanged.
-    difflab::tensor sample(const difflab::denoiser&, difflab::tensor x, const difflab::sampling_context&) const override {
+    difflab::tensor sample(const difflab::denoiser&, difflab::tensor x,
+                           const difflab::sampling_context&) const override {
         return x;
     }
     struct options {
@@ -28,7 +29,8 @@ public:
         difflab::param_spec<options> spec{"DDIM-like sampler."};
         spec.add(&options::steps, "steps", "Number of denoising steps.", difflab::at_least<std::int64_t>(1));
         spec.add(&options::eta, "eta", "Stochasticity.", difflab::closed_range(0.0, 1.0));
-        spec.add(&options::spacing, "spacing", "Time grid.", difflab::one_of({"uniform", "quadratic", "karras", "logsnr"}));
+        spec.add(&options::spacing, "spacing", "Time grid.",
+                 difflab::one_of({"uniform", "quadratic", "karras", "logsnr"}));
         return spec;
     }
     ddim_like(const options& o, difflab::build_context&) : opts(o) {}
@@ -39,7 +41,8 @@ public:
 class euler_like final : public difflab::sampler {
 public:
     /// Configuration fixture: returns its input unchanged.
-    difflab::tensor sample(const difflab::denoiser&, difflab::tensor x, const difflab::sampling_context&) const override {
+    difflab::tensor sample(const difflab::denoiser&, difflab::tensor x,
+                           const difflab::sampling_context&) const override {
         return x;
     }
     struct options {
@@ -60,7 +63,8 @@ public:
 class broken final : public difflab::sampler {
 public:
     /// Configuration fixture: returns its input unchanged.
-    difflab::tensor sample(const difflab::denoiser&, difflab::tensor x, const difflab::sampling_context&) const override {
+    difflab::tensor sample(const difflab::denoiser&, difflab::tensor x,
+                           const difflab::sampling_context&) const override {
         return x;
     }
     struct options {};

@@ -3,10 +3,9 @@
 #include <difflab/autograd.h>
 #include <difflab/error.h>
 #include <difflab/tensor.h>
+#include <doctest/doctest.h>
 
 #include "gradcheck.h"
-
-#include <doctest/doctest.h>
 
 using namespace difflab;
 

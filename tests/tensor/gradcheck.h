@@ -4,7 +4,6 @@
 
 #include <difflab/autograd.h>
 #include <difflab/tensor.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -46,7 +45,8 @@ struct gradcheck_result {
 inline gradcheck_result gradcheck(const std::function<tensor(const std::vector<tensor>&)>& f,
                                   const std::vector<tensor>& inputs, const gradcheck_options& options = {}) {
     std::vector<tensor> leaves;
-    for (const tensor& input : inputs) leaves.push_back(input.defined() ? input.detach().set_requires_grad() : tensor());
+    for (const tensor& input : inputs)
+        leaves.push_back(input.defined() ? input.detach().set_requires_grad() : tensor());
 
     tensor output = f(leaves);
     // Weights from a 64-bit LCG: reproducible, independent of the engine under test.

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Modules: naming, modes, state dicts with exact errors, PyTorch-style initialization, and
 // finite-difference gradients of every layer module.
-#include "gradcheck.h"
-#include "ops_testing.h"
-
 #include <difflab/autograd.h>
 #include <difflab/error.h>
 #include <difflab/nn.h>
 #include <difflab/ops.h>
-
 #include <doctest/doctest.h>
 
 #include <cmath>
+
+#include "gradcheck.h"
+#include "ops_testing.h"
 
 using namespace difflab;
 using difflab::testing::gradcheck;
@@ -75,7 +74,8 @@ TEST_CASE("state dicts round-trip and reject mismatches by name") {
     a.load_state_dict(b.state_dict());
     for (auto& [name, value] : a.state_dict()) CHECK(value.to_vector() == b.state_dict().at(name).to_vector());
     // Loading copies: the models do not share memory afterwards.
-    CHECK_FALSE(a.state_dict().at("blocks.0.conv.weight").shares_storage_with(b.state_dict().at("blocks.0.conv.weight")));
+    CHECK_FALSE(
+        a.state_dict().at("blocks.0.conv.weight").shares_storage_with(b.state_dict().at("blocks.0.conv.weight")));
 
     state_dict_t missing = b.state_dict();
     missing.erase("blocks.1.conv.bias");

@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // ops.h: values against closed forms, finite-difference gradients (broadcasting, strided
 // views, batch 1), determinism.
-#include "gradcheck.h"
-#include "ops_testing.h"
-
 #include <difflab/autograd.h>
 #include <difflab/error.h>
 #include <difflab/ops.h>
 #include <difflab/threads.h>
-
 #include <doctest/doctest.h>
-
 #include <fmt/format.h>
 
 #include <cmath>
 #include <functional>
+
+#include "gradcheck.h"
+#include "ops_testing.h"
 
 using namespace difflab;
 using difflab::testing::away_from_zero;
@@ -50,25 +48,38 @@ TEST_CASE("unary functions match closed forms and their gradients") {
     const tensor any = sample({3, 4}, -2.0f, 2.0f);
     const tensor positive = sample({3, 4}, 0.5f, 3.0f);
     const tensor kinked = away_from_zero({3, 4}, 0.05f, 2.0f);
-    check_unary("exp", [](const tensor& t) { return exp(t); }, [](double v) { return std::exp(v); }, any);
-    check_unary("log", [](const tensor& t) { return log(t); }, [](double v) { return std::log(v); }, positive);
-    check_unary("sqrt", [](const tensor& t) { return sqrt(t); }, [](double v) { return std::sqrt(v); }, positive);
-    check_unary("pow", [](const tensor& t) { return pow(t, 2.5f); }, [](double v) { return std::pow(v, 2.5); },
-                positive);
-    check_unary("abs", [](const tensor& t) { return abs(t); }, [](double v) { return std::fabs(v); }, kinked);
-    check_unary("clamp", [](const tensor& t) { return clamp(t, -0.5f, 0.7f); },
-                [](double v) { return std::min(std::max(v, -0.5), 0.7); }, sample({3, 4}, -1.0f, 1.0f, 3));
-    check_unary("relu", [](const tensor& t) { return relu(t); }, [](double v) { return v > 0 ? v : 0.0; }, kinked);
-    check_unary("silu", [](const tensor& t) { return silu(t); }, [](double v) { return v / (1 + std::exp(-v)); }, any);
-    check_unary("gelu", [](const tensor& t) { return gelu(t); },
-                [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); }, any);
-    check_unary("sigmoid", [](const tensor& t) { return sigmoid(t); }, [](double v) { return 1 / (1 + std::exp(-v)); },
-                any);
-    check_unary("tanh", [](const tensor& t) { return tanh(t); }, [](double v) { return std::tanh(v); }, any);
-    check_unary("neg", [](const tensor& t) { return -t; }, [](double v) { return -v; }, any);
-    check_unary("add scalar", [](const tensor& t) { return t + 1.5f; }, [](double v) { return v + 1.5; }, any);
-    check_unary("mul scalar", [](const tensor& t) { return 3.0f * t; }, [](double v) { return 3 * v; }, any);
-    check_unary("div scalar", [](const tensor& t) { return t / 4.0f; }, [](double v) { return v / 4; }, any);
+    check_unary(
+        "exp", [](const tensor& t) { return exp(t); }, [](double v) { return std::exp(v); }, any);
+    check_unary(
+        "log", [](const tensor& t) { return log(t); }, [](double v) { return std::log(v); }, positive);
+    check_unary(
+        "sqrt", [](const tensor& t) { return sqrt(t); }, [](double v) { return std::sqrt(v); }, positive);
+    check_unary(
+        "pow", [](const tensor& t) { return pow(t, 2.5f); }, [](double v) { return std::pow(v, 2.5); }, positive);
+    check_unary(
+        "abs", [](const tensor& t) { return abs(t); }, [](double v) { return std::fabs(v); }, kinked);
+    check_unary(
+        "clamp", [](const tensor& t) { return clamp(t, -0.5f, 0.7f); },
+        [](double v) { return std::min(std::max(v, -0.5), 0.7); }, sample({3, 4}, -1.0f, 1.0f, 3));
+    check_unary(
+        "relu", [](const tensor& t) { return relu(t); }, [](double v) { return v > 0 ? v : 0.0; }, kinked);
+    check_unary(
+        "silu", [](const tensor& t) { return silu(t); }, [](double v) { return v / (1 + std::exp(-v)); }, any);
+    check_unary(
+        "gelu", [](const tensor& t) { return gelu(t); },
+        [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); }, any);
+    check_unary(
+        "sigmoid", [](const tensor& t) { return sigmoid(t); }, [](double v) { return 1 / (1 + std::exp(-v)); }, any);
+    check_unary(
+        "tanh", [](const tensor& t) { return tanh(t); }, [](double v) { return std::tanh(v); }, any);
+    check_unary(
+        "neg", [](const tensor& t) { return -t; }, [](double v) { return -v; }, any);
+    check_unary(
+        "add scalar", [](const tensor& t) { return t + 1.5f; }, [](double v) { return v + 1.5; }, any);
+    check_unary(
+        "mul scalar", [](const tensor& t) { return 3.0f * t; }, [](double v) { return 3 * v; }, any);
+    check_unary(
+        "div scalar", [](const tensor& t) { return t / 4.0f; }, [](double v) { return v / 4; }, any);
 }
 
 TEST_CASE("binary arithmetic broadcasts like NumPy") {
@@ -225,9 +236,7 @@ TEST_CASE("losses match closed forms and their gradients") {
     auto l1 = [](const std::vector<tensor>& in) { return l1_loss(in[0], in[1]); };
     auto r2 = gradcheck(l1, {away_from_zero({3, 4}, 0.1f), tensor::zeros({3, 4})});
     CHECK_MESSAGE(r2.ok, r2.report);
-    auto ce = [](const std::vector<tensor>& in) {
-        return cross_entropy(in[0], tensor::from_vector({3}, {0, 3, 1}));
-    };
+    auto ce = [](const std::vector<tensor>& in) { return cross_entropy(in[0], tensor::from_vector({3}, {0, 3, 1})); };
     auto r3 = gradcheck(ce, {sample({3, 4}, -2, 2)});
     CHECK_MESSAGE(r3.ok, r3.report);
     auto r3t = gradcheck(ce, {sample({4, 3}, -2, 2).transpose(0, 1)});
@@ -283,7 +292,9 @@ TEST_CASE("large and channels-last tensors take the oneDNN path with the same ma
          false},
         {"gelu", [](const tensor& t) { return gelu(t); },
          [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); },
-         [pi](double v) { return 0.5 * (1 + std::erf(v / std::sqrt(2.0))) + v * std::exp(-v * v / 2) / std::sqrt(2 * pi); },
+         [pi](double v) {
+             return 0.5 * (1 + std::erf(v / std::sqrt(2.0))) + v * std::exp(-v * v / 2) / std::sqrt(2 * pi);
+         },
          false},
         {"sigmoid", [](const tensor& t) { return sigmoid(t); }, [](double v) { return 1 / (1 + std::exp(-v)); },
          [](double v) { return std::exp(-v) / ((1 + std::exp(-v)) * (1 + std::exp(-v))); }, false},

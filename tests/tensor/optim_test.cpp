@@ -5,14 +5,13 @@
 #include <difflab/error.h>
 #include <difflab/ops.h>
 #include <difflab/optim.h>
-
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 using namespace difflab;
 using nlohmann::json;

@@ -3,7 +3,6 @@
 #include <difflab/autograd.h>
 #include <difflab/error.h>
 #include <difflab/tensor.h>
-
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 

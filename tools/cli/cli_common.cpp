@@ -11,11 +11,9 @@
 namespace difflab::cli {
 
 void add_common_options(po::options_description& options) {
-    options.add_options()
-        ("help,h", "show this help")
-        ("threads", po::value<int>()->default_value(0), "threads for compute (0: all cores)")
-        ("quiet,q", "only errors")
-        ("verbose,v", "debug output (plugin loading, ...)");
+    options.add_options()("help,h", "show this help")("threads", po::value<int>()->default_value(0),
+                                                      "threads for compute (0: all cores)")("quiet,q", "only errors")(
+        "verbose,v", "debug output (plugin loading, ...)");
 }
 
 bool handle_common_options(const po::variables_map& vm, const std::string& usage,
@@ -39,7 +37,9 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
     po::variables_map vm;
     try {
         // Overrides such as "+a.b=1" or "x=-1" are positional, never options.
-        po::store(po::command_line_parser(args).options(options).positional(pos)
+        po::store(po::command_line_parser(args)
+                      .options(options)
+                      .positional(pos)
                       .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
                       .run(),
                   vm);

@@ -6,7 +6,6 @@
 #include <difflab/registry.h>
 
 #include <boost/program_options.hpp>
-
 #include <string>
 #include <vector>
 

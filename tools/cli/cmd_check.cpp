@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab check: compose and validate an experiment, print the resolved YAML, run nothing.
-#include "cli_common.h"
-
 #include <difflab/error.h>
 #include <difflab/experiment.h>
 #include <difflab/run.h>
 
 #include <iostream>
+
+#include "cli_common.h"
 
 namespace difflab::cli {
 
@@ -15,9 +15,10 @@ int cmd_check(const std::vector<std::string>& args) {
     add_common_options(options);
     options.add_options()("args", po::value<std::vector<std::string>>(), "EXPERIMENT.yaml [key=value ...]");
     const po::variables_map vm = parse(args, options, "args");
-    if (handle_common_options(vm, "usage: difflab check EXPERIMENT.yaml [key.path=value | +key.path=value ...]\n\n"
-                                  "Composes the experiment (defaults, overrides), loads its plugins, validates\n"
-                                  "every key and prints the resolved configuration. Runs nothing.",
+    if (handle_common_options(vm,
+                              "usage: difflab check EXPERIMENT.yaml [key.path=value | +key.path=value ...]\n\n"
+                              "Composes the experiment (defaults, overrides), loads its plugins, validates\n"
+                              "every key and prints the resolved configuration. Runs nothing.",
                               options))
         return ok;
     if (!vm.count("args")) throw config_error("error: check needs an experiment file; see difflab check --help");

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab plugins: what is loaded, from where, with every component (and parameter table).
-#include "cli_common.h"
-
 #include <difflab/describe.h>
-
 #include <fmt/format.h>
 
 #include <iostream>
+
+#include "cli_common.h"
 
 namespace difflab::cli {
 
@@ -14,9 +13,10 @@ int cmd_plugins(const std::vector<std::string>& args) {
     po::options_description options("plugins options");
     add_common_options(options);
     const po::variables_map vm = parse(args, options);
-    if (handle_common_options(vm, "usage: difflab plugins [--verbose]\n\n"
-                                  "Lists the plugins on the plugin path (DIFFLAB_PLUGIN_PATH, then the core's\n"
-                                  "plugin directory) with their components; --verbose adds parameter tables.",
+    if (handle_common_options(vm,
+                              "usage: difflab plugins [--verbose]\n\n"
+                              "Lists the plugins on the plugin path (DIFFLAB_PLUGIN_PATH, then the core's\n"
+                              "plugin directory) with their components; --verbose adds parameter tables.",
                               options))
         return ok;
     const bool verbose = vm.count("verbose") > 0;

@@ -1,24 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab run: compose, validate and carry out an experiment.
-#include "cli_common.h"
-
 #include <difflab/error.h>
 #include <difflab/experiment.h>
 #include <difflab/log.h>
 #include <difflab/run.h>
+
+#include "cli_common.h"
 
 namespace difflab::cli {
 
 int cmd_run(const std::vector<std::string>& args) {
     po::options_description options("run options");
     add_common_options(options);
-    options.add_options()
-        ("output,o", po::value<std::string>()->default_value("runs"), "directory that holds run directories")
-        ("overwrite", "replace an existing run directory of the same name")
-        ("args", po::value<std::vector<std::string>>(), "EXPERIMENT.yaml [key=value ...]");
+    options.add_options()("output,o", po::value<std::string>()->default_value("runs"),
+                          "directory that holds run directories")("overwrite",
+                                                                  "replace an existing run directory of the same name")(
+        "args", po::value<std::vector<std::string>>(), "EXPERIMENT.yaml [key=value ...]");
     const po::variables_map vm = parse(args, options, "args");
-    if (handle_common_options(vm, "usage: difflab run EXPERIMENT.yaml [key.path=value | +key.path=value ...]\n\n"
-                                  "Runs the experiment in OUTPUT/<name>/ (config.yaml, logs, samples, report).",
+    if (handle_common_options(vm,
+                              "usage: difflab run EXPERIMENT.yaml [key.path=value | +key.path=value ...]\n\n"
+                              "Runs the experiment in OUTPUT/<name>/ (config.yaml, logs, samples, report).",
                               options))
         return ok;
     if (!vm.count("args")) throw config_error("error: run needs an experiment file; see difflab run --help");

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab: run, check and describe diffusion experiments composed from plugins.
-#include "cli_common.h"
-
 #include <difflab/error.h>
 #include <difflab/version.h>
 
 #include <cstdio>
 #include <iostream>
 #include <map>
+
+#include "cli_common.h"
 
 namespace {
 
@@ -27,9 +27,11 @@ commands:
 
 int main(int argc, char** argv) {
     using namespace difflab::cli;
-    const std::map<std::string, int (*)(const std::vector<std::string>&)> commands{
-        {"run", cmd_run},         {"check", cmd_check},           {"plugins", cmd_plugins},
-        {"describe", cmd_describe}, {"new-plugin", cmd_new_plugin}};
+    const std::map<std::string, int (*)(const std::vector<std::string>&)> commands{{"run", cmd_run},
+                                                                                   {"check", cmd_check},
+                                                                                   {"plugins", cmd_plugins},
+                                                                                   {"describe", cmd_describe},
+                                                                                   {"new-plugin", cmd_new_plugin}};
     if (argc < 2) {
         std::cerr << usage << "\n";
         return usage_error;
@@ -47,7 +49,8 @@ int main(int argc, char** argv) {
     const auto it = commands.find(command);
     try {
         if (it == commands.end())
-            throw difflab::config_error("error: unknown command '" + command + "'; valid commands: run, check, "
+            throw difflab::config_error("error: unknown command '" + command +
+                                        "'; valid commands: run, check, "
                                         "plugins, describe, new-plugin (see difflab --help)");
         return it->second(std::vector<std::string>(argv + 2, argv + argc));
     } catch (const difflab::config_error& e) {

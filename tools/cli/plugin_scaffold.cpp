@@ -2,11 +2,10 @@
 // Templates of an out-of-tree plugin project (tests/new_plugin builds one in CI).
 #include "plugin_scaffold.h"
 
+#include <difflab/atomic_file.h>
 #include <difflab/component.h>
 #include <difflab/error.h>
-#include <difflab/atomic_file.h>
 #include <difflab/suggest.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -190,10 +189,10 @@ task: {type: {name}, message: hello, repeat: 2}
 }  // namespace
 
 void write_plugin_scaffold(const std::string& name, const std::string& kind, const std::string& dir) {
-    const bool snake_case = !name.empty() && name[0] >= 'a' && name[0] <= 'z' &&
-                            std::all_of(name.begin(), name.end(), [](char c) {
-                                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-                            });
+    const bool snake_case =
+        !name.empty() && name[0] >= 'a' && name[0] <= 'z' && std::all_of(name.begin(), name.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        });
     if (!snake_case)
         throw config_error(fmt::format("error: plugin name '{}' must be lowercase snake_case (a-z, 0-9, _)", name));
     std::vector<std::string> kinds(std::begin(component_kinds), std::end(component_kinds));
@@ -205,7 +204,7 @@ void write_plugin_scaffold(const std::string& name, const std::string& kind, con
 
     const bool is_task = kind == "task";
     // Kinds with pure virtual methods get example implementations, so the project builds.
-    const char* header_extra = is_task                ? task_header_extra
+    const char* header_extra = is_task             ? task_header_extra
                                : kind == "process" ? process_header_extra
                                : kind == "dataset" ? dataset_header_extra
                                : kind == "sampler" ? sampler_header_extra

@@ -2,15 +2,15 @@
 // Training checkpoints: weights PyTorch can read, plus the state to resume, saved as a set.
 #pragma once
 
+#include <difflab/module.h>
+#include <difflab/optim.h>
+#include <difflab/tensor.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
-
-#include <difflab/module.h>
-#include <difflab/optim.h>
-#include <difflab/tensor.h>
 
 namespace difflab {
 

@@ -72,8 +72,12 @@ struct config_node::entry {
     config_node value;
 };
 
-inline const std::vector<config_node::entry>& config_node::entries() const { return entries_; }
-inline std::vector<config_node::entry>& config_node::entries() { return entries_; }
+inline const std::vector<config_node::entry>& config_node::entries() const {
+    return entries_;
+}
+inline std::vector<config_node::entry>& config_node::entries() {
+    return entries_;
+}
 
 /// Copies the source positions of `written` onto the matching nodes of `resolved`, so that
 /// errors raised after validation still point into the file.

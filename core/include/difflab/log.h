@@ -18,15 +18,18 @@ void write_log(log_level level, const std::string& line);
 
 template <class... Args>
 void log_info(fmt::format_string<Args...> format, Args&&... args) {
-    if (current_log_level() >= log_level::info) write_log(log_level::info, fmt::format(format, std::forward<Args>(args)...));
+    if (current_log_level() >= log_level::info)
+        write_log(log_level::info, fmt::format(format, std::forward<Args>(args)...));
 }
 template <class... Args>
 void log_warn(fmt::format_string<Args...> format, Args&&... args) {
-    if (current_log_level() >= log_level::warn) write_log(log_level::warn, fmt::format(format, std::forward<Args>(args)...));
+    if (current_log_level() >= log_level::warn)
+        write_log(log_level::warn, fmt::format(format, std::forward<Args>(args)...));
 }
 template <class... Args>
 void log_debug(fmt::format_string<Args...> format, Args&&... args) {
-    if (current_log_level() >= log_level::debug) write_log(log_level::debug, fmt::format(format, std::forward<Args>(args)...));
+    if (current_log_level() >= log_level::debug)
+        write_log(log_level::debug, fmt::format(format, std::forward<Args>(args)...));
 }
 
 }  // namespace difflab

@@ -19,16 +19,36 @@ tensor div(const tensor& a, const tensor& b);
 tensor add(const tensor& a, float b);
 tensor mul(const tensor& a, float b);
 tensor neg(const tensor& a);
-inline tensor operator+(const tensor& a, const tensor& b) { return add(a, b); }
-inline tensor operator-(const tensor& a, const tensor& b) { return sub(a, b); }
-inline tensor operator*(const tensor& a, const tensor& b) { return mul(a, b); }
-inline tensor operator/(const tensor& a, const tensor& b) { return div(a, b); }
-inline tensor operator+(const tensor& a, float b) { return add(a, b); }
-inline tensor operator-(const tensor& a, float b) { return add(a, -b); }
-inline tensor operator*(const tensor& a, float b) { return mul(a, b); }
-inline tensor operator*(float a, const tensor& b) { return mul(b, a); }
-inline tensor operator/(const tensor& a, float b) { return mul(a, 1.0f / b); }
-inline tensor operator-(const tensor& a) { return neg(a); }
+inline tensor operator+(const tensor& a, const tensor& b) {
+    return add(a, b);
+}
+inline tensor operator-(const tensor& a, const tensor& b) {
+    return sub(a, b);
+}
+inline tensor operator*(const tensor& a, const tensor& b) {
+    return mul(a, b);
+}
+inline tensor operator/(const tensor& a, const tensor& b) {
+    return div(a, b);
+}
+inline tensor operator+(const tensor& a, float b) {
+    return add(a, b);
+}
+inline tensor operator-(const tensor& a, float b) {
+    return add(a, -b);
+}
+inline tensor operator*(const tensor& a, float b) {
+    return mul(a, b);
+}
+inline tensor operator*(float a, const tensor& b) {
+    return mul(b, a);
+}
+inline tensor operator/(const tensor& a, float b) {
+    return mul(a, 1.0f / b);
+}
+inline tensor operator-(const tensor& a) {
+    return neg(a);
+}
 
 // Pointwise functions.
 tensor exp(const tensor& a);

@@ -42,8 +42,7 @@ class parse_context;
 class component_resolver {
 public:
     virtual ~component_resolver() = default;
-    virtual config_node resolve(const std::string& kind, const config_node& node,
-                                const parse_context& ctx) const = 0;
+    virtual config_node resolve(const std::string& kind, const config_node& node, const parse_context& ctx) const = 0;
 };
 
 /// Where parsing is: the key path for messages ("sample.sampler") and what owns the keys
@@ -74,7 +73,7 @@ private:
 
 template <class T>
 struct constraint {
-    std::string text;                 ///< shown in tables and errors
+    std::string text;  ///< shown in tables and errors
     std::function<bool(const T&)> ok;
 };
 
@@ -119,15 +118,15 @@ private:
 
 namespace detail {
 
-[[noreturn]] void throw_type_error(const config_node& node, const parse_context& ctx,
-                                   const std::string& key, const std::string& expected);
+[[noreturn]] void throw_type_error(const config_node& node, const parse_context& ctx, const std::string& key,
+                                   const std::string& expected);
 bool parse_bool(const config_node& node, const parse_context& ctx, const std::string& key);
 std::int64_t parse_int(const config_node& node, const parse_context& ctx, const std::string& key);
 double parse_float(const config_node& node, const parse_context& ctx, const std::string& key);
 std::string parse_string(const config_node& node, const parse_context& ctx, const std::string& key);
 std::string float_text(double value);
-config_node parse_component(const std::string& kind, const config_node& node,
-                            const parse_context& ctx, const std::string& key);
+config_node parse_component(const std::string& kind, const config_node& node, const parse_context& ctx,
+                            const std::string& key);
 
 template <class T>
 struct is_component_ref : std::false_type {};
@@ -140,7 +139,9 @@ struct value_traits;
 template <>
 struct value_traits<bool> {
     static std::string name() { return "bool"; }
-    static bool parse(const config_node& n, const parse_context& c, const std::string& k) { return parse_bool(n, c, k); }
+    static bool parse(const config_node& n, const parse_context& c, const std::string& k) {
+        return parse_bool(n, c, k);
+    }
     static std::string text(bool v) { return v ? "true" : "false"; }
     static config_node emit(bool v) { return config_node::scalar(text(v)); }
 };
@@ -167,7 +168,9 @@ struct value_traits<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v
 template <>
 struct value_traits<double> {
     static std::string name() { return "float"; }
-    static double parse(const config_node& n, const parse_context& c, const std::string& k) { return parse_float(n, c, k); }
+    static double parse(const config_node& n, const parse_context& c, const std::string& k) {
+        return parse_float(n, c, k);
+    }
     static std::string text(double v) { return float_text(v); }
     static config_node emit(double v) { return config_node::scalar(text(v)); }
 };
@@ -175,7 +178,9 @@ struct value_traits<double> {
 template <>
 struct value_traits<std::string> {
     static std::string name() { return "string"; }
-    static std::string parse(const config_node& n, const parse_context& c, const std::string& k) { return parse_string(n, c, k); }
+    static std::string parse(const config_node& n, const parse_context& c, const std::string& k) {
+        return parse_string(n, c, k);
+    }
     static std::string text(const std::string& v) { return v; }
     static config_node emit(const std::string& v) { return config_node::scalar(v, {}, true); }
 };
@@ -227,9 +232,8 @@ std::optional<std::string> violation(const T& value, const constraint<E>& c) {
     }
 }
 
-[[noreturn]] void throw_constraint_error(const config_node& node, const parse_context& ctx,
-                                         const std::string& key, const std::string& value,
-                                         const std::string& constraint_text);
+[[noreturn]] void throw_constraint_error(const config_node& node, const parse_context& ctx, const std::string& key,
+                                         const std::string& value, const std::string& constraint_text);
 template <class T, class E>
 void check(const T& value, const constraint<E>& c, const config_node& node, const parse_context& ctx,
            const std::string& key) {
@@ -238,8 +242,7 @@ void check(const T& value, const constraint<E>& c, const config_node& node, cons
 
 [[noreturn]] void throw_unknown_key(const config_node::entry& entry, const parse_context& ctx,
                                     const std::vector<std::string>& valid_keys);
-[[noreturn]] void throw_missing_key(const config_node& map, const parse_context& ctx,
-                                    const param_info& info);
+[[noreturn]] void throw_missing_key(const config_node& map, const parse_context& ctx, const param_info& info);
 [[noreturn]] void throw_not_a_map(const config_node& node, const parse_context& ctx);
 
 }  // namespace detail
@@ -288,8 +291,7 @@ private:
     };
 
     template <class T, class... C>
-    param_spec& add_key(T Options::*member, std::string key, std::string doc, bool required,
-                        constraint<C>... checks);
+    param_spec& add_key(T Options::*member, std::string key, std::string doc, bool required, constraint<C>... checks);
 
     std::string description_;
     std::vector<field> fields_;
@@ -331,8 +333,8 @@ config_node component_ref<Kind>::default_node(std::string type) {
 
 template <class Options>
 template <class T, class... C>
-param_spec<Options>& param_spec<Options>::add_key(T Options::*member, std::string key, std::string doc,
-                                                  bool required, constraint<C>... checks) {
+param_spec<Options>& param_spec<Options>::add_key(T Options::*member, std::string key, std::string doc, bool required,
+                                                  constraint<C>... checks) {
     using traits = detail::value_traits<T>;
     field f;
     f.info.key = key;

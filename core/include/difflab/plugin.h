@@ -31,15 +31,14 @@ using plugin_descriptor_fn = const plugin_descriptor*();
 ///
 /// No static-initializer registration: nothing runs until the loader has checked the
 /// descriptor and calls register_components.
-#define DIFFLAB_PLUGIN(NAME, VERSION, REG)                                                         \
-    static void difflab_register_components_(::difflab::registry& REG);                           \
-    namespace {                                                                                    \
-    const ::difflab::plugin_descriptor* difflab_describe_plugin_() {                               \
-        static const ::difflab::plugin_descriptor descriptor{DIFFLAB_PLUGIN_API_VERSION,           \
-                                                             DIFFLAB_BUILD_FINGERPRINT, #NAME,     \
-                                                             VERSION, &difflab_register_components_}; \
-        return &descriptor;                                                                        \
-    }                                                                                              \
-    }                                                                                              \
-    BOOST_DLL_ALIAS(difflab_describe_plugin_, difflab_plugin_descriptor)                           \
+#define DIFFLAB_PLUGIN(NAME, VERSION, REG)                                                                          \
+    static void difflab_register_components_(::difflab::registry& REG);                                             \
+    namespace {                                                                                                     \
+    const ::difflab::plugin_descriptor* difflab_describe_plugin_() {                                                \
+        static const ::difflab::plugin_descriptor descriptor{DIFFLAB_PLUGIN_API_VERSION, DIFFLAB_BUILD_FINGERPRINT, \
+                                                             #NAME, VERSION, &difflab_register_components_};        \
+        return &descriptor;                                                                                         \
+    }                                                                                                               \
+    }                                                                                                               \
+    BOOST_DLL_ALIAS(difflab_describe_plugin_, difflab_plugin_descriptor)                                            \
     static void difflab_register_components_(::difflab::registry& REG)

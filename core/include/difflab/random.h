@@ -2,13 +2,13 @@
 // Counter-based randomness (Philox-4x32-10): reproducible whatever the batch size or threads.
 #pragma once
 
+#include <difflab/tensor.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
-
-#include <difflab/tensor.h>
 
 namespace difflab {
 

@@ -23,9 +23,9 @@ config_node resolved_component(const std::string& name, const config_node& writt
 
 /// Everything the core knows about one registered component.
 struct component_info {
-    std::string kind;            ///< "sampler"
-    std::string name;            ///< "ddim"
-    std::string plugin;          ///< name of the plugin that registered it
+    std::string kind;    ///< "sampler"
+    std::string name;    ///< "ddim"
+    std::string plugin;  ///< name of the plugin that registered it
     std::string plugin_version;
     std::string plugin_path;
     std::string description;
@@ -55,13 +55,11 @@ public:
 
     const component_info* find(const std::string& kind, const std::string& name) const;
     /// Throws a config_error naming the valid choices when absent.
-    const component_info& at(const std::string& kind, const std::string& name,
-                             const source_mark& where = {}) const;
+    const component_info& at(const std::string& kind, const std::string& name, const source_mark& where = {}) const;
     std::vector<const component_info*> of_kind(const std::string& kind) const;
     std::vector<const component_info*> all() const;
 
-    config_node resolve(const std::string& kind, const config_node& node,
-                        const parse_context& ctx) const override;
+    config_node resolve(const std::string& kind, const config_node& node, const parse_context& ctx) const override;
 
 private:
     void insert(component_info info);

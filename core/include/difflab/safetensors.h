@@ -2,6 +2,8 @@
 // Reading and writing the safetensors format: named raw arrays plus a string metadata map.
 #pragma once
 
+#include <difflab/tensor.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -9,8 +11,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <difflab/tensor.h>
 
 namespace difflab {
 

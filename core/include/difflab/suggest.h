@@ -12,8 +12,7 @@ namespace difflab {
 std::size_t edit_distance(const std::string& a, const std::string& b);
 
 /// The closest candidate when it is close enough to be a likely typo, else nothing.
-std::optional<std::string> closest_match(const std::string& word,
-                                         const std::vector<std::string>& candidates);
+std::optional<std::string> closest_match(const std::string& word, const std::vector<std::string>& candidates);
 
 /// "; did you mean 'x'?" or "" when nothing is close.
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);

@@ -17,8 +17,7 @@ namespace difflab {
 /// means to build the components its sections name.
 class run_context {
 public:
-    run_context(const registry& components, config_node experiment, std::filesystem::path run_dir,
-                std::uint64_t seed);
+    run_context(const registry& components, config_node experiment, std::filesystem::path run_dir, std::uint64_t seed);
 
     /// The resolved experiment (every section, defaults filled in).
     const config_node& experiment() const { return experiment_; }

@@ -2,6 +2,8 @@
 // Tensors: f32 (and bf16) strided views over shared, aligned storage, with autograd hooks.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -9,8 +11,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace difflab {
 
@@ -119,7 +119,7 @@ public:
     float item() const;
 
     // --- views (share storage, recorded by autograd) --------------------------------------
-    tensor view(const shape_t& shape) const;  ///< needs a contiguous tensor; one dim may be -1
+    tensor view(const shape_t& shape) const;     ///< needs a contiguous tensor; one dim may be -1
     tensor reshape(const shape_t& shape) const;  ///< a view when possible, else a copy
     tensor permute(const std::vector<std::int64_t>& order) const;
     tensor transpose(std::int64_t a, std::int64_t b) const;
@@ -129,7 +129,7 @@ public:
     tensor expand(const shape_t& shape) const;  ///< broadcast view (stride 0)
 
     // --- copies ---------------------------------------------------------------------------
-    tensor contiguous() const;  ///< itself when already contiguous
+    tensor contiguous() const;        ///< itself when already contiguous
     tensor to_channels_last() const;  ///< itself when already channels-last
     tensor clone() const;
     tensor to(dtype type) const;

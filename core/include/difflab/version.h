@@ -2,9 +2,10 @@
 // Versions and the build fingerprint that a plugin must share with the core it loads into.
 #pragma once
 
-#include <boost/version.hpp>
 #include <dnnl_version.h>
 #include <fmt/core.h>
+
+#include <boost/version.hpp>
 
 #define DIFFLAB_VERSION "0.1.0"
 
@@ -43,7 +44,7 @@
 /// What must match between the core and a plugin for C++ objects to cross between them:
 /// compiler and major version, language standard, Boost, oneDNN, fmt, NDEBUG and ASan.
 /// Computed where it is expanded, so a plugin carries the values it was compiled with.
-#define DIFFLAB_BUILD_FINGERPRINT                                                          \
+#define DIFFLAB_BUILD_FINGERPRINT \
     DIFFLAB_COMPILER_ " c++" DIFFLAB_STRINGIFY(__cplusplus) " boost-" DIFFLAB_STRINGIFY(  \
         BOOST_VERSION) " dnnl-" DIFFLAB_STRINGIFY(DNNL_VERSION_MAJOR) "." DIFFLAB_STRINGIFY( \
         DNNL_VERSION_MINOR) " fmt-" DIFFLAB_STRINGIFY(FMT_VERSION) " " DIFFLAB_NDEBUG_ DIFFLAB_ASAN_

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // The reverse-mode engine: recording, topological backward pass, gradient accumulation.
-#include "strided.h"
-#include "tensor_impl.h"
-
 #include <difflab/autograd.h>
 #include <difflab/error.h>
-
 #include <fmt/format.h>
 
 #include <unordered_map>
 #include <unordered_set>
+
+#include "strided.h"
+#include "tensor_impl.h"
 
 namespace difflab {
 
@@ -17,7 +16,9 @@ namespace {
 
 thread_local bool recording = true;
 
-[[noreturn]] void fail(const std::string& what) { throw error("error: " + what); }
+[[noreturn]] void fail(const std::string& what) {
+    throw error("error: " + what);
+}
 
 /// a + b for same-shaped gradients, into new dense memory (never aliasing either).
 tensor sum_of(const tensor& a, const tensor& b) {
@@ -27,26 +28,27 @@ tensor sum_of(const tensor& a, const tensor& b) {
     const void* pb = b.raw_data();
     void* po = out.raw_data();
     const dtype ta = a.type(), tb = b.type();
-    strided::for_each_row<3>(out.shape(), {&out.strides(), &a.strides(), &b.strides()},
-                             [&](const std::array<std::int64_t, 3>& off, std::int64_t count,
-                                 const std::array<std::int64_t, 3>& step) {
-                                 if (type == dtype::f32 && ta == dtype::f32 && tb == dtype::f32) {
-                                     float* o = static_cast<float*>(po) + off[0];
-                                     const float* x = static_cast<const float*>(pa) + off[1];
-                                     const float* y = static_cast<const float*>(pb) + off[2];
-                                     for (std::int64_t e = 0; e < count; ++e)
-                                         o[e * step[0]] = x[e * step[1]] + y[e * step[2]];
-                                     return;
-                                 }
-                                 for (std::int64_t e = 0; e < count; ++e)
-                                     strided::store(po, type, off[0] + e * step[0],
-                                                    strided::load(pa, ta, off[1] + e * step[1]) +
-                                                        strided::load(pb, tb, off[2] + e * step[2]));
-                             });
+    strided::for_each_row<3>(
+        out.shape(), {&out.strides(), &a.strides(), &b.strides()},
+        [&](const std::array<std::int64_t, 3>& off, std::int64_t count, const std::array<std::int64_t, 3>& step) {
+            if (type == dtype::f32 && ta == dtype::f32 && tb == dtype::f32) {
+                float* o = static_cast<float*>(po) + off[0];
+                const float* x = static_cast<const float*>(pa) + off[1];
+                const float* y = static_cast<const float*>(pb) + off[2];
+                for (std::int64_t e = 0; e < count; ++e) o[e * step[0]] = x[e * step[1]] + y[e * step[2]];
+                return;
+            }
+            for (std::int64_t e = 0; e < count; ++e)
+                strided::store(
+                    po, type, off[0] + e * step[0],
+                    strided::load(pa, ta, off[1] + e * step[1]) + strided::load(pb, tb, off[2] + e * step[2]));
+        });
     return out;
 }
 
-void accumulate(tensor& slot, const tensor& grad) { slot = slot.defined() ? sum_of(slot, grad) : grad; }
+void accumulate(tensor& slot, const tensor& grad) {
+    slot = slot.defined() ? sum_of(slot, grad) : grad;
+}
 
 /// Nodes reachable from `root` in an order where every node comes before the nodes of its
 /// inputs (reverse post-order of a depth-first walk; iterative, as graphs get deep).
@@ -117,17 +119,19 @@ tensor seed_for(const tensor& output, const tensor& grad_output, const char* op)
         return grad_output;
     }
     if (output.numel() != 1)
-        fail(fmt::format("{}: the output {} has {} elements; backward() without a gradient needs a single value "
-                         "(reduce with sum()/mean() first, or pass the output's gradient)",
-                         op, shape_text(output.shape()), output.numel()));
+        fail(
+            fmt::format("{}: the output {} has {} elements; backward() without a gradient needs a single value "
+                        "(reduce with sum()/mean() first, or pass the output's gradient)",
+                        op, shape_text(output.shape()), output.numel()));
     return tensor::ones(output.shape(), output.type());
 }
 
 void backward_into_leaves(const tensor& output, const tensor& grad_output) {
     const tensor seed = seed_for(output, grad_output, "backward");
     if (!output.requires_grad())
-        fail("backward: the output does not require grad; mark an input with set_requires_grad() and compute it "
-             "outside a no_grad_guard");
+        fail(
+            "backward: the output does not require grad; mark an input with set_requires_grad() and compute it "
+            "outside a no_grad_guard");
     std::unordered_map<tensor_impl*, tensor> leaf_grads;
     std::unordered_map<grad_node*, tensor> kept;
     run_backward(output, seed, leaf_grads, kept, {});
@@ -146,11 +150,17 @@ void backward_into_leaves(const tensor& output, const tensor& grad_output) {
 
 }  // namespace
 
-bool grad_enabled() { return recording; }
+bool grad_enabled() {
+    return recording;
+}
 
-no_grad_guard::no_grad_guard() : previous_(recording) { recording = false; }
+no_grad_guard::no_grad_guard() : previous_(recording) {
+    recording = false;
+}
 
-no_grad_guard::~no_grad_guard() { recording = previous_; }
+no_grad_guard::~no_grad_guard() {
+    recording = previous_;
+}
 
 void record(tensor& output, const char* name, std::vector<tensor> inputs, grad_node::backward_fn backward) {
     if (!recording) return;
@@ -165,9 +175,13 @@ void record(tensor& output, const char* name, std::vector<tensor> inputs, grad_n
     output.set_grad_fn(std::make_shared<grad_node>(name, std::move(inputs), std::move(backward)));
 }
 
-void tensor::backward() const { backward_into_leaves(*this, tensor()); }
+void tensor::backward() const {
+    backward_into_leaves(*this, tensor());
+}
 
-void tensor::backward(const tensor& grad_output) const { backward_into_leaves(*this, grad_output); }
+void tensor::backward(const tensor& grad_output) const {
+    backward_into_leaves(*this, grad_output);
+}
 
 std::vector<tensor> gradients(const tensor& output, const std::vector<tensor>& inputs, const tensor& grad_output) {
     const tensor seed = seed_for(output, grad_output, "gradients");

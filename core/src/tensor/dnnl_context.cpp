@@ -33,7 +33,9 @@ dnnl::memory::desc desc_of(const tensor& t) {
     return dnnl::memory::desc(dims, data_type_of(t.type()), strides);
 }
 
-dnnl::memory memory_of(const tensor& t) { return memory_of(t, desc_of(t)); }
+dnnl::memory memory_of(const tensor& t) {
+    return memory_of(t, desc_of(t));
+}
 
 dnnl::memory memory_of(const tensor& t, const dnnl::memory::desc& desc) {
     return dnnl::memory(desc, engine(), const_cast<void*>(t.raw_data()));
@@ -60,11 +62,11 @@ void checked(const char* op, const std::vector<tensor>& tensors, const std::func
         std::string operands;
         for (const tensor& t : tensors) {
             if (!t.defined()) continue;
-            operands += fmt::format("{}{} {} ({})", operands.empty() ? "" : ", ", dtype_name(t.type()),
-                                    shape_text(t.shape()),
-                                    t.is_channels_last() ? "channels-last"
-                                    : t.is_contiguous()  ? "contiguous"
-                                                         : "strides " + shape_text(t.strides()));
+            operands +=
+                fmt::format("{}{} {} ({})", operands.empty() ? "" : ", ", dtype_name(t.type()), shape_text(t.shape()),
+                            t.is_channels_last() ? "channels-last"
+                            : t.is_contiguous()  ? "contiguous"
+                                                 : "strides " + shape_text(t.strides()));
         }
         std::string what, fix;
         switch (e.status) {

@@ -6,7 +6,6 @@
 #include <difflab/tensor.h>
 
 #include <dnnl.hpp>
-
 #include <functional>
 #include <memory>
 #include <string>

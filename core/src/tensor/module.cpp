@@ -3,7 +3,6 @@
 #include <difflab/autograd.h>
 #include <difflab/error.h>
 #include <difflab/module.h>
-
 #include <fmt/format.h>
 
 #include <set>
@@ -11,7 +10,9 @@
 namespace difflab {
 
 namespace {
-[[noreturn]] void fail(const std::string& what) { throw error("error: " + what); }
+[[noreturn]] void fail(const std::string& what) {
+    throw error("error: " + what);
+}
 }  // namespace
 
 void module::check_new_name(const std::string& name) const {
@@ -23,9 +24,10 @@ void module::check_new_name(const std::string& name) const {
         return false;
     };
     if (taken(parameters_) || taken(buffers_) || taken(children_))
-        fail(fmt::format("module: name '{}' is registered twice; give each parameter, buffer and submodule its own "
-                         "name",
-                         name));
+        fail(
+            fmt::format("module: name '{}' is registered twice; give each parameter, buffer and submodule its own "
+                        "name",
+                        name));
 }
 
 tensor module::register_parameter(const std::string& name, tensor value) {
@@ -91,9 +93,10 @@ void module::load_state_dict(const state_dict_t& state, bool strict) {
     for (const auto& [name, value] : own) {
         auto it = state.find(name);
         if (it == state.end())
-            fail(fmt::format("load_state_dict: key '{}' ({}) is missing from the state; it was saved from a "
-                             "different model",
-                             name, shape_text(value.shape())));
+            fail(
+                fmt::format("load_state_dict: key '{}' ({}) is missing from the state; it was saved from a "
+                            "different model",
+                            name, shape_text(value.shape())));
         if (!it->second.defined()) fail(fmt::format("load_state_dict: key '{}' holds an undefined tensor", name));
         if (it->second.shape() != value.shape())
             fail(fmt::format("load_state_dict: key '{}' has shape {} in the state but {} in the model", name,
@@ -102,9 +105,10 @@ void module::load_state_dict(const state_dict_t& state, bool strict) {
     if (strict)
         for (const auto& entry : state)
             if (own.count(entry.first) == 0)
-                fail(fmt::format("load_state_dict: unexpected key '{}' {} (the model has no such parameter or buffer); "
-                                 "load with strict = false to ignore it",
-                                 entry.first, shape_text(entry.second.shape())));
+                fail(
+                    fmt::format("load_state_dict: unexpected key '{}' {} (the model has no such parameter or buffer); "
+                                "load with strict = false to ignore it",
+                                entry.first, shape_text(entry.second.shape())));
     no_grad_guard guard;
     for (auto& [name, value] : own) value.copy_(state.at(name));
 }

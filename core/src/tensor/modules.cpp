@@ -4,7 +4,6 @@
 #include <difflab/nn.h>
 #include <difflab/ops.h>
 #include <difflab/random.h>
-
 #include <fmt/format.h>
 
 #include <cmath>
@@ -13,7 +12,9 @@ namespace difflab::nn {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw error("error: " + what); }
+[[noreturn]] void fail(const std::string& what) {
+    throw error("error: " + what);
+}
 
 void check_positive(const char* layer, const char* what, std::int64_t value) {
     if (value <= 0) fail(fmt::format("{}: {} must be positive, got {}", layer, what, value));
@@ -23,14 +24,15 @@ void check_positive(const char* layer, const char* what, std::int64_t value) {
 tensor uniform_init(const shape_t& shape, double bound, std::uint64_t seed, const char* purpose) {
     tensor u = rand(shape, seed, random_purpose(purpose));
     float* p = u.data<float>();
-    for (std::int64_t i = 0; i < u.numel(); ++i)
-        p[i] = static_cast<float>((2.0 * p[i] - 1.0) * bound);
+    for (std::int64_t i = 0; i < u.numel(); ++i) p[i] = static_cast<float>((2.0 * p[i] - 1.0) * bound);
     return u;
 }
 
 /// kaiming_uniform_(a = sqrt(5)) gives bound gain * sqrt(3 / fan_in) with gain = sqrt(2 / (1 + 5)),
 /// which is 1 / sqrt(fan_in); PyTorch's default bias bound is the same.
-double default_bound(std::int64_t fan_in) { return 1.0 / std::sqrt(static_cast<double>(fan_in)); }
+double default_bound(std::int64_t fan_in) {
+    return 1.0 / std::sqrt(static_cast<double>(fan_in));
+}
 
 }  // namespace
 
@@ -42,7 +44,9 @@ linear::linear(std::int64_t in_features, std::int64_t out_features, bool with_bi
     if (with_bias) bias = register_parameter("bias", uniform_init({out_features}, bound, seed, "init.bias"));
 }
 
-tensor linear::forward(const tensor& x) { return difflab::linear(x, weight, bias); }
+tensor linear::forward(const tensor& x) {
+    return difflab::linear(x, weight, bias);
+}
 
 namespace {
 
@@ -79,7 +83,9 @@ conv2d::conv2d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t
     if (with_bias) bias = register_parameter("bias", b);
 }
 
-tensor conv2d::forward(const tensor& x) { return difflab::conv2d(x, weight, bias, options); }
+tensor conv2d::forward(const tensor& x) {
+    return difflab::conv2d(x, weight, bias, options);
+}
 
 conv3d::conv3d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t kernel, const conv_options& opts,
                bool with_bias, std::uint64_t seed)
@@ -89,7 +95,9 @@ conv3d::conv3d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t
     if (with_bias) bias = register_parameter("bias", b);
 }
 
-tensor conv3d::forward(const tensor& x) { return difflab::conv3d(x, weight, bias, options); }
+tensor conv3d::forward(const tensor& x) {
+    return difflab::conv3d(x, weight, bias, options);
+}
 
 group_norm::group_norm(std::int64_t groups_, std::int64_t channels, float eps_) : groups(groups_), eps(eps_) {
     check_positive("group_norm", "groups", groups_);
@@ -100,7 +108,9 @@ group_norm::group_norm(std::int64_t groups_, std::int64_t channels, float eps_) 
     bias = register_parameter("bias", tensor::zeros({channels}));
 }
 
-tensor group_norm::forward(const tensor& x) { return difflab::group_norm(x, groups, weight, bias, eps); }
+tensor group_norm::forward(const tensor& x) {
+    return difflab::group_norm(x, groups, weight, bias, eps);
+}
 
 layer_norm::layer_norm(std::int64_t features, float eps_) : eps(eps_) {
     check_positive("layer_norm", "features", features);
@@ -108,7 +118,9 @@ layer_norm::layer_norm(std::int64_t features, float eps_) : eps(eps_) {
     bias = register_parameter("bias", tensor::zeros({features}));
 }
 
-tensor layer_norm::forward(const tensor& x) { return difflab::layer_norm(x, weight, bias, eps); }
+tensor layer_norm::forward(const tensor& x) {
+    return difflab::layer_norm(x, weight, bias, eps);
+}
 
 embedding::embedding(std::int64_t num, std::int64_t dim, std::uint64_t seed) {
     check_positive("embedding", "num", num);
@@ -116,7 +128,9 @@ embedding::embedding(std::int64_t num, std::int64_t dim, std::uint64_t seed) {
     weight = register_parameter("weight", randn({num, dim}, seed, random_purpose("init.weight")));
 }
 
-tensor embedding::forward(const tensor& ids) { return difflab::embedding(weight, ids); }
+tensor embedding::forward(const tensor& ids) {
+    return difflab::embedding(weight, ids);
+}
 
 dropout::dropout(float p_, std::uint64_t seed) : p(p_), seed_(seed) {
     if (!(p_ >= 0.0f && p_ < 1.0f)) fail(fmt::format("dropout: probability {} is outside [0, 1)", p_));

@@ -2,24 +2,27 @@
 // Shared helpers of the ops.h sources: dense layouts, broadcasting, oneDNN execution.
 #include "ops_common.h"
 
-#include "tensor_impl.h"
-
 #include <difflab/autograd.h>
 #include <difflab/error.h>
 #include <difflab/ops.h>
-
 #include <fmt/format.h>
+
+#include "tensor_impl.h"
 
 namespace difflab::ops_detail {
 
-void fail(const char* op, const std::string& what) { throw error(fmt::format("error: {}: {}", op, what)); }
+void fail(const char* op, const std::string& what) {
+    throw error(fmt::format("error: {}: {}", op, what));
+}
 
 void execute(const dnnl::primitive& primitive, const std::unordered_map<int, dnnl::memory>& args) {
     primitive.execute(dnnl_glue::stream(), args);
     dnnl_glue::stream().wait();
 }
 
-bool is_dense(const tensor& t) { return t.is_contiguous() || t.is_channels_last(); }
+bool is_dense(const tensor& t) {
+    return t.is_contiguous() || t.is_channels_last();
+}
 
 tensor dense(const tensor& t) {
     if (is_dense(t)) return t;

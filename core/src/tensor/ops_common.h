@@ -2,15 +2,14 @@
 // Shared helpers of the ops.h sources: dense layouts, broadcasting, oneDNN execution (internal).
 #pragma once
 
-#include "dnnl_context.h"
-
 #include <difflab/tensor.h>
 
 #include <dnnl.hpp>
-
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "dnnl_context.h"
 
 namespace difflab::ops_detail {
 

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Dropout, embedding lookup and the losses (mse, l1, cross-entropy, binary cross-entropy).
-#include "ops_common.h"
-
 #include <difflab/autograd.h>
 #include <difflab/ops.h>
 #include <difflab/random.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+
+#include "ops_common.h"
 
 namespace difflab {
 
@@ -37,8 +36,7 @@ tensor f32_contiguous(const tensor& t) {
 
 }  // namespace
 
-tensor dropout(const tensor& a, float p, bool training, std::uint64_t seed, std::uint64_t index,
-               std::uint64_t step) {
+tensor dropout(const tensor& a, float p, bool training, std::uint64_t seed, std::uint64_t index, std::uint64_t step) {
     if (!(p >= 0.0f && p <= 1.0f)) fail("dropout", fmt::format("probability {} is outside [0, 1]", p));
     if (!training || p == 0.0f) return a;
     if (p == 1.0f) return mul(a, 0.0f);
@@ -93,7 +91,9 @@ tensor mse_loss(const tensor& prediction, const tensor& target) {
     return mean(mul(d, d));
 }
 
-tensor l1_loss(const tensor& prediction, const tensor& target) { return mean(abs(sub(prediction, target))); }
+tensor l1_loss(const tensor& prediction, const tensor& target) {
+    return mean(abs(sub(prediction, target)));
+}
 
 tensor cross_entropy(const tensor& logits, const tensor& labels) {
     if (!logits.defined() || !labels.defined()) fail("cross_entropy", "an operand is undefined");
@@ -141,9 +141,8 @@ tensor cross_entropy(const tensor& logits, const tensor& labels) {
 tensor binary_cross_entropy_with_logits(const tensor& logits, const tensor& targets) {
     if (!logits.defined() || !targets.defined()) fail("binary_cross_entropy_with_logits", "an operand is undefined");
     if (logits.shape() != targets.shape())
-        fail("binary_cross_entropy_with_logits",
-             fmt::format("logits {} and targets {} must have the same shape", shape_text(logits.shape()),
-                         shape_text(targets.shape())));
+        fail("binary_cross_entropy_with_logits", fmt::format("logits {} and targets {} must have the same shape",
+                                                             shape_text(logits.shape()), shape_text(targets.shape())));
     const tensor x = f32_contiguous(logits), t = f32_contiguous(targets);
     const float* px = x.data<float>();
     const float* pt = t.data<float>();

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Pointwise ops: oneDNN eltwise for unary functions, broadcasting loops for binary arithmetic.
-#include "ops_common.h"
-#include "strided.h"
-
 #include <difflab/autograd.h>
 #include <difflab/ops.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+
+#include "ops_common.h"
+#include "strided.h"
 
 namespace difflab {
 
@@ -47,33 +46,54 @@ constexpr std::int64_t small_size = 1024;
 
 double small_forward(algorithm alg, double alpha, double beta, double x) {
     switch (alg) {
-        case algorithm::eltwise_linear: return alpha * x + beta;
-        case algorithm::eltwise_exp: return std::exp(x);
-        case algorithm::eltwise_log: return std::log(x);
-        case algorithm::eltwise_sqrt: return std::sqrt(x);
-        case algorithm::eltwise_pow: return alpha * std::pow(x, beta);
-        case algorithm::eltwise_abs: return std::fabs(x);
-        case algorithm::eltwise_clip_v2: return std::min(std::max(x, alpha), beta);
-        case algorithm::eltwise_relu: return x > 0 ? x : alpha * x;
-        case algorithm::eltwise_swish: return x / (1 + std::exp(-alpha * x));
-        case algorithm::eltwise_gelu_erf: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-        case algorithm::eltwise_logistic: return 1 / (1 + std::exp(-x));
-        case algorithm::eltwise_tanh: return std::tanh(x);
-        default: fail("eltwise", "no scalar form for this algorithm");
+        case algorithm::eltwise_linear:
+            return alpha * x + beta;
+        case algorithm::eltwise_exp:
+            return std::exp(x);
+        case algorithm::eltwise_log:
+            return std::log(x);
+        case algorithm::eltwise_sqrt:
+            return std::sqrt(x);
+        case algorithm::eltwise_pow:
+            return alpha * std::pow(x, beta);
+        case algorithm::eltwise_abs:
+            return std::fabs(x);
+        case algorithm::eltwise_clip_v2:
+            return std::min(std::max(x, alpha), beta);
+        case algorithm::eltwise_relu:
+            return x > 0 ? x : alpha * x;
+        case algorithm::eltwise_swish:
+            return x / (1 + std::exp(-alpha * x));
+        case algorithm::eltwise_gelu_erf:
+            return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+        case algorithm::eltwise_logistic:
+            return 1 / (1 + std::exp(-x));
+        case algorithm::eltwise_tanh:
+            return std::tanh(x);
+        default:
+            fail("eltwise", "no scalar form for this algorithm");
     }
 }
 
 /// dy/dx at the saved value: the input x, or the output y for the *_use_dst_for_bwd forms.
 double small_derivative(algorithm alg, double alpha, double beta, double v, bool use_dst) {
     switch (alg) {
-        case algorithm::eltwise_linear: return alpha;
-        case algorithm::eltwise_exp: return use_dst ? v : std::exp(v);
-        case algorithm::eltwise_log: return 1 / v;
-        case algorithm::eltwise_sqrt: return use_dst ? 0.5 / v : 0.5 / std::sqrt(v);
-        case algorithm::eltwise_pow: return alpha * beta * std::pow(v, beta - 1);
-        case algorithm::eltwise_abs: return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0;
-        case algorithm::eltwise_clip_v2: return v > alpha && v < beta ? 1.0 : 0.0;
-        case algorithm::eltwise_relu: return v > 0 ? 1.0 : alpha;
+        case algorithm::eltwise_linear:
+            return alpha;
+        case algorithm::eltwise_exp:
+            return use_dst ? v : std::exp(v);
+        case algorithm::eltwise_log:
+            return 1 / v;
+        case algorithm::eltwise_sqrt:
+            return use_dst ? 0.5 / v : 0.5 / std::sqrt(v);
+        case algorithm::eltwise_pow:
+            return alpha * beta * std::pow(v, beta - 1);
+        case algorithm::eltwise_abs:
+            return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0;
+        case algorithm::eltwise_clip_v2:
+            return v > alpha && v < beta ? 1.0 : 0.0;
+        case algorithm::eltwise_relu:
+            return v > 0 ? 1.0 : alpha;
         case algorithm::eltwise_swish: {
             const double s = 1 / (1 + std::exp(-alpha * v));
             return s + alpha * v * s * (1 - s);
@@ -90,7 +110,8 @@ double small_derivative(algorithm alg, double alpha, double beta, double v, bool
             const double t = use_dst ? v : std::tanh(v);
             return 1 - t * t;
         }
-        default: fail("eltwise", "no scalar form for this algorithm");
+        default:
+            fail("eltwise", "no scalar form for this algorithm");
     }
 }
 
@@ -178,34 +199,33 @@ void binary_kernel(const tensor& a, const tensor& b, tensor& out) {
     void* po = out.raw_data();
     const dtype ta = ea.type(), tb = eb.type(), to = out.type();
     const bool all_f32 = ta == dtype::f32 && tb == dtype::f32 && to == dtype::f32;
-    strided::for_each_row<3>(out.shape(), {&out.strides(), &ea.strides(), &eb.strides()},
-                             [&](const std::array<std::int64_t, 3>& off, std::int64_t n,
-                                 const std::array<std::int64_t, 3>& s) {
-                                 if (all_f32) {
-                                     float* o = static_cast<float*>(po) + off[0];
-                                     const float* x = static_cast<const float*>(pa) + off[1];
-                                     const float* y = static_cast<const float*>(pb) + off[2];
-                                     // Fast paths the compiler vectorizes: dense rows, or a
-                                     // broadcast scalar on either side.
-                                     if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
-                                         for (std::int64_t e = 0; e < n; ++e) o[e] = apply<Op>(x[e], y[e]);
-                                     } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
-                                         const float c = y[0];
-                                         for (std::int64_t e = 0; e < n; ++e) o[e] = apply<Op>(x[e], c);
-                                     } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
-                                         const float c = x[0];
-                                         for (std::int64_t e = 0; e < n; ++e) o[e] = apply<Op>(c, y[e]);
-                                     } else {
-                                         for (std::int64_t e = 0; e < n; ++e)
-                                             o[e * s[0]] = apply<Op>(x[e * s[1]], y[e * s[2]]);
-                                     }
-                                     return;
-                                 }
-                                 for (std::int64_t e = 0; e < n; ++e)
-                                     strided::store(po, to, off[0] + e * s[0],
-                                                    apply<Op>(strided::load(pa, ta, off[1] + e * s[1]),
-                                                              strided::load(pb, tb, off[2] + e * s[2])));
-                             });
+    strided::for_each_row<3>(
+        out.shape(), {&out.strides(), &ea.strides(), &eb.strides()},
+        [&](const std::array<std::int64_t, 3>& off, std::int64_t n, const std::array<std::int64_t, 3>& s) {
+            if (all_f32) {
+                float* o = static_cast<float*>(po) + off[0];
+                const float* x = static_cast<const float*>(pa) + off[1];
+                const float* y = static_cast<const float*>(pb) + off[2];
+                // Fast paths the compiler vectorizes: dense rows, or a
+                // broadcast scalar on either side.
+                if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+                    for (std::int64_t e = 0; e < n; ++e) o[e] = apply<Op>(x[e], y[e]);
+                } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
+                    const float c = y[0];
+                    for (std::int64_t e = 0; e < n; ++e) o[e] = apply<Op>(x[e], c);
+                } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
+                    const float c = x[0];
+                    for (std::int64_t e = 0; e < n; ++e) o[e] = apply<Op>(c, y[e]);
+                } else {
+                    for (std::int64_t e = 0; e < n; ++e) o[e * s[0]] = apply<Op>(x[e * s[1]], y[e * s[2]]);
+                }
+                return;
+            }
+            for (std::int64_t e = 0; e < n; ++e)
+                strided::store(
+                    po, to, off[0] + e * s[0],
+                    apply<Op>(strided::load(pa, ta, off[1] + e * s[1]), strided::load(pb, tb, off[2] + e * s[2])));
+        });
 }
 
 template <binary_op Op>
@@ -223,27 +243,27 @@ tensor grad_as(const tensor& grad, const shape_t& shape, dtype type) {
     return g.type() == type ? g : g.to(type);
 }
 
-tensor grad_as(const tensor& grad, const tensor& input) { return grad_as(grad, input.shape(), input.type()); }
+tensor grad_as(const tensor& grad, const tensor& input) {
+    return grad_as(grad, input.shape(), input.type());
+}
 
 }  // namespace
 
 tensor add(const tensor& a, const tensor& b) {
     tensor out = binary_values<binary_op::add>("add", a, b);
-    record(out, "add", {a, b}, [a_shape = a.shape(), a_type = a.type(), b_shape = b.shape(), b_type = b.type()](
-                                   const tensor& grad) {
-        return std::vector<tensor>{grad_as(grad, a_shape, a_type),
-                                   grad_as(grad, b_shape, b_type)};
-    });
+    record(out, "add", {a, b},
+           [a_shape = a.shape(), a_type = a.type(), b_shape = b.shape(), b_type = b.type()](const tensor& grad) {
+               return std::vector<tensor>{grad_as(grad, a_shape, a_type), grad_as(grad, b_shape, b_type)};
+           });
     return out;
 }
 
 tensor sub(const tensor& a, const tensor& b) {
     tensor out = binary_values<binary_op::sub>("sub", a, b);
-    record(out, "sub", {a, b}, [a_shape = a.shape(), a_type = a.type(), b_shape = b.shape(), b_type = b.type()](
-                                   const tensor& grad) {
-        return std::vector<tensor>{grad_as(grad, a_shape, a_type),
-                                   grad_as(neg(grad), b_shape, b_type)};
-    });
+    record(out, "sub", {a, b},
+           [a_shape = a.shape(), a_type = a.type(), b_shape = b.shape(), b_type = b.type()](const tensor& grad) {
+               return std::vector<tensor>{grad_as(grad, a_shape, a_type), grad_as(neg(grad), b_shape, b_type)};
+           });
     return out;
 }
 
@@ -272,28 +292,46 @@ tensor div(const tensor& a, const tensor& b) {
     return out;
 }
 
-tensor add(const tensor& a, float b) { return eltwise("add", a, algorithm::eltwise_linear, 1.0f, b); }
-tensor mul(const tensor& a, float b) { return eltwise("mul", a, algorithm::eltwise_linear, b, 0.0f); }
-tensor neg(const tensor& a) { return eltwise("neg", a, algorithm::eltwise_linear, -1.0f, 0.0f); }
+tensor add(const tensor& a, float b) {
+    return eltwise("add", a, algorithm::eltwise_linear, 1.0f, b);
+}
+tensor mul(const tensor& a, float b) {
+    return eltwise("mul", a, algorithm::eltwise_linear, b, 0.0f);
+}
+tensor neg(const tensor& a) {
+    return eltwise("neg", a, algorithm::eltwise_linear, -1.0f, 0.0f);
+}
 
 tensor exp(const tensor& a) {
     return eltwise("exp", a, algorithm::eltwise_exp, 0, 0, algorithm::eltwise_exp_use_dst_for_bwd);
 }
-tensor log(const tensor& a) { return eltwise("log", a, algorithm::eltwise_log); }
+tensor log(const tensor& a) {
+    return eltwise("log", a, algorithm::eltwise_log);
+}
 tensor sqrt(const tensor& a) {
     return eltwise("sqrt", a, algorithm::eltwise_sqrt, 0, 0, algorithm::eltwise_sqrt_use_dst_for_bwd);
 }
-tensor pow(const tensor& a, float exponent) { return eltwise("pow", a, algorithm::eltwise_pow, 1.0f, exponent); }
-tensor abs(const tensor& a) { return eltwise("abs", a, algorithm::eltwise_abs); }
+tensor pow(const tensor& a, float exponent) {
+    return eltwise("pow", a, algorithm::eltwise_pow, 1.0f, exponent);
+}
+tensor abs(const tensor& a) {
+    return eltwise("abs", a, algorithm::eltwise_abs);
+}
 tensor clamp(const tensor& a, float low, float high) {
     if (low > high) fail("clamp", fmt::format("low {} is above high {}", low, high));
     // The gradient passes strictly inside (low, high); torch.clamp also passes it at the
     // bounds themselves, so the two differ only there.
     return eltwise("clamp", a, algorithm::eltwise_clip_v2, low, high);
 }
-tensor relu(const tensor& a) { return eltwise("relu", a, algorithm::eltwise_relu, 0.0f); }
-tensor silu(const tensor& a) { return eltwise("silu", a, algorithm::eltwise_swish, 1.0f); }
-tensor gelu(const tensor& a) { return eltwise("gelu", a, algorithm::eltwise_gelu_erf); }
+tensor relu(const tensor& a) {
+    return eltwise("relu", a, algorithm::eltwise_relu, 0.0f);
+}
+tensor silu(const tensor& a) {
+    return eltwise("silu", a, algorithm::eltwise_swish, 1.0f);
+}
+tensor gelu(const tensor& a) {
+    return eltwise("gelu", a, algorithm::eltwise_gelu_erf);
+}
 tensor sigmoid(const tensor& a) {
     return eltwise("sigmoid", a, algorithm::eltwise_logistic, 0, 0, algorithm::eltwise_logistic_use_dst_for_bwd);
 }

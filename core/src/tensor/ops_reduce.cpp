@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reductions (oneDNN reduction primitive), concatenation and splitting.
-#include "ops_common.h"
-#include "strided.h"
-#include "tensor_impl.h"
-
 #include <difflab/autograd.h>
 #include <difflab/ops.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <limits>
+
+#include "ops_common.h"
+#include "strided.h"
+#include "tensor_impl.h"
 
 namespace difflab {
 
@@ -54,7 +53,8 @@ tensor serial_reduce(const tensor& a, const shape_t& keep_shape, double scale) {
     }
     tensor result = tensor::empty(keep_shape, a.type());
     for (std::size_t i = 0; i < totals.size(); ++i)
-        strided::store(result.raw_data(), a.type(), static_cast<std::int64_t>(i), static_cast<float>(totals[i] * scale));
+        strided::store(result.raw_data(), a.type(), static_cast<std::int64_t>(i),
+                       static_cast<float>(totals[i] * scale));
     return result;
 }
 
@@ -158,7 +158,8 @@ tensor reduce(const char* name, const tensor& a, const std::vector<std::int64_t>
             auto prim = dnnl_glue::cached<reduction_primitive>(
                 dnnl_glue::key_of("reduction", {x, result}, average ? "mean" : "sum"), [&] {
                     dnnl::reduction::desc desc(alg, dnnl_glue::desc_of(x), dnnl_glue::desc_of(result), 0.0f, 0.0f);
-                    return reduction_primitive{dnnl::reduction(dnnl::reduction::primitive_desc(desc, dnnl_glue::engine()))};
+                    return reduction_primitive{
+                        dnnl::reduction(dnnl::reduction::primitive_desc(desc, dnnl_glue::engine()))};
                 });
             execute(prim->primitive,
                     {{DNNL_ARG_SRC, dnnl_glue::memory_of(x)}, {DNNL_ARG_DST, dnnl_glue::memory_of(result)}});

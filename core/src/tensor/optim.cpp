@@ -1,26 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 // SGD, Adam and AdamW with PyTorch's update formulas; EMA, gradient clipping, LR schedules.
-#include "ops_common.h"
-
 #include <difflab/autograd.h>
 #include <difflab/error.h>
 #include <difflab/ops.h>
 #include <difflab/optim.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "ops_common.h"
+
 namespace difflab::optim {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw error("error: " + what); }
+[[noreturn]] void fail(const std::string& what) {
+    throw error("error: " + what);
+}
 
 /// Element loops run over the raw memory of dense f32 tensors that share one layout, in
 /// parallel over elements (each element is independent: no dependence on thread count).
-float* values(const tensor& t) { return static_cast<float*>(const_cast<void*>(t.raw_data())); }
+float* values(const tensor& t) {
+    return static_cast<float*>(const_cast<void*>(t.raw_data()));
+}
 
 tensor zeros_like(const tensor& like) {
     tensor t = ops_detail::empty_like(like, dtype::f32);
@@ -39,9 +42,10 @@ optimizer::optimizer(std::vector<tensor> params, float lr) : params_(std::move(p
         const tensor& p = params_[i];
         if (!p.defined()) fail(fmt::format("optimizer: parameter {} is undefined", i));
         if (p.type() != dtype::f32 || !ops_detail::is_dense(p))
-            fail(fmt::format("optimizer: parameter {} is {} {}; optimizers update dense f32 parameters (keep a bf16 "
-                             "copy for compute instead)",
-                             i, dtype_name(p.type()), shape_text(p.shape())));
+            fail(
+                fmt::format("optimizer: parameter {} is {} {}; optimizers update dense f32 parameters (keep a bf16 "
+                            "copy for compute instead)",
+                            i, dtype_name(p.type()), shape_text(p.shape())));
     }
     state_.resize(params_.size());
 }
@@ -83,8 +87,7 @@ void optimizer::load_state_dict(const state_dict_t& state) {
     for (const auto& [key, value] : state) {
         const std::size_t dot = key.find('.');
         std::size_t index = params_.size();
-        if (dot != std::string::npos && dot > 0 &&
-            key.find_first_not_of("0123456789") == dot)
+        if (dot != std::string::npos && dot > 0 && key.find_first_not_of("0123456789") == dot)
             index = static_cast<std::size_t>(std::stoull(key.substr(0, dot)));
         const std::string name = dot == std::string::npos ? "" : key.substr(dot + 1);
         if (index >= params_.size() || std::find(names.begin(), names.end(), name) == names.end())
@@ -103,7 +106,8 @@ void optimizer::load_state_dict(const state_dict_t& state) {
 
 // --- SGD ---------------------------------------------------------------------------------------
 
-sgd::sgd(std::vector<tensor> params, const sgd_options& options) : optimizer(std::move(params), options.lr), options_(options) {
+sgd::sgd(std::vector<tensor> params, const sgd_options& options)
+    : optimizer(std::move(params), options.lr), options_(options) {
     if (options.nesterov && (options.momentum <= 0 || options.dampening != 0))
         fail("sgd: nesterov momentum needs momentum > 0 and dampening 0");
 }
@@ -272,7 +276,8 @@ float lr_schedule::at(std::int64_t step) const {
         return base_lr * static_cast<float>(step + 1) / static_cast<float>(warmup_steps);
     switch (type) {
         case kind::constant:
-        case kind::warmup: return base_lr;
+        case kind::warmup:
+            return base_lr;
         case kind::cosine: {
             const std::int64_t span = total_steps - warmup_steps;
             if (span <= 0)

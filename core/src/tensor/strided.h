@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 namespace difflab::strided {
@@ -35,9 +35,8 @@ row_plan<N> plan_rows(const shape_t& shape, const std::array<const shape_t*, N>&
     std::vector<std::size_t> order(shape.size());
     for (std::size_t d = 0; d < order.size(); ++d) order[d] = d;
     const shape_t& lead = *strides[0];
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-        return std::abs(lead[x]) > std::abs(lead[y]);
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t x, std::size_t y) { return std::abs(lead[x]) > std::abs(lead[y]); });
     for (std::size_t d : order) {
         if (shape[d] == 1) continue;
         std::array<std::int64_t, N> s{};

@@ -1,12 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tensors: storage, construction, strided views (recorded by autograd), copies and printing.
-#include "ops_common.h"
-#include "strided.h"
-#include "tensor_impl.h"
-
 #include <difflab/autograd.h>
 #include <difflab/error.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,13 +9,19 @@
 #include <cstring>
 #include <numeric>
 
+#include "ops_common.h"
+#include "strided.h"
+#include "tensor_impl.h"
+
 namespace difflab {
 
 namespace {
 
 constexpr std::size_t alignment = 64;
 
-[[noreturn]] void fail(const std::string& what) { throw error("error: " + what); }
+[[noreturn]] void fail(const std::string& what) {
+    throw error("error: " + what);
+}
 
 std::int64_t wrap_dim(std::int64_t d, std::int64_t dims, const char* op) {
     const std::int64_t wrapped = d < 0 ? d + dims : d;
@@ -38,8 +39,9 @@ tensor_impl& impl_of(const tensor& t, const char* op) {
 }
 
 tensor new_tensor(const shape_t& shape, dtype type, const shape_t& strides) {
-    if (shape.size() > 5) fail(fmt::format("tensor of shape {} has {} dimensions; at most 5 are supported",
-                                           shape_text(shape), shape.size()));
+    if (shape.size() > 5)
+        fail(fmt::format("tensor of shape {} has {} dimensions; at most 5 are supported", shape_text(shape),
+                         shape.size()));
     for (std::int64_t size : shape)
         if (size < 0) fail(fmt::format("tensor shape {} has a negative size", shape_text(shape)));
     const std::int64_t numel = shape_numel(shape);
@@ -53,23 +55,22 @@ void strided_copy(const tensor& source, tensor& target) {
     void* out = target.raw_data();
     const dtype in_type = source.type();
     const dtype out_type = target.type();
-    strided::for_each_row<2>(target.shape(), {&target.strides(), &source.strides()},
-                             [&](const std::array<std::int64_t, 2>& off, std::int64_t count,
-                                 const std::array<std::int64_t, 2>& step) {
-                                 if (in_type == dtype::f32 && out_type == dtype::f32) {
-                                     float* o = static_cast<float*>(out) + off[0];
-                                     const float* i = static_cast<const float*>(in) + off[1];
-                                     if (step[0] == 1 && step[1] == 1) {
-                                         std::memcpy(o, i, static_cast<std::size_t>(count) * sizeof(float));
-                                         return;
-                                     }
-                                     for (std::int64_t e = 0; e < count; ++e) o[e * step[0]] = i[e * step[1]];
-                                     return;
-                                 }
-                                 for (std::int64_t e = 0; e < count; ++e)
-                                     strided::store(out, out_type, off[0] + e * step[0],
-                                                    strided::load(in, in_type, off[1] + e * step[1]));
-                             });
+    strided::for_each_row<2>(
+        target.shape(), {&target.strides(), &source.strides()},
+        [&](const std::array<std::int64_t, 2>& off, std::int64_t count, const std::array<std::int64_t, 2>& step) {
+            if (in_type == dtype::f32 && out_type == dtype::f32) {
+                float* o = static_cast<float*>(out) + off[0];
+                const float* i = static_cast<const float*>(in) + off[1];
+                if (step[0] == 1 && step[1] == 1) {
+                    std::memcpy(o, i, static_cast<std::size_t>(count) * sizeof(float));
+                    return;
+                }
+                for (std::int64_t e = 0; e < count; ++e) o[e * step[0]] = i[e * step[1]];
+                return;
+            }
+            for (std::int64_t e = 0; e < count; ++e)
+                strided::store(out, out_type, off[0] + e * step[0], strided::load(in, in_type, off[1] + e * step[1]));
+        });
 }
 
 /// Strides of a dense tensor whose memory order lists the dims in `order` (outermost first).
@@ -167,7 +168,8 @@ void format_values(std::string& out, const tensor& t, const std::vector<float>& 
     out += "[";
     for (std::int64_t i = 0; i < size; ++i) {
         if (size > shown && i == shown / 2) {
-            out += dim + 1 == shape.size() ? "..., " : "...,\n" + std::string(static_cast<std::size_t>(indent + 1), ' ');
+            out +=
+                dim + 1 == shape.size() ? "..., " : "...,\n" + std::string(static_cast<std::size_t>(indent + 1), ' ');
             i = size - shown / 2;
         }
         if (dim + 1 == shape.size()) {
@@ -175,7 +177,8 @@ void format_values(std::string& out, const tensor& t, const std::vector<float>& 
         } else {
             format_values(out, t, values, dim + 1, base + i * inner, indent + 1);
         }
-        if (i + 1 < size) out += dim + 1 == shape.size() ? ", " : ",\n" + std::string(static_cast<std::size_t>(indent + 1), ' ');
+        if (i + 1 < size)
+            out += dim + 1 == shape.size() ? ", " : ",\n" + std::string(static_cast<std::size_t>(indent + 1), ' ');
     }
     out += "]";
 }
@@ -184,11 +187,17 @@ void format_values(std::string& out, const tensor& t, const std::vector<float>& 
 
 // --- dtype and shape helpers -------------------------------------------------------------------
 
-std::size_t dtype_size(dtype type) { return type == dtype::bf16 ? 2 : 4; }
+std::size_t dtype_size(dtype type) {
+    return type == dtype::bf16 ? 2 : 4;
+}
 
-const char* dtype_name(dtype type) { return type == dtype::bf16 ? "bf16" : "f32"; }
+const char* dtype_name(dtype type) {
+    return type == dtype::bf16 ? "bf16" : "f32";
+}
 
-std::string shape_text(const shape_t& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string shape_text(const shape_t& shape) {
+    return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 std::int64_t shape_numel(const shape_t& shape) {
     return std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
@@ -212,11 +221,15 @@ storage::storage(std::size_t bytes) : data_(nullptr), bytes_(bytes) {
     if (data_ == nullptr) fail(fmt::format("out of memory allocating {} bytes for a tensor", bytes));
 }
 
-storage::~storage() { std::free(data_); }
+storage::~storage() {
+    std::free(data_);
+}
 
 // --- construction ------------------------------------------------------------------------------
 
-tensor tensor::empty(const shape_t& shape, dtype type) { return new_tensor(shape, type, contiguous_strides(shape)); }
+tensor tensor::empty(const shape_t& shape, dtype type) {
+    return new_tensor(shape, type, contiguous_strides(shape));
+}
 
 tensor tensor::zeros(const shape_t& shape, dtype type) {
     tensor t = empty(shape, type);
@@ -248,13 +261,27 @@ tensor tensor::empty_channels_last(const shape_t& shape, dtype type) {
 
 // --- properties --------------------------------------------------------------------------------
 
-const shape_t& tensor::shape() const { return impl_of(*this, "shape").shape; }
-std::int64_t tensor::dim() const { return static_cast<std::int64_t>(shape().size()); }
-std::int64_t tensor::size(std::int64_t d) const { return shape()[static_cast<std::size_t>(wrap_dim(d, dim(), "size"))]; }
-std::int64_t tensor::numel() const { return shape_numel(shape()); }
-const shape_t& tensor::strides() const { return impl_of(*this, "strides").strides; }
-std::int64_t tensor::offset() const { return impl_of(*this, "offset").offset; }
-dtype tensor::type() const { return impl_of(*this, "type").type; }
+const shape_t& tensor::shape() const {
+    return impl_of(*this, "shape").shape;
+}
+std::int64_t tensor::dim() const {
+    return static_cast<std::int64_t>(shape().size());
+}
+std::int64_t tensor::size(std::int64_t d) const {
+    return shape()[static_cast<std::size_t>(wrap_dim(d, dim(), "size"))];
+}
+std::int64_t tensor::numel() const {
+    return shape_numel(shape());
+}
+const shape_t& tensor::strides() const {
+    return impl_of(*this, "strides").strides;
+}
+std::int64_t tensor::offset() const {
+    return impl_of(*this, "offset").offset;
+}
+dtype tensor::type() const {
+    return impl_of(*this, "type").type;
+}
 
 bool tensor::is_contiguous() const {
     const tensor_impl& t = impl_of(*this, "is_contiguous");
@@ -294,9 +321,13 @@ void* tensor::raw_data() {
     tensor_impl& t = impl_of(*this, "raw_data");
     return static_cast<char*>(t.store->data()) + t.offset * static_cast<std::int64_t>(dtype_size(t.type));
 }
-const void* tensor::raw_data() const { return const_cast<tensor*>(this)->raw_data(); }
+const void* tensor::raw_data() const {
+    return const_cast<tensor*>(this)->raw_data();
+}
 
-const std::shared_ptr<storage>& tensor::storage_ptr() const { return impl_of(*this, "storage_ptr").store; }
+const std::shared_ptr<storage>& tensor::storage_ptr() const {
+    return impl_of(*this, "storage_ptr").store;
+}
 
 bool tensor::shares_storage_with(const tensor& other) const {
     return defined() && other.defined() && impl_->store == other.impl_->store;
@@ -335,9 +366,10 @@ tensor tensor::view(const shape_t& new_shape) const {
     const shape_t target = infer_shape(new_shape, numel(), "view", t.shape);
     shape_t strides;
     if (!view_strides(t.shape, t.strides, target, strides))
-        fail(fmt::format("view: a tensor {} with strides {} cannot be viewed as {} without a copy; use reshape() "
-                         "or contiguous() first",
-                         shape_text(t.shape), shape_text(t.strides), shape_text(target)));
+        fail(
+            fmt::format("view: a tensor {} with strides {} cannot be viewed as {} without a copy; use reshape() "
+                        "or contiguous() first",
+                        shape_text(t.shape), shape_text(t.strides), shape_text(target)));
     const shape_t from = t.shape;
     return recorded_view(*this, target, strides, t.offset, "view",
                          [from](const tensor& grad) { return std::vector<tensor>{grad.reshape(from)}; });
@@ -432,7 +464,8 @@ tensor tensor::squeeze(std::int64_t d) const {
 tensor tensor::expand(const shape_t& new_shape) const {
     const tensor_impl& t = impl_of(*this, "expand");
     if (new_shape.size() < t.shape.size())
-        fail(fmt::format("expand: cannot expand {} to fewer dimensions {}", shape_text(t.shape), shape_text(new_shape)));
+        fail(
+            fmt::format("expand: cannot expand {} to fewer dimensions {}", shape_text(t.shape), shape_text(new_shape)));
     if (new_shape.size() > 5) fail(fmt::format("expand: shape {} has more than 5 dimensions", shape_text(new_shape)));
     const std::size_t lead = new_shape.size() - t.shape.size();
     shape_t shape(new_shape.size()), strides(new_shape.size(), 0);
@@ -470,9 +503,8 @@ tensor recorded_copy(const tensor& source, const shape_t& strides, dtype type, c
     tensor result = new_tensor(source.shape(), type, strides);
     strided_copy(source, result);
     const dtype from = source.type();
-    record(result, name, {source}, [from](const tensor& grad) {
-        return std::vector<tensor>{grad.type() == from ? grad : grad.to(from)};
-    });
+    record(result, name, {source},
+           [from](const tensor& grad) { return std::vector<tensor>{grad.type() == from ? grad : grad.to(from)}; });
     return result;
 }
 
@@ -486,8 +518,8 @@ tensor tensor::contiguous() const {
 tensor tensor::to_channels_last() const {
     const tensor_impl& t = impl_of(*this, "to_channels_last");
     if (t.shape.size() != 4 && t.shape.size() != 5)
-        fail(fmt::format("to_channels_last: the tensor {} is {}-D; channels-last needs 4-D or 5-D",
-                         shape_text(t.shape), t.shape.size()));
+        fail(fmt::format("to_channels_last: the tensor {} is {}-D; channels-last needs 4-D or 5-D", shape_text(t.shape),
+                         t.shape.size()));
     if (is_channels_last()) return *this;
     return recorded_copy(*this, strides_in_order(t.shape, channels_last_order(t.shape.size())), t.type,
                          "to_channels_last");
@@ -534,17 +566,17 @@ void tensor::fill_(float value) {
     void* out = raw_data();
     const dtype type = this->type();
     const std::uint16_t half = bf16::from_float(value);
-    strided::for_each_row<1>(shape(), {&strides()},
-                             [&](const std::array<std::int64_t, 1>& off, std::int64_t count,
-                                 const std::array<std::int64_t, 1>& step) {
-                                 if (type == dtype::f32) {
-                                     float* o = static_cast<float*>(out) + off[0];
-                                     for (std::int64_t e = 0; e < count; ++e) o[e * step[0]] = value;
-                                 } else {
-                                     std::uint16_t* o = static_cast<std::uint16_t*>(out) + off[0];
-                                     for (std::int64_t e = 0; e < count; ++e) o[e * step[0]] = half;
-                                 }
-                             });
+    strided::for_each_row<1>(
+        shape(), {&strides()},
+        [&](const std::array<std::int64_t, 1>& off, std::int64_t count, const std::array<std::int64_t, 1>& step) {
+            if (type == dtype::f32) {
+                float* o = static_cast<float*>(out) + off[0];
+                for (std::int64_t e = 0; e < count; ++e) o[e * step[0]] = value;
+            } else {
+                std::uint16_t* o = static_cast<std::uint16_t*>(out) + off[0];
+                for (std::int64_t e = 0; e < count; ++e) o[e * step[0]] = half;
+            }
+        });
 }
 
 // --- autograd state ----------------------------------------------------------------------------
@@ -557,14 +589,17 @@ bool tensor::requires_grad() const {
 tensor& tensor::set_requires_grad(bool required) {
     tensor_impl& t = impl_of(*this, "set_requires_grad");
     if (t.grad_fn != nullptr)
-        fail(fmt::format("set_requires_grad: the tensor is the result of '{}', not a leaf; call detach() first to "
-                         "make a leaf",
-                         t.grad_fn->name()));
+        fail(
+            fmt::format("set_requires_grad: the tensor is the result of '{}', not a leaf; call detach() first to "
+                        "make a leaf",
+                        t.grad_fn->name()));
     t.requires_grad = required;
     return *this;
 }
 
-tensor tensor::grad() const { return impl_of(*this, "grad").grad; }
+tensor tensor::grad() const {
+    return impl_of(*this, "grad").grad;
+}
 
 void tensor::set_grad(const tensor& grad) {
     tensor_impl& t = impl_of(*this, "set_grad");
@@ -574,11 +609,17 @@ void tensor::set_grad(const tensor& grad) {
     t.grad = grad;
 }
 
-void tensor::zero_grad() { impl_of(*this, "zero_grad").grad = tensor(); }
+void tensor::zero_grad() {
+    impl_of(*this, "zero_grad").grad = tensor();
+}
 
-const std::shared_ptr<grad_node>& tensor::grad_fn() const { return impl_of(*this, "grad_fn").grad_fn; }
+const std::shared_ptr<grad_node>& tensor::grad_fn() const {
+    return impl_of(*this, "grad_fn").grad_fn;
+}
 
-void tensor::set_grad_fn(std::shared_ptr<grad_node> node) { impl_of(*this, "set_grad_fn").grad_fn = std::move(node); }
+void tensor::set_grad_fn(std::shared_ptr<grad_node> node) {
+    impl_of(*this, "set_grad_fn").grad_fn = std::move(node);
+}
 
 // --- printing ----------------------------------------------------------------------------------
 

@@ -41,8 +41,8 @@ TEST_CASE("pointwise functions match PyTorch, on dense and strided input") {
         {"op_silu", silu}, {"op_gelu", gelu}, {"op_sigmoid", sigmoid}, {"op_tanh", tanh}};
     for (const auto& [name, fn] : unary)
         for (bool strided : {false, true})
-            compare(name, {"x"}, [fn = fn](const std::vector<tensor>& t, const fixture&) { return fn(t[0]); },
-                    strided);
+            compare(
+                name, {"x"}, [fn = fn](const std::vector<tensor>& t, const fixture&) { return fn(t[0]); }, strided);
     compare("op_pow", {"x"}, [](const std::vector<tensor>& t, const fixture& f) {
         return pow(t[0], f.params.at("exponent").get<float>());
     });
@@ -56,15 +56,17 @@ TEST_CASE("broadcasting arithmetic matches PyTorch, gradients reduced to each in
         {"op_add_broadcast", add}, {"op_sub_broadcast", sub}, {"op_mul_broadcast", mul}, {"op_div_broadcast", div}};
     for (const auto& [name, fn] : binary)
         for (bool strided : {false, true})
-            compare(name, {"a", "b"},
-                    [fn = fn](const std::vector<tensor>& t, const fixture&) { return fn(t[0], t[1]); }, strided);
+            compare(
+                name, {"a", "b"}, [fn = fn](const std::vector<tensor>& t, const fixture&) { return fn(t[0], t[1]); },
+                strided);
 }
 
 TEST_CASE("sum, mean and concat match PyTorch") {
     compare("op_sum", {"x"}, [](const std::vector<tensor>& t, const fixture&) { return sum(t[0], {0, 2}); });
     compare("op_mean", {"x"}, [](const std::vector<tensor>& t, const fixture&) { return mean(t[0], {1}, true); });
-    compare("op_concat", {"a", "b"},
-            [](const std::vector<tensor>& t, const fixture&) { return concat({t[0], t[1]}, 1); });
+    compare("op_concat", {"a", "b"}, [](const std::vector<tensor>& t, const fixture&) {
+        return concat({t[0], t[1]}, 1);
+    });
 }
 
 TEST_CASE("embedding and the losses match PyTorch") {
