@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Registers the EDM process (Karras et al. 2022).
+// Registers the EDM process and sampler (Karras et al. 2022).
 #include <difflab/plugin.h>
 
 #include "edm_process.h"
+#include "edm_sampler.h"
 
 DIFFLAB_PLUGIN(edm, "0.1.0", reg) {
     reg.add<difflab::plugins::edm_process>("edm");
+    reg.add<difflab::plugins::edm_sampler>("edm");
 }
