@@ -3,10 +3,12 @@
 // Song et al. 2021, DDIM).
 #include <difflab/plugin.h>
 
+#include "ancestral_sampler.h"
 #include "ddim_sampler.h"
 #include "ddpm_process.h"
 
 DIFFLAB_PLUGIN(ddpm, "0.1.0", reg) {
     reg.add<difflab::plugins::ddpm_process>("ddpm");
     reg.add<difflab::plugins::ddim_sampler>("ddim");
+    reg.add<difflab::plugins::ancestral_sampler>("ddpm");
 }

@@ -3,6 +3,7 @@
 // probability-flow ODE sampler.
 #include <difflab/plugin.h>
 
+#include "euler_maruyama_sampler.h"
 #include "ode_sampler.h"
 #include "sde_processes.h"
 
@@ -11,4 +12,5 @@ DIFFLAB_PLUGIN(score_sde, "0.1.0", reg) {
     reg.add<difflab::plugins::subvp_sde>("subvp_sde");
     reg.add<difflab::plugins::ve_sde>("ve_sde");
     reg.add<difflab::plugins::ode_sampler>("ode");
+    reg.add<difflab::plugins::euler_maruyama_sampler>("euler_maruyama");
 }

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// Euler-Maruyama integration of the reverse-time SDE (Song et al. 2021).
+#include "euler_maruyama_sampler.h"
+
+#include <difflab/autograd.h>
+#include <difflab/ops.h>
+
+#include <cmath>
+
+namespace difflab::plugins {
+
+param_spec<euler_maruyama_sampler::options> euler_maruyama_sampler::params() {
+    param_spec<options> spec{"Euler-Maruyama solver of the reverse-time SDE (Song et al. 2021)."};
+    spec.add(&options::steps, "steps", "Number of time points (= network evaluations).", at_least<std::int64_t>(1));
+    spec.add(&options::spacing, "spacing", "Time grid.", one_of(time_grid_spacings()));
+    return spec;
+}
+
+euler_maruyama_sampler::euler_maruyama_sampler(const options& opts, build_context&) : opts_(opts) {}
+
+tensor euler_maruyama_sampler::sample(const denoiser& d, tensor x, const sampling_context& ctx) const {
+    no_grad_guard no_grad;
+    const process& p = d.diffusion_process();
+    const std::vector<double> grid = time_grid(p, opts_.steps, opts_.spacing);
+    for (std::size_t i = 0; i < grid.size(); ++i) {
+        const double t = grid[i];
+        const tensor x0 = d.x0(x, t);
+        if (i + 1 == grid.size()) return x0;
+        const double dt = t - grid[i + 1], g = p.diffusion(t);  // dt > 0: time runs backwards
+        const tensor drift =
+            x * static_cast<float>(p.drift(t)) - score_from_x0(p, x, x0, t) * static_cast<float>(g * g);
+        x = x - drift * static_cast<float>(dt) + ctx.noise_like(x, i) * static_cast<float>(g * std::sqrt(dt));
+    }
+    return x;
+}
+
+}  // namespace difflab::plugins

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// Euler-Maruyama integration of the reverse-time SDE.
+#pragma once
+
+#include <difflab/params.h>
+#include <difflab/registry.h>
+#include <difflab/sampler.h>
+
+#include <cstdint>
+#include <string>
+
+namespace difflab::plugins {
+
+/// The reverse-time SDE of Anderson (1982) as Song et al. 2021 use it (eq. 6),
+///     dx = [f(t) x - g(t)^2 score(x, t)] dt + g(t) dw,  t running from t_max down to t_min,
+/// integrated with Euler-Maruyama steps x_s = x + (f x - g^2 score)(s - t) + g sqrt(t - s) z,
+/// then the denoised estimate at t_min (score_sde's noise removal). Evaluations: `steps`.
+class euler_maruyama_sampler final : public sampler {
+public:
+    struct options {
+        std::int64_t steps = 1000;
+        std::string spacing = "uniform";
+    };
+    static param_spec<options> params();
+    euler_maruyama_sampler(const options& opts, build_context& ctx);
+
+    tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
+
+private:
+    options opts_;
+};
+
+}  // namespace difflab::plugins
