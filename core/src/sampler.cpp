@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Sampling context and time discretizations.
+#include <difflab/autograd.h>
 #include <difflab/error.h>
 #include <difflab/random.h>
 #include <difflab/sampler.h>
@@ -47,6 +48,16 @@ std::vector<double> time_grid(const process& p, std::int64_t steps, const std::s
     grid.front() = t1;  // exact end points, whatever rounding the conversions add
     if (steps > 1) grid.back() = t0;
     return grid;
+}
+
+tensor denoise_along(const denoiser& d, tensor x, const std::vector<double>& grid, const denoised_step& update) {
+    no_grad_guard no_grad;
+    for (std::size_t i = 0; i < grid.size(); ++i) {
+        const tensor x0 = d.x0(x, grid[i]);
+        if (i + 1 == grid.size()) return x0;  // the last step lands on clean data
+        x = update(x, x0, grid[i], grid[i + 1], i);
+    }
+    return x;
 }
 
 }  // namespace difflab

@@ -2,7 +2,6 @@
 // Ancestral DDPM sampling (Ho et al. 2020).
 #include "ancestral_sampler.h"
 
-#include <difflab/autograd.h>
 #include <difflab/ops.h>
 
 #include <algorithm>
@@ -22,23 +21,19 @@ param_spec<ancestral_sampler::options> ancestral_sampler::params() {
 ancestral_sampler::ancestral_sampler(const options& opts, build_context&) : opts_(opts) {}
 
 tensor ancestral_sampler::sample(const denoiser& d, tensor x, const sampling_context& ctx) const {
-    no_grad_guard no_grad;
     const process& p = d.diffusion_process();
-    const std::vector<double> grid = time_grid(p, opts_.steps, opts_.spacing);
-    for (std::size_t i = 0; i < grid.size(); ++i) {
-        const double t = grid[i];
-        const tensor x0 = d.x0(x, t);
-        if (i + 1 == grid.size()) return x0;
-        const double s = grid[i + 1];
-        const double a_t = p.alpha(t), sigma_t = p.sigma(t), a_s = p.alpha(s), sigma_s = p.sigma(s);
-        const double a_ts = a_t / a_s;
-        const double var_ts = std::max(sigma_t * sigma_t - a_ts * a_ts * sigma_s * sigma_s, 0.0);
-        const double ratio = sigma_s * sigma_s / (sigma_t * sigma_t);
-        const double variance = opts_.variance == "small" ? var_ts * ratio : var_ts;
-        x = x0 * static_cast<float>(a_s * var_ts / (sigma_t * sigma_t)) + x * static_cast<float>(a_ts * ratio) +
-            ctx.noise_like(x, i) * static_cast<float>(std::sqrt(variance));
-    }
-    return x;
+    return denoise_along(d, std::move(x), time_grid(p, opts_.steps, opts_.spacing),
+                         [&](const tensor& x_t, const tensor& x0, double t, double s, std::size_t i) {
+                             const double a_t = p.alpha(t), sigma_t = p.sigma(t), a_s = p.alpha(s),
+                                          sigma_s = p.sigma(s);
+                             const double a_ts = a_t / a_s;
+                             const double var_ts = std::max(sigma_t * sigma_t - a_ts * a_ts * sigma_s * sigma_s, 0.0);
+                             const double ratio = sigma_s * sigma_s / (sigma_t * sigma_t);
+                             const double variance = opts_.variance == "small" ? var_ts * ratio : var_ts;
+                             return x0 * static_cast<float>(a_s * var_ts / (sigma_t * sigma_t)) +
+                                    x_t * static_cast<float>(a_ts * ratio) +
+                                    ctx.noise_like(x_t, i) * static_cast<float>(std::sqrt(variance));
+                         });
 }
 
 }  // namespace difflab::plugins

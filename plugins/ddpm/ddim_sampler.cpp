@@ -2,7 +2,6 @@
 // The DDIM sampler (Song, Meng & Ermon 2021).
 #include "ddim_sampler.h"
 
-#include <difflab/autograd.h>
 #include <difflab/ops.h>
 
 #include <algorithm>
@@ -21,24 +20,18 @@ param_spec<ddim_sampler::options> ddim_sampler::params() {
 ddim_sampler::ddim_sampler(const options& opts, build_context&) : opts_(opts) {}
 
 tensor ddim_sampler::sample(const denoiser& d, tensor x, const sampling_context& ctx) const {
-    no_grad_guard no_grad;
     const process& p = d.diffusion_process();
-    const std::vector<double> grid = time_grid(p, opts_.steps, opts_.spacing);
-    for (std::size_t i = 0; i < grid.size(); ++i) {
-        const double t = grid[i];
-        const tensor x0 = d.x0(x, t);
-        if (i + 1 == grid.size()) return x0;  // the last step lands on clean data
-        const double s = grid[i + 1];
-        const double a_t = p.alpha(t), sigma_t = p.sigma(t), a_s = p.alpha(s), sigma_s = p.sigma(s);
-        const tensor eps = eps_from_x0(p, x, x0, t);
-        const double ratio = a_t / a_s;
-        const double sigma_ts = std::sqrt(std::max(sigma_t * sigma_t - ratio * ratio * sigma_s * sigma_s, 0.0));
-        const double c = opts_.eta * sigma_s / sigma_t * sigma_ts;
-        const double eps_scale = std::sqrt(std::max(sigma_s * sigma_s - c * c, 0.0));
-        x = x0 * static_cast<float>(a_s) + eps * static_cast<float>(eps_scale);
-        if (c > 0) x = x + ctx.noise_like(x, i) * static_cast<float>(c);
-    }
-    return x;
+    return denoise_along(
+        d, std::move(x), time_grid(p, opts_.steps, opts_.spacing),
+        [&](const tensor& x_t, const tensor& x0, double t, double s, std::size_t i) {
+            const double a_t = p.alpha(t), sigma_t = p.sigma(t), a_s = p.alpha(s), sigma_s = p.sigma(s);
+            const double ratio = a_t / a_s;
+            const double sigma_ts = std::sqrt(std::max(sigma_t * sigma_t - ratio * ratio * sigma_s * sigma_s, 0.0));
+            const double c = opts_.eta * sigma_s / sigma_t * sigma_ts;
+            const double eps_scale = std::sqrt(std::max(sigma_s * sigma_s - c * c, 0.0));
+            tensor next = x0 * static_cast<float>(a_s) + eps_from_x0(p, x_t, x0, t) * static_cast<float>(eps_scale);
+            return c > 0 ? next + ctx.noise_like(x_t, i) * static_cast<float>(c) : next;
+        });
 }
 
 }  // namespace difflab::plugins

@@ -2,7 +2,6 @@
 // Euler-Maruyama integration of the reverse-time SDE (Song et al. 2021).
 #include "euler_maruyama_sampler.h"
 
-#include <difflab/autograd.h>
 #include <difflab/ops.h>
 
 #include <cmath>
@@ -19,19 +18,15 @@ param_spec<euler_maruyama_sampler::options> euler_maruyama_sampler::params() {
 euler_maruyama_sampler::euler_maruyama_sampler(const options& opts, build_context&) : opts_(opts) {}
 
 tensor euler_maruyama_sampler::sample(const denoiser& d, tensor x, const sampling_context& ctx) const {
-    no_grad_guard no_grad;
     const process& p = d.diffusion_process();
-    const std::vector<double> grid = time_grid(p, opts_.steps, opts_.spacing);
-    for (std::size_t i = 0; i < grid.size(); ++i) {
-        const double t = grid[i];
-        const tensor x0 = d.x0(x, t);
-        if (i + 1 == grid.size()) return x0;
-        const double dt = t - grid[i + 1], g = p.diffusion(t);  // dt > 0: time runs backwards
-        const tensor drift =
-            x * static_cast<float>(p.drift(t)) - score_from_x0(p, x, x0, t) * static_cast<float>(g * g);
-        x = x - drift * static_cast<float>(dt) + ctx.noise_like(x, i) * static_cast<float>(g * std::sqrt(dt));
-    }
-    return x;
+    return denoise_along(d, std::move(x), time_grid(p, opts_.steps, opts_.spacing),
+                         [&](const tensor& x_t, const tensor& x0, double t, double s, std::size_t i) {
+                             const double dt = t - s, g = p.diffusion(t);  // dt > 0: time runs backwards
+                             const tensor drift = x_t * static_cast<float>(p.drift(t)) -
+                                                  score_from_x0(p, x_t, x0, t) * static_cast<float>(g * g);
+                             return x_t - drift * static_cast<float>(dt) +
+                                    ctx.noise_like(x_t, i) * static_cast<float>(g * std::sqrt(dt));
+                         });
 }
 
 }  // namespace difflab::plugins

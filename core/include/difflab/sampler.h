@@ -7,6 +7,7 @@
 #include <difflab/tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,15 @@ public:
 ///   karras    uniform in sigma^(1/7) of sigma / alpha (Karras et al. 2022, eq. 5)
 ///   logsnr    uniform in log-SNR (Lu et al. 2022, DPM-Solver)
 std::vector<double> time_grid(const process& p, std::int64_t steps, const std::string& spacing);
+
+/// One update of a sampler that evaluates the denoiser once per step: from x at t, with the
+/// denoised estimate x0 there, to time s; `step` is the step's index (for its noise stream).
+using denoised_step = std::function<tensor(const tensor& x, const tensor& x0, double t, double s, std::size_t step)>;
+
+/// The loop such samplers share (DDIM, ancestral DDPM, Euler-Maruyama): without recording
+/// gradients, evaluate x0 at each grid time, apply `update` towards the next, and return the
+/// denoised estimate at the last time. Evaluations: grid.size().
+tensor denoise_along(const denoiser& d, tensor x, const std::vector<double>& grid, const denoised_step& update);
 
 /// The spacings time_grid accepts, for parameter tables.
 const std::vector<std::string>& time_grid_spacings();
