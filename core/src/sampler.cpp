@@ -11,8 +11,14 @@
 namespace difflab {
 
 tensor sampling_context::noise_like(const tensor& x, std::uint64_t step) const {
-    return randn(x.shape(), seed, random_purpose("sampler/noise"), first_index, step);
+    const std::uint64_t purpose = random_purpose("sampler/noise");
+    if (source) return source->draw(x.shape(), seed, purpose, first_index, step);
+    return randn(x.shape(), seed, purpose, first_index, step);
 }
+
+std::int64_t sampler::evaluations(const process&) const { return 0; }
+
+void sampler::check(const process&) const {}
 
 const std::vector<std::string>& time_grid_spacings() {
     static const std::vector<std::string> names{"uniform", "quadratic", "karras", "logsnr"};

@@ -2,10 +2,12 @@
 // The DDIM sampler (Song, Meng & Ermon 2021).
 #include "ddim_sampler.h"
 
+#include <difflab/autograd.h>
 #include <difflab/ops.h>
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace difflab::plugins {
 
@@ -32,6 +34,22 @@ tensor ddim_sampler::sample(const denoiser& d, tensor x, const sampling_context&
             tensor next = x0 * static_cast<float>(a_s) + eps_from_x0(p, x_t, x0, t) * static_cast<float>(eps_scale);
             return c > 0 ? next + ctx.noise_like(x_t, i) * static_cast<float>(c) : next;
         });
+}
+
+tensor ddim_sampler::invert(const denoiser& d, tensor x0) const {
+    no_grad_guard no_grad;
+    const process& p = d.diffusion_process();
+    std::vector<double> grid = time_grid(p, opts_.steps, opts_.spacing);
+    std::reverse(grid.begin(), grid.end());  // t_min up to t_max
+    const double first = grid.front();
+    tensor x = x0 * static_cast<float>(p.alpha(first)) + d.eps(x0, first) * static_cast<float>(p.sigma(first));
+    for (std::size_t i = 0; i + 1 < grid.size(); ++i) {
+        const double t = grid[i], s = grid[i + 1];
+        const double a_t = p.alpha(t), a_s = p.alpha(s);
+        const tensor eps = d.eps(x, t);
+        x = x * static_cast<float>(a_s / a_t) + eps * static_cast<float>(p.sigma(s) - a_s * p.sigma(t) / a_t);
+    }
+    return x;
 }
 
 }  // namespace difflab::plugins

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The DDIM sampler.
+// The DDIM sampler and DDIM inversion.
 #pragma once
 
 #include <difflab/params.h>
@@ -29,6 +29,22 @@ public:
     ddim_sampler(const options& opts, build_context& ctx);
 
     tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
+    std::int64_t evaluations(const process&) const override { return opts_.steps; }
+    bool deterministic() const override { return opts_.eta == 0; }
+
+    /// DDIM inversion (Song et al. 2021, section 4.3; used for editing by Mokady et al. 2023,
+    /// "Null-text inversion for editing real images"): the deterministic (eta = 0) update run
+    /// forwards in time, from clean data x0 to x at t_max, on sample()'s grid reversed, so that
+    /// sample() with eta = 0 and the same steps and spacing maps the result back to about x0
+    /// (up to the first-order error of both directions). eta is ignored here.
+    /// The first step undoes sample()'s last one, the landing on clean data from the first grid
+    /// time t_1 (t_min unless steps is 1): x_{t_1} = alpha x0 + sigma eps with the noise estimate
+    /// of x0 itself read as x at t_1, as diffusers' DDIMInverseScheduler queries the model at the
+    /// clean latents; since alpha(t_min) ~ 1 and sigma(t_min) ~ 0, x0 is close to x_{t_1}. Each
+    /// later step from t to the next larger time s evaluates eps at (x_t, t) and moves by
+    ///     x_s = alpha_s (x_t - sigma_t eps) / alpha_t + sigma_s eps.
+    /// Evaluations: steps (one for the first step, one at each grid time below t_max).
+    tensor invert(const denoiser& d, tensor x0) const;
 
 private:
     options opts_;

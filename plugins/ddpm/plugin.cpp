@@ -6,9 +6,13 @@
 #include "ancestral_sampler.h"
 #include "ddim_sampler.h"
 #include "ddpm_process.h"
+#include "gaussian_noise.h"
+#include "plms_sampler.h"
 
 DIFFLAB_PLUGIN(ddpm, "0.1.0", reg) {
     reg.add<difflab::plugins::ddpm_process>("ddpm");
+    reg.add<difflab::plugins::gaussian_noise>("gaussian");
     reg.add<difflab::plugins::ddim_sampler>("ddim");
     reg.add<difflab::plugins::ancestral_sampler>("ddpm");
+    reg.add<difflab::plugins::plms_sampler>("plms");
 }

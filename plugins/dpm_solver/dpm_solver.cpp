@@ -144,6 +144,10 @@ param_spec<dpm_solver::options> dpm_solver::params() {
 
 dpm_solver::dpm_solver(const options& opts, build_context&) : opts_(opts) {}
 
+std::int64_t dpm_solver::evaluations(const process&) const {
+    return opts_.method == "singlestep" ? opts_.order * (opts_.steps - 1) + 1 : opts_.steps;
+}
+
 tensor dpm_solver::sample(const denoiser& d, tensor x, const sampling_context&) const {
     return opts_.method == "singlestep" ? run_singlestep(d, std::move(x), opts_)
                                         : run_multistep(d, std::move(x), opts_, false);
@@ -154,6 +158,8 @@ param_spec<dpm_solver_pp::options> dpm_solver_pp::params() {
 }
 
 dpm_solver_pp::dpm_solver_pp(const options& opts, build_context&) : opts_(opts) {}
+
+std::int64_t dpm_solver_pp::evaluations(const process&) const { return opts_.steps; }
 
 tensor dpm_solver_pp::sample(const denoiser& d, tensor x, const sampling_context&) const {
     return run_multistep(d, std::move(x), opts_, true);

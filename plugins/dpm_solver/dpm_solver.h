@@ -30,6 +30,8 @@ public:
     static param_spec<options> params();
     dpm_solver(const options& opts, build_context& ctx);
     tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
+    std::int64_t evaluations(const process& p) const override;
+    bool deterministic() const override { return true; }
 
 private:
     options opts_;
@@ -44,6 +46,8 @@ public:
     static param_spec<options> params();
     dpm_solver_pp(const options& opts, build_context& ctx);
     tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
+    std::int64_t evaluations(const process& p) const override;
+    bool deterministic() const override { return true; }
 
 private:
     options opts_;

@@ -31,6 +31,9 @@ public:
     edm_sampler(const options& opts, build_context& ctx);
 
     tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
+    /// Heun on every step but the last (to clean data, Euler): 2 steps - 1.
+    std::int64_t evaluations(const process&) const override { return 2 * opts_.steps - 1; }
+    bool deterministic() const override { return opts_.s_churn == 0; }
 
 private:
     options opts_;

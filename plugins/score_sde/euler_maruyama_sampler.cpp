@@ -2,9 +2,7 @@
 // Euler-Maruyama integration of the reverse-time SDE (Song et al. 2021).
 #include "euler_maruyama_sampler.h"
 
-#include <difflab/ops.h>
-
-#include <cmath>
+#include "reverse_sde_steps.h"
 
 namespace difflab::plugins {
 
@@ -21,11 +19,8 @@ tensor euler_maruyama_sampler::sample(const denoiser& d, tensor x, const samplin
     const process& p = d.diffusion_process();
     return denoise_along(d, std::move(x), time_grid(p, opts_.steps, opts_.spacing),
                          [&](const tensor& x_t, const tensor& x0, double t, double s, std::size_t i) {
-                             const double dt = t - s, g = p.diffusion(t);  // dt > 0: time runs backwards
-                             const tensor drift = x_t * static_cast<float>(p.drift(t)) -
-                                                  score_from_x0(p, x_t, x0, t) * static_cast<float>(g * g);
-                             return x_t - drift * static_cast<float>(dt) +
-                                    ctx.noise_like(x_t, i) * static_cast<float>(g * std::sqrt(dt));
+                             return euler_maruyama_step(p, x_t, score_from_x0(p, x_t, x0, t), t, s,
+                                                        ctx.noise_like(x_t, i));
                          });
 }
 

@@ -25,6 +25,7 @@ public:
     euler_maruyama_sampler(const options& opts, build_context& ctx);
 
     tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
+    std::int64_t evaluations(const process&) const override { return opts_.steps; }
 
 private:
     options opts_;

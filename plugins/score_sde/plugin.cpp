@@ -5,6 +5,7 @@
 
 #include "euler_maruyama_sampler.h"
 #include "ode_sampler.h"
+#include "pc_sampler.h"
 #include "sde_processes.h"
 
 DIFFLAB_PLUGIN(score_sde, "0.1.0", reg) {
@@ -13,4 +14,5 @@ DIFFLAB_PLUGIN(score_sde, "0.1.0", reg) {
     reg.add<difflab::plugins::ve_sde>("ve_sde");
     reg.add<difflab::plugins::ode_sampler>("ode");
     reg.add<difflab::plugins::euler_maruyama_sampler>("euler_maruyama");
+    reg.add<difflab::plugins::pc_sampler>("pc");
 }

@@ -61,6 +61,7 @@ constexpr const char* header_template = R"(// SPDX-License-Identifier: Apache-2.
 
 #include <difflab/{kind}.h>
 #include <difflab/params.h>
+#include <difflab/random.h>
 #include <difflab/registry.h>
 
 #include <cstdint>
@@ -107,6 +108,14 @@ constexpr const char* sampler_header_extra = R"(
     difflab::tensor sample(const difflab::denoiser& d, difflab::tensor x,
                            const difflab::sampling_context&) const override {
         return d.x0(x, d.diffusion_process().t_max());
+    }
+)";
+
+constexpr const char* noise_header_extra = R"(
+    // An example to replace: standard Gaussian noise, keyed as every difflab draw is.
+    difflab::tensor draw(const difflab::shape_t& shape, std::uint64_t seed, std::uint64_t purpose,
+                         std::uint64_t first_index, std::uint64_t step) const override {
+        return difflab::randn(shape, seed, purpose, first_index, step);
     }
 )";
 
@@ -208,6 +217,7 @@ void write_plugin_scaffold(const std::string& name, const std::string& kind, con
                                : kind == "process" ? process_header_extra
                                : kind == "dataset" ? dataset_header_extra
                                : kind == "sampler" ? sampler_header_extra
+                               : kind == "noise"   ? noise_header_extra
                                                    : "";
     const std::string cls = name + "_" + kind;
     fs::create_directories(dir);

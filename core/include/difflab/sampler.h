@@ -4,6 +4,7 @@
 
 #include <difflab/component.h>
 #include <difflab/denoiser.h>
+#include <difflab/noise.h>
 #include <difflab/tensor.h>
 
 #include <cstdint>
@@ -21,8 +22,10 @@ namespace difflab {
 struct sampling_context {
     std::uint64_t seed = 0;
     std::uint64_t first_index = 0;
+    /// The noise the experiment's `noise:` section names; standard Gaussian when null.
+    const noise* source = nullptr;
 
-    /// N(0, I) noise shaped like x for sampler step `step`.
+    /// Noise shaped like x for sampler step `step` (N(0, I) unless `source` says otherwise).
     tensor noise_like(const tensor& x, std::uint64_t step) const;
 };
 
@@ -36,6 +39,20 @@ public:
 
     /// Returns x_0 from x at the process's t_max (prior noise, already scaled by prior_std).
     virtual tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const = 0;
+
+    /// Denoiser evaluations (NFE) one run of sample() spends on process p with these options;
+    /// 0 when that is not known beforehand (adaptive step sizes). Comparisons at equal NFE
+    /// (experiments/oracle/samplers_vs_nfe.yaml) pick each sampler's steps from it.
+    virtual std::int64_t evaluations(const process& p) const;
+
+    /// Whether sample() is a deterministic map of x (an ODE solver, DDIM at eta 0): such
+    /// samplers are also compared with the exact probability-flow ODE solution from the same x.
+    virtual bool deterministic() const { return false; }
+
+    /// Throws config_error saying why, and what to use instead, when this sampler is not
+    /// defined for p (docs/samplers.md has the sampler x process matrix). Tasks call it
+    /// before they sample, so a refusal comes before any work.
+    virtual void check(const process& p) const;
 };
 
 /// The times a sampler evaluates the denoiser at: `steps` points from t_max down to t_min

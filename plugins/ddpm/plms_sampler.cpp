@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+// The PLMS / PNDM sampler (Liu, Ren, Lin & Zhao 2022).
+#include "plms_sampler.h"
+
+#include <difflab/autograd.h>
+#include <difflab/ops.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace difflab::plugins {
+
+namespace {
+
+/// The transfer part: the DDIM (eta = 0) step from x at t to s with noise estimate e. Exact
+/// when e is constant along the path, whatever alpha and sigma are.
+tensor transfer(const process& p, const tensor& x, const tensor& e, double t, double s) {
+    const double a_t = p.alpha(t), a_s = p.alpha(s);
+    return x * static_cast<float>(a_s / a_t) + e * static_cast<float>(p.sigma(s) - a_s * p.sigma(t) / a_t);
+}
+
+/// Adams-Bashforth of the order the history allows (at most 4) on noise estimates, oldest
+/// first: the lower orders start the multistep warm-up.
+tensor adams_bashforth(const std::vector<tensor>& history) {
+    const std::size_t n = history.size();
+    const tensor& e0 = history[n - 1];
+    switch (n) {
+        case 1:
+            return e0;
+        case 2:
+            return (e0 * 3.0f - history[0]) * 0.5f;
+        case 3:
+            return (e0 * 23.0f - history[1] * 16.0f + history[0] * 5.0f) * static_cast<float>(1.0 / 12.0);
+        default:
+            return (e0 * 55.0f - history[n - 2] * 59.0f + history[n - 3] * 37.0f - history[n - 4] * 9.0f) *
+                   static_cast<float>(1.0 / 24.0);
+    }
+}
+
+}  // namespace
+
+param_spec<plms_sampler::options> plms_sampler::params() {
+    param_spec<options> spec{
+        "PNDM / PLMS sampler (Liu et al. 2022): fourth-order Adams-Bashforth on noise estimates, moved by DDIM steps."};
+    spec.add(&options::steps, "steps", "Number of grid times (each one evaluation, plus 3 per Runge-Kutta step).",
+             at_least<std::int64_t>(1));
+    spec.add(&options::spacing, "spacing", "Time grid; the multistep weights treat its steps as equal.",
+             one_of(time_grid_spacings()));
+    spec.add(&options::warmup, "warmup",
+             "First three steps: multistep (Adams-Bashforth of orders 1 to 3, 1 evaluation each) or prk (pseudo "
+             "Runge-Kutta, 4 evaluations each; F-PNDM; diverges where "
+             "alpha(t_max) ~ 0, as on the cosine DDPM schedule).",
+             one_of({"multistep", "prk"}));
+    return spec;
+}
+
+plms_sampler::plms_sampler(const options& opts, build_context&) : opts_(opts) {}
+
+std::int64_t plms_sampler::prk_steps() const {
+    return opts_.warmup == "prk" ? std::min<std::int64_t>(3, opts_.steps - 1) : 0;
+}
+
+std::int64_t plms_sampler::evaluations(const process&) const {
+    return opts_.steps + 3 * prk_steps();
+}
+
+tensor plms_sampler::sample(const denoiser& d, tensor x, const sampling_context&) const {
+    no_grad_guard no_grad;
+    const process& p = d.diffusion_process();
+    const std::vector<double> grid = time_grid(p, opts_.steps, opts_.spacing);
+    const auto runge_kutta_steps = static_cast<std::size_t>(prk_steps());
+    std::vector<tensor> history;  // noise estimates at the last (up to) four grid times, oldest first
+    for (std::size_t i = 0;; ++i) {
+        const double t = grid[i];
+        tensor x0 = d.x0(x, t);
+        if (i + 1 == grid.size()) return x0;  // the last step lands on clean data
+        const double s = grid[i + 1];
+        if (history.size() == 4) history.erase(history.begin());
+        history.push_back(eps_from_x0(p, x, x0, t));
+        const tensor& e1 = history.back();
+        if (i < runge_kutta_steps) {
+            // RK4's stages, each taken by the transfer part from x_t rather than by Euler steps.
+            const double m = 0.5 * (t + s);
+            const tensor e2 = d.eps(transfer(p, x, e1, t, m), m);
+            const tensor e3 = d.eps(transfer(p, x, e2, t, m), m);
+            const tensor e4 = d.eps(transfer(p, x, e3, t, s), s);
+            x = transfer(p, x, (e1 + (e2 + e3) * 2.0f + e4) * static_cast<float>(1.0 / 6.0), t, s);
+        } else {
+            x = transfer(p, x, adams_bashforth(history), t, s);
+        }
+    }
+}
+
+}  // namespace difflab::plugins

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+// Annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1).
+#include "annealed_langevin_sampler.h"
+
+#include <difflab/autograd.h>
+#include <difflab/error.h>
+#include <difflab/ops.h>
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace difflab::plugins {
+
+param_spec<annealed_langevin_sampler::options> annealed_langevin_sampler::params() {
+    param_spec<options> spec{"Annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1) for VE processes."};
+    spec.add(&options::steps, "steps",
+             "Number of noise levels, taken from the time grid (on process ncsn with uniform spacing, "
+             "steps = levels visits exactly its levels).",
+             at_least<std::int64_t>(1));
+    spec.add(&options::spacing, "spacing", "Time grid of the noise levels.", one_of(time_grid_spacings()));
+    spec.add(&options::steps_each, "steps_each", "Langevin steps per noise level (T).", at_least<std::int64_t>(1));
+    spec.add(&options::step_size, "step_size",
+             "Step size epsilon at the smallest level; alpha_i scales with sigma_i^2.", greater_than(0.0));
+    spec.add(&options::denoise, "denoise",
+             "Finish with the denoised estimate at the last level (one more evaluation); false returns the last "
+             "Langevin iterate.");
+    return spec;
+}
+
+annealed_langevin_sampler::annealed_langevin_sampler(const options& opts, build_context&) : opts_(opts) {}
+
+void annealed_langevin_sampler::check(const process& p) const {
+    // The step sizes alpha_i ~ sigma_i^2 and the Langevin targets p_sigma(x) assume x = x0 + sigma z;
+    // with a shrinking signal (VP) the levels are not just noise scales and the chain targets the wrong thing.
+    for (const auto& [where, t] : {std::pair{"t_max", p.t_max()}, std::pair{"t_min", p.t_min()}}) {
+        const double a = p.alpha(t);
+        if (std::abs(a - 1.0) > 1e-12)
+            throw config_error(fmt::format(
+                "error: sampler 'annealed_langevin' is defined for variance-exploding processes (alpha = 1: ncsn, "
+                "ve_sde, edm), not for a process with alpha({}) = {:.6g}; use sampler 'pc' with predictor 'none' and "
+                "corrector 'langevin' instead",
+                where, a));
+    }
+    // Near a sharp mode the score is about -(x - x0) / sigma^2, so one step multiplies the
+    // distance to it by 1 - alpha_L / (2 sigma_L^2) = 1 - epsilon / (2 sigma_L^2): from a ratio of
+    // 4 on the chain no longer contracts. Epsilon is tied to sigma_L (Song & Ermon's 2e-5 was
+    // tuned for sigma_L = 0.01), so a process with smaller noise needs a smaller one.
+    const double sigma_last = p.sigma(time_grid(p, opts_.steps, opts_.spacing).back());
+    const double ratio = opts_.step_size / (sigma_last * sigma_last);
+    if (ratio >= 4.0)
+        throw config_error(fmt::format(
+            "error: sampler 'annealed_langevin': step_size {:g} is unstable at the smallest noise level sigma = {:.4g} "
+            "(step_size / sigma^2 = {:.3g} must be below 4); set step_size below {:.3g} (Song & Ermon's ratio 0.2 "
+            "gives {:.3g})",
+            opts_.step_size, sigma_last, ratio, 4 * sigma_last * sigma_last, 0.2 * sigma_last * sigma_last));
+}
+
+std::int64_t annealed_langevin_sampler::evaluations(const process&) const {
+    return opts_.steps * opts_.steps_each + (opts_.denoise ? 1 : 0);
+}
+
+tensor annealed_langevin_sampler::sample(const denoiser& d, tensor x, const sampling_context& ctx) const {
+    const process& p = d.diffusion_process();
+    check(p);
+    no_grad_guard no_grad;
+    const std::vector<double> grid = time_grid(p, opts_.steps, opts_.spacing);
+    const double sigma_last = p.sigma(grid.back());
+    const auto steps_each = static_cast<std::uint64_t>(opts_.steps_each);
+    for (std::size_t i = 0; i < grid.size(); ++i) {
+        const double sigma = p.sigma(grid[i]);
+        const double alpha = opts_.step_size * (sigma * sigma) / (sigma_last * sigma_last);
+        for (std::uint64_t j = 0; j < steps_each; ++j) {
+            const tensor z = ctx.noise_like(x, i * steps_each + j);
+            x = x + d.score(x, grid[i]) * static_cast<float>(alpha / 2) + z * static_cast<float>(std::sqrt(alpha));
+        }
+    }
+    return opts_.denoise ? d.x0(x, grid.back()) : x;
+}
+
+}  // namespace difflab::plugins

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// Distances between sample sets and a known distribution, for comparing samplers on oracles.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+
+namespace difflab::plugins {
+
+/// Sliced 2-Wasserstein distance between two sets of equally many samples (rows):
+///     SW2(a, b) = sqrt( mean over directions theta of W2^2(a theta, b theta) ),
+/// W2 of the 1-D projections by sorting (Rabin et al. 2011; Bonneel et al. 2015). The
+/// `projections` directions are uniform on the sphere, drawn from `seed`, so two calls with
+/// the same seed use the same directions. In one dimension it is the exact W2.
+double sliced_wasserstein(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, std::int64_t projections,
+                          std::uint64_t seed);
+
+/// RMS per dimension of the error of the sample mean: |mean(samples) - mean| / sqrt(D).
+double mean_error(const Eigen::MatrixXd& samples, const Eigen::VectorXd& mean);
+
+/// Relative Frobenius error of the sample covariance: |Cov(samples) - cov|_F / |cov|_F.
+double covariance_error(const Eigen::MatrixXd& samples, const Eigen::MatrixXd& covariance);
+
+/// RMS per value of the difference of two equally shaped sample sets (paired rows).
+double rms_difference(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b);
+
+}  // namespace difflab::plugins
