@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Registers the SDE processes of Song et al. 2021 (score_sde), VP, sub-VP and VE, and the
-// probability-flow ODE sampler.
+// Registers the SDE processes of Song et al. 2021 (score_sde), VP, sub-VP and VE, and its
+// samplers: the probability-flow ODE, Euler-Maruyama and predictor-corrector.
 #include <difflab/plugin.h>
 
 #include "euler_maruyama_sampler.h"

@@ -76,14 +76,14 @@ bool write_line_plot(const fs::path& base, const std::vector<plot_series>& serie
     if (!gnuplot_available()) return false;
 
     // The data goes inline as gnuplot datablocks, so the script is the whole recipe.
-    std::string script = "set terminal png size 900,600\n";
+    std::string script = "set terminal png size 1280,640 font \",9\"\n";
     const fs::path png = fs::path(base).concat(".png"), temp = fs::path(base).concat(".png.tmp");
     script += fmt::format("set output {}\n", quoted(temp.string()));
     script += fmt::format("set title {} noenhanced\nset xlabel {} noenhanced\nset ylabel {} noenhanced\n",
                           quoted(options.title), quoted(options.x_label), quoted(options.y_label));
     if (options.log_x) script += "set logscale x\n";
     if (options.log_y) script += "set logscale y\n";
-    script += "set key outside right noenhanced\nset grid\n";
+    script += "set key outside right top Left reverse noenhanced\nset grid\n";
     std::string plots;
     for (std::size_t k = 0; k < series.size(); ++k) {
         script += fmt::format("$series{} << EOD\n", k);
