@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+// The 'fashion_mnist' dataset: IDX files through zlib, padding or resizing, filters.
+#include "fashion_mnist_dataset.h"
+
+#include <difflab/error.h>
+#include <difflab/image_io.h>
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace difflab::plugins {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::int64_t side = 28;
+constexpr const char* install_hint =
+    "install Debian package dataset-fashion-mnist (tools/setup installs it), or set `directory`";
+
+/// A file read through zlib: gzipped or plain, decompressed on the fly.
+class gz_reader {
+public:
+    explicit gz_reader(std::string path) : path_(std::move(path)), file_(gzopen(path_.c_str(), "rb")) {
+        if (!file_)
+            throw error(
+                format_error(path_, fmt::format("cannot open: {}", errno ? std::strerror(errno) : "out of memory")));
+        gzbuffer(file_, 1 << 20);
+    }
+    ~gz_reader() { gzclose(file_); }
+    gz_reader(const gz_reader&) = delete;
+    gz_reader& operator=(const gz_reader&) = delete;
+
+    /// Reads exactly `bytes` bytes of `what`, or throws an error naming the file and the shortfall.
+    void read(std::uint8_t* out, std::size_t bytes, const std::string& what) {
+        std::size_t got = 0;
+        while (got < bytes) {
+            const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(bytes - got, std::size_t{1} << 26));
+            const int n = gzread(file_, out + got, chunk);
+            if (n > 0) {
+                got += static_cast<std::size_t>(n);
+                continue;
+            }
+            int code = Z_OK;
+            const char* message = gzerror(file_, &code);
+            if (n < 0 || (code != Z_OK && code != Z_BUF_ERROR))
+                throw error(format_error(
+                    path_, fmt::format("cannot decompress ({}); the file is corrupt, {}", message, reinstall_hint())));
+            if (code == Z_BUF_ERROR)
+                throw error(format_error(path_, fmt::format("the compressed data ends early (truncated .gz file) "
+                                                            "while reading {}; {}",
+                                                            what, reinstall_hint())));
+            throw error(format_error(path_, fmt::format("file ends after {} of the {} bytes of {}", got, bytes, what)));
+        }
+    }
+
+    const std::string& path() const { return path_; }
+
+private:
+    static std::string reinstall_hint() { return "reinstall dataset-fashion-mnist or replace the file"; }
+
+    std::string path_;
+    gzFile file_;
+};
+
+std::uint32_t big_endian(const std::uint8_t* p) {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+}
+
+/// `directory/name.gz`, else `directory/name` uncompressed, else a config_error naming the .gz.
+std::string find_file(const std::string& directory, const std::string& name) {
+    const fs::path gz = fs::path(directory) / (name + ".gz"), plain = fs::path(directory) / name;
+    std::error_code ec;
+    if (fs::is_regular_file(gz, ec)) return gz.string();
+    if (fs::is_regular_file(plain, ec)) return plain.string();
+    throw config_error(format_error(gz.string(), fmt::format("missing Fashion-MNIST file; {}", install_hint)));
+}
+
+image_store pad_images(const image_store& in, std::int64_t size) {
+    image_store out{1, size, size, std::vector<std::uint8_t>(static_cast<std::size_t>(in.count() * size * size), 0),
+                    in.labels};
+    const std::int64_t top = (size - in.height) / 2, left = (size - in.width) / 2;
+    for (std::int64_t i = 0; i < in.count(); ++i)
+        for (std::int64_t y = 0; y < in.height; ++y)
+            std::memcpy(out.pixels.data() + (i * size + top + y) * size + left,
+                        in.pixels.data() + (i * in.height + y) * in.width, static_cast<std::size_t>(in.width));
+    return out;
+}
+
+image_store resize_images(const image_store& in, std::int64_t size) {
+    image_store out{1, size, size, {}, in.labels};
+    out.pixels.reserve(static_cast<std::size_t>(in.count() * size * size));
+    const std::int64_t bytes = in.example_bytes();
+    for (std::int64_t i = 0; i < in.count(); ++i) {
+        const auto first = in.pixels.begin() + static_cast<std::ptrdiff_t>(i * bytes);
+        const image resized = resize_bilinear(image{in.width, in.height, 1, {first, first + bytes}}, size, size);
+        out.pixels.insert(out.pixels.end(), resized.pixels.begin(), resized.pixels.end());
+    }
+    return out;
+}
+
+}  // namespace
+
+image_store read_idx_pair(const std::string& images_path, const std::string& labels_path) {
+    gz_reader images(images_path), labels(labels_path);
+    std::uint8_t header[16];
+    images.read(header, 16, "the 16-byte IDX header");
+    if (big_endian(header) != 0x00000803)
+        throw error(format_error(images_path, fmt::format("not an IDX image file: magic number 0x{:08x}, expected "
+                                                          "0x00000803 (unsigned bytes, 3 dimensions)",
+                                                          big_endian(header))));
+    const std::int64_t count = big_endian(header + 4), rows = big_endian(header + 8), cols = big_endian(header + 12);
+    if (rows != side || cols != side)
+        throw error(format_error(
+            images_path, fmt::format("images are {}x{}; Fashion-MNIST images are {}x{}", rows, cols, side, side)));
+    std::uint8_t label_header[8];
+    labels.read(label_header, 8, "the 8-byte IDX header");
+    if (big_endian(label_header) != 0x00000801)
+        throw error(format_error(labels_path, fmt::format("not an IDX label file: magic number 0x{:08x}, expected "
+                                                          "0x00000801 (unsigned bytes, 1 dimension)",
+                                                          big_endian(label_header))));
+    const std::int64_t label_count = big_endian(label_header + 4);
+    if (label_count != count)
+        throw error(format_error(
+            labels_path, fmt::format("holds {} labels but {} holds {} images", label_count, images_path, count)));
+    if (count == 0) throw error(format_error(images_path, "holds no images"));
+
+    image_store store{1, side, side, {}, {}};
+    store.pixels.resize(static_cast<std::size_t>(count * side * side));
+    images.read(store.pixels.data(), store.pixels.size(),
+                fmt::format("image data (the header promises {} images of {}x{})", count, side, side));
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(count));
+    labels.read(bytes.data(), bytes.size(), fmt::format("labels (the header promises {})", count));
+    store.labels.assign(bytes.begin(), bytes.end());
+    for (std::int64_t i = 0; i < count; ++i)
+        if (bytes[static_cast<std::size_t>(i)] > 9)
+            throw error(format_error(labels_path, fmt::format("label {} of example {} is not a class 0..9",
+                                                              bytes[static_cast<std::size_t>(i)], i)));
+    return store;
+}
+
+param_spec<fashion_mnist_dataset::options> fashion_mnist_dataset::params() {
+    param_spec<options> spec{"Fashion-MNIST: 28x28 gray clothing images in 10 classes (Xiao et al. 2017)."};
+    spec.add(&options::split, "split", "Which files: train (60,000 images) or test (10,000).",
+             one_of({"train", "test"}));
+    spec.add(&options::directory, "directory",
+             "Folder of the IDX files (train-images-idx3-ubyte.gz, ...; plain files work too).", non_empty());
+    spec.add(&options::classes, "classes", "Classes to keep (labels keep their numbers); empty: all.",
+             closed_range<std::int64_t>(0, 9));
+    spec.add(&options::size, "size", "Side of the examples: 28 as stored; larger pads or resizes (DDPM: 32).",
+             closed_range<std::int64_t>(1, 1024));
+    spec.add(&options::resize, "resize",
+             "How to reach `size`: pad (centered, with background -1; needs size >= 28) or bilinear "
+             "(antialiased when shrinking).",
+             one_of({"pad", "bilinear"}));
+    spec.add(&options::hflip, "hflip",
+             "Add a left-right mirrored copy of every image (indices N..2N-1): random-flip augmentation.");
+    spec.add(&options::limit, "limit", "Keep only the first N examples (after `classes`); 0: all.",
+             at_least<std::int64_t>(0));
+    return spec;
+}
+
+namespace {
+
+image_store load(const fashion_mnist_dataset::options& o) {
+    if (o.resize == "pad" && o.size < side)
+        throw config_error(
+            fmt::format("error: fashion_mnist: size {} is smaller than the {}x{} images; padding "
+                        "needs size >= {}, or set resize: bilinear",
+                        o.size, side, side, side));
+    const std::string prefix = o.split == "train" ? "train" : "t10k";
+    const std::string images = find_file(o.directory, prefix + "-images-idx3-ubyte");
+    image_store store = read_idx_pair(images, find_file(o.directory, prefix + "-labels-idx1-ubyte"));
+    keep_examples(store, o.classes, o.limit, "fashion_mnist");
+    if (o.size == side) return store;
+    return o.resize == "pad" ? pad_images(store, o.size) : resize_images(store, o.size);
+}
+
+}  // namespace
+
+fashion_mnist_dataset::fashion_mnist_dataset(const options& opts, build_context&)
+    : image_dataset("fashion_mnist", load(opts), opts.hflip), opts_(opts) {}
+
+}  // namespace difflab::plugins
