@@ -7,7 +7,7 @@ build=$1 work=$2
 difflab="$build/bin/difflab"
 rm -rf "$work" && mkdir -p "$work"
 
-for kind in task sampler process dataset noise; do
+for kind in task sampler process dataset noise network; do
   dir="$work/my_$kind"
   "$difflab" new-plugin "my_$kind" --kind "$kind" --dir "$dir" --quiet
   cmake -S "$dir" -B "$dir/build" -G Ninja -Ddifflab_DIR="$build" >"$work/$kind.configure.log"

@@ -119,6 +119,13 @@ constexpr const char* noise_header_extra = R"(
     }
 )";
 
+constexpr const char* network_header_extra = R"(
+    // An example to replace: the identity (a real network registers parameters in its constructor).
+    difflab::tensor forward(const difflab::tensor& x, const difflab::tensor&, const difflab::tensor&) override {
+        return x;
+    }
+)";
+
 constexpr const char* header_end = R"(
     const options& settings() const { return opts_; }
 
@@ -218,6 +225,7 @@ void write_plugin_scaffold(const std::string& name, const std::string& kind, con
                                : kind == "dataset" ? dataset_header_extra
                                : kind == "sampler" ? sampler_header_extra
                                : kind == "noise"   ? noise_header_extra
+                               : kind == "network" ? network_header_extra
                                                    : "";
     const std::string cls = name + "_" + kind;
     fs::create_directories(dir);

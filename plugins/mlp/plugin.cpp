@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
+// Registers the time-conditioned MLP for low-dimensional data.
+#include <difflab/plugin.h>
+
+#include "mlp.h"
+
+DIFFLAB_PLUGIN(mlp, "0.1.0", reg) {
+    reg.add<difflab::plugins::mlp>("mlp");
+}

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
+// Registers the DDPM / ADM U-Net (Ho et al. 2020; Nichol & Dhariwal 2021; Dhariwal & Nichol 2021).
+#include <difflab/plugin.h>
+
+#include "unet.h"
+
+DIFFLAB_PLUGIN(unet, "0.1.0", reg) {
+    reg.add<difflab::plugins::unet>("unet");
+}

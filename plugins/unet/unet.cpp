@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: Apache-2.0
+// The DDPM / ADM U-Net (Ho et al. 2020; Nichol & Dhariwal 2021; Dhariwal & Nichol 2021).
+#include "unet.h"
+
+#include <difflab/error.h>
+#include <difflab/nn_ops.h>
+#include <difflab/ops.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+
+namespace difflab::plugins {
+
+namespace {
+
+using unet_parts::attention_block;
+using unet_parts::container;
+using unet_parts::layer_seed;
+using unet_parts::res_block;
+
+/// Feature-map side at each level: a 3x3 conv with stride 2 and padding 1 maps s to ceil(s / 2).
+std::vector<std::int64_t> level_sizes(std::int64_t image_size, std::size_t levels) {
+    std::vector<std::int64_t> sizes{image_size};
+    while (sizes.size() < levels) sizes.push_back((sizes.back() + 1) / 2);
+    return sizes;
+}
+
+std::string join(const std::vector<std::int64_t>& values) {
+    std::string text;
+    for (std::size_t i = 0; i < values.size(); ++i) text += (i ? ", " : "") + std::to_string(values[i]);
+    return text;
+}
+
+void validate(const unet::options& o) {
+    if (o.channel_mult.empty())
+        throw config_error("error: unet: channel_mult must list at least one level (e.g. [1, 2, 2])");
+    // Every group norm sees channels x mult (or a sum of such counts at a skip concatenation),
+    // all multiples of `channels`; conv_in's output, normalized by the first block, is channels itself.
+    if (o.channels % o.groups != 0) {
+        std::int64_t fit = o.groups;
+        while (o.channels % fit != 0) --fit;
+        throw config_error(fmt::format(
+            "error: unet: groups {} does not divide channels {}; group normalization needs every channel count "
+            "(channels x channel_mult) divisible by groups: set groups to a divisor of {} (e.g. {})",
+            o.groups, o.channels, o.channels, fit));
+    }
+    const std::vector<std::int64_t> sizes = level_sizes(o.image_size, o.channel_mult.size());
+    for (std::int64_t r : o.attention_resolutions)
+        if (std::find(sizes.begin(), sizes.end(), r) == sizes.end())
+            throw config_error(fmt::format(
+                "error: unet: attention_resolutions lists {}, which is not a feature-map size of a {}x{} input with "
+                "{} levels ({}); pick from those sizes, or set image_size to the data's size",
+                r, o.image_size, o.image_size, sizes.size(), join(sizes)));
+}
+
+/// Heads for an attention block over `channels` channels: channels / head_channels when that is
+/// set, else num_heads; a count that does not divide is a configuration error.
+std::int64_t heads_for(const unet::options& o, std::int64_t channels, std::int64_t size) {
+    if (o.head_channels > 0) {
+        if (channels % o.head_channels != 0)
+            throw config_error(
+                fmt::format("error: unet: the attention at {}x{} has {} channels, which do not split into heads of "
+                            "head_channels {}; pick head_channels dividing {}",
+                            size, size, channels, o.head_channels, channels));
+        return channels / o.head_channels;
+    }
+    if (channels % o.num_heads != 0)
+        throw config_error(
+            fmt::format("error: unet: the attention at {}x{} has {} channels, which do not split into num_heads {}; "
+                        "pick num_heads dividing {}",
+                        size, size, channels, o.num_heads, channels));
+    return o.num_heads;
+}
+
+}  // namespace
+
+param_spec<unet::options> unet::params() {
+    param_spec<options> spec{
+        "DDPM/ADM U-Net (Ho et al. 2020; Nichol & Dhariwal 2021; Dhariwal & Nichol 2021), as improved-diffusion's "
+        "UNetModel."};
+    spec.add(&options::in_channels, "in_channels", "Channels of the noisy image x_t.", at_least<std::int64_t>(1));
+    spec.add(&options::out_channels, "out_channels", "Channels of the prediction; 0 means in_channels.",
+             at_least<std::int64_t>(0));
+    spec.add(&options::channels, "channels", "Base width: channels of conv_in and of level 0 (x channel_mult).",
+             at_least<std::int64_t>(1));
+    spec.add(&options::channel_mult, "channel_mult",
+             "Width multiplier per level; each level after the first halves the feature map (ceil).",
+             at_least<std::int64_t>(1));
+    spec.add(&options::num_res_blocks, "num_res_blocks",
+             "Residual blocks per level on the down path (the up path has one more).", at_least<std::int64_t>(1));
+    spec.add(&options::attention_resolutions, "attention_resolutions",
+             "Feature-map sizes (of an image_size input) whose blocks get self-attention, e.g. [14, 7]; the middle "
+             "block always has it.",
+             at_least<std::int64_t>(1));
+    spec.add(&options::image_size, "image_size",
+             "Input height/width that attention_resolutions refers to (level l is ceil(image_size / 2^l)); inputs "
+             "of other sizes run with attention at the same levels.",
+             at_least<std::int64_t>(1));
+    spec.add(&options::num_heads, "num_heads", "Attention heads (when head_channels is 0).", at_least<std::int64_t>(1));
+    spec.add(&options::head_channels, "head_channels",
+             "Channels per attention head (heads = channels / head_channels); 0 uses num_heads.",
+             at_least<std::int64_t>(0));
+    spec.add(&options::dropout, "dropout", "Dropout probability inside residual blocks (training only).",
+             constraint<double>{"[0, 1)", [](const double& p) { return p >= 0.0 && p < 1.0; }});
+    spec.add(&options::groups, "groups", "Group-norm groups; must divide channels.", at_least<std::int64_t>(1));
+    spec.add(&options::time_scale, "time_scale",
+             "The noise input is multiplied by this before the sinusoidal embedding (1000: DDPM's timesteps from "
+             "t in [0, 1]).",
+             greater_than(0.0));
+    spec.add(&options::scale_shift_norm, "scale_shift_norm",
+             "AdaGN (Dhariwal & Nichol 2021): the time embedding scales and shifts after the norm instead of adding "
+             "a bias before it.");
+    spec.add(&options::num_classes, "num_classes",
+             "Classes for class conditioning (0: unconditional, labels ignored); id num_classes is the null class "
+             "of classifier-free guidance.",
+             at_least<std::int64_t>(0));
+    spec.add(&options::extra_in_channels, "extra_in_channels",
+             "Condition channels concatenated to x_t (super-resolution, inpainting): x has in_channels + this.",
+             at_least<std::int64_t>(0));
+    spec.add(&options::learned_variance, "learned_variance",
+             "Output 2 x out_channels (the mean's parametrization and the variance interpolation of Nichol & "
+             "Dhariwal 2021).");
+    spec.add(&options::seed, "seed", "Seed of the initial weights; -1 takes the experiment's seed.",
+             at_least<std::int64_t>(-1));
+    return spec;
+}
+
+std::int64_t unet::output_channels() const {
+    const std::int64_t out = opts_.out_channels > 0 ? opts_.out_channels : opts_.in_channels;
+    return opts_.learned_variance ? 2 * out : out;
+}
+
+unet::unet(const options& opts, build_context& ctx) : opts_(opts) {
+    validate(opts_);
+    const std::uint64_t base = opts_.seed >= 0 ? static_cast<std::uint64_t>(opts_.seed) : ctx.seed();
+    const std::int64_t ch = opts_.channels, emb = 4 * ch, groups = opts_.groups;
+    const std::vector<std::int64_t> sizes = level_sizes(opts_.image_size, opts_.channel_mult.size());
+    const auto wants_attention = [&](std::size_t level) {
+        const auto& r = opts_.attention_resolutions;
+        return std::find(r.begin(), r.end(), sizes[level]) != r.end();
+    };
+    const auto conv = [&](const std::string& path, std::int64_t in, std::int64_t out, std::int64_t kernel,
+                          std::int64_t stride) {
+        return std::make_shared<nn::conv2d>(in, out, kernel, conv_options{stride, kernel / 2}, true,
+                                            layer_seed(base, path));
+    };
+
+    auto time_embed = register_module("time_embed", std::make_shared<container>());
+    time_linear_1_ = time_embed->add(
+        "linear_1", std::make_shared<nn::linear>(ch, emb, true, layer_seed(base, "time_embed.linear_1")));
+    time_linear_2_ = time_embed->add(
+        "linear_2", std::make_shared<nn::linear>(emb, emb, true, layer_seed(base, "time_embed.linear_2")));
+    if (opts_.num_classes > 0)
+        class_embed_ = register_module("class_embed", std::make_shared<nn::embedding>(opts_.num_classes + 1, emb,
+                                                                                      layer_seed(base, "class_embed")));
+    conv_in_ = register_module("conv_in", conv("conv_in", input_channels(), ch, 3, 1));
+
+    // Down path: the channel count of every skip it leaves, in order, for the up path to read.
+    auto down = register_module("down", std::make_shared<container>());
+    std::vector<std::int64_t> skip_channels{ch};
+    std::int64_t current = ch;
+    for (std::size_t level = 0; level < opts_.channel_mult.size(); ++level) {
+        const std::int64_t width = ch * opts_.channel_mult[level];
+        for (std::int64_t b = 0; b < opts_.num_res_blocks; ++b) {
+            const std::string index = std::to_string(down_.size()), path = "down." + index;
+            auto holder = down->add(index, std::make_shared<container>());
+            stage s;
+            s.res = holder->add("res", std::make_shared<res_block>(current, width, emb, groups, opts_.scale_shift_norm,
+                                                                   opts_.dropout, base, path + ".res"));
+            current = width;
+            if (wants_attention(level))
+                s.attn = holder->add(
+                    "attn", std::make_shared<attention_block>(current, heads_for(opts_, current, sizes[level]), groups,
+                                                              base, path + ".attn"));
+            down_.push_back(s);
+            skip_channels.push_back(current);
+        }
+        if (level + 1 < opts_.channel_mult.size()) {
+            const std::string index = std::to_string(down_.size()), path = "down." + index;
+            auto holder = down->add(index, std::make_shared<container>());
+            stage s;
+            s.resample = holder->add("downsample", conv(path + ".downsample", current, current, 3, 2));
+            down_.push_back(s);
+            skip_channels.push_back(current);
+        }
+    }
+
+    auto mid = register_module("mid", std::make_shared<container>());
+    mid_res_1_ = mid->add("res_1", std::make_shared<res_block>(current, current, emb, groups, opts_.scale_shift_norm,
+                                                               opts_.dropout, base, "mid.res_1"));
+    mid_attn_ = mid->add("attn", std::make_shared<attention_block>(current, heads_for(opts_, current, sizes.back()),
+                                                                   groups, base, "mid.attn"));
+    mid_res_2_ = mid->add("res_2", std::make_shared<res_block>(current, current, emb, groups, opts_.scale_shift_norm,
+                                                               opts_.dropout, base, "mid.res_2"));
+
+    auto up = register_module("up", std::make_shared<container>());
+    for (std::size_t level = opts_.channel_mult.size(); level-- > 0;) {
+        const std::int64_t width = ch * opts_.channel_mult[level];
+        for (std::int64_t b = 0; b <= opts_.num_res_blocks; ++b) {
+            const std::string index = std::to_string(up_.size()), path = "up." + index;
+            auto holder = up->add(index, std::make_shared<container>());
+            stage s;
+            const std::int64_t in = current + skip_channels.back();
+            skip_channels.pop_back();
+            s.res = holder->add("res", std::make_shared<res_block>(in, width, emb, groups, opts_.scale_shift_norm,
+                                                                   opts_.dropout, base, path + ".res"));
+            current = width;
+            if (wants_attention(level))
+                s.attn = holder->add(
+                    "attn", std::make_shared<attention_block>(current, heads_for(opts_, current, sizes[level]), groups,
+                                                              base, path + ".attn"));
+            if (level > 0 && b == opts_.num_res_blocks)
+                s.resample = holder->add("upsample", conv(path + ".upsample", current, current, 3, 1));
+            up_.push_back(s);
+        }
+    }
+
+    out_norm_ = register_module("out_norm", std::make_shared<nn::group_norm>(groups, current));
+    conv_out_ = register_module("conv_out", conv("conv_out", current, output_channels(), 3, 1));
+    unet_parts::zero_parameters(*conv_out_);
+}
+
+tensor unet::forward(const tensor& x, const tensor& noise, const tensor& labels) {
+    if (!x.defined() || x.dim() != 4 || x.size(1) != input_channels())
+        throw error(fmt::format("error: unet: expected x [N, {}, H, W] (in_channels {} + extra_in_channels {}), got {}",
+                                input_channels(), opts_.in_channels, opts_.extra_in_channels,
+                                x.defined() ? shape_text(x.shape()) : std::string("an undefined tensor")));
+    const std::int64_t n = x.size(0);
+    if (!noise.defined() || noise.numel() != n)
+        throw error(fmt::format("error: unet: expected one noise input per example ([{}]), got {}", n,
+                                noise.defined() ? shape_text(noise.shape()) : std::string("an undefined tensor")));
+
+    tensor emb = time_linear_2_->forward(
+        silu(time_linear_1_->forward(unet_parts::timestep_embedding(noise, opts_.channels, opts_.time_scale))));
+    if (class_embed_) {
+        if (labels.defined() && labels.numel() != n)
+            throw error(fmt::format("error: unet: expected one label per example ([{}]), got {}", n,
+                                    shape_text(labels.shape())));
+        const tensor ids =
+            labels.defined() ? labels.reshape({n}) : tensor::full({n}, static_cast<float>(opts_.num_classes));
+        emb = emb + class_embed_->forward(ids);
+    }
+    // Every residual block opens its embedding projection with SiLU: apply it once for all.
+    const tensor emb_silu = silu(emb);
+
+    tensor h = conv_in_->forward(x.to_channels_last());
+    std::vector<tensor> skips{h};
+    for (stage& s : down_) {
+        if (s.res) h = s.res->forward(h, emb_silu);
+        if (s.attn) h = s.attn->forward(h);
+        if (s.resample) h = s.resample->forward(h);
+        skips.push_back(h);
+    }
+    h = mid_res_2_->forward(mid_attn_->forward(mid_res_1_->forward(h, emb_silu)), emb_silu);
+    for (stage& s : up_) {
+        h = s.res->forward(concat({h, skips.back()}, 1), emb_silu);
+        skips.pop_back();
+        if (s.attn) h = s.attn->forward(h);
+        if (s.resample) {
+            // To the next skip's size: x2 when the sizes halved evenly, and odd sizes still meet.
+            const tensor& next = skips.back();
+            h = s.resample->forward(interpolate(h, {next.size(2), next.size(3)}, "nearest"));
+        }
+    }
+    return conv_out_->forward(group_norm_silu(h, opts_.groups, out_norm_->weight, out_norm_->bias)).contiguous();
+}
+
+}  // namespace difflab::plugins

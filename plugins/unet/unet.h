@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// The DDPM / ADM U-Net: the image network of pixel-space diffusion models.
+#pragma once
+
+#include <difflab/network.h>
+#include <difflab/nn.h>
+#include <difflab/params.h>
+#include <difflab/registry.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "unet_blocks.h"
+
+namespace difflab::plugins {
+
+/// The U-Net of Ho et al. 2020 ("Denoising diffusion probabilistic models") as improved by
+/// Nichol & Dhariwal 2021 ("Improved denoising diffusion probabilistic models") and Dhariwal &
+/// Nichol 2021 ("Diffusion models beat GANs on image synthesis"), laid out as improved-diffusion's
+/// UNetModel: conv_in; per level `num_res_blocks` residual blocks (with self-attention at the
+/// listed feature-map sizes) and a strided 3x3 downsampling conv between levels; a middle of
+/// residual block, attention, residual block; an up path of `num_res_blocks + 1` blocks per
+/// level, each reading a skip connection, with nearest upsampling + 3x3 conv between levels;
+/// then norm, SiLU, conv 3x3. The time (noise input * time_scale) enters through a sinusoidal
+/// embedding and a two-layer MLP (width 4 * channels), plus a class embedding (num_classes + 1
+/// rows, the last the null class of classifier-free guidance) when class-conditional. One call
+/// of forward is one denoiser evaluation.
+///
+/// Activations run channels-last (oneDNN's fast convolution layout); output layers of every
+/// residual branch and the final conv start at zero, so a fresh network is the identity
+/// inside each block and predicts 0.
+class unet final : public network {
+public:
+    struct options {
+        std::int64_t in_channels = 1;
+        std::int64_t out_channels = 0;
+        std::int64_t channels = 64;
+        std::vector<std::int64_t> channel_mult = {1, 2, 2};
+        std::int64_t num_res_blocks = 2;
+        std::vector<std::int64_t> attention_resolutions = {};
+        std::int64_t image_size = 28;
+        std::int64_t num_heads = 1;
+        std::int64_t head_channels = 0;
+        double dropout = 0.0;
+        std::int64_t groups = 32;
+        double time_scale = 1000.0;
+        bool scale_shift_norm = false;
+        std::int64_t num_classes = 0;
+        std::int64_t extra_in_channels = 0;
+        bool learned_variance = false;
+        std::int64_t seed = -1;
+    };
+    static param_spec<options> params();
+    unet(const options& opts, build_context& ctx);
+
+    /// x [N, in_channels + extra_in_channels, H, W], noise [N], labels [N] (or undefined: the
+    /// null class) -> [N, out_channels (x 2 with learned_variance), H, W], row-major.
+    tensor forward(const tensor& x, const tensor& noise, const tensor& labels) override;
+
+    const options& config() const { return opts_; }
+    /// Channels forward expects (in_channels + extra_in_channels).
+    std::int64_t input_channels() const { return opts_.in_channels + opts_.extra_in_channels; }
+    /// Channels forward returns.
+    std::int64_t output_channels() const;
+
+private:
+    /// One entry of the down or up path: a residual block (with attention), or a resampling conv.
+    struct stage {
+        std::shared_ptr<unet_parts::res_block> res;
+        std::shared_ptr<unet_parts::attention_block> attn;
+        std::shared_ptr<nn::conv2d> resample;
+    };
+
+    options opts_;
+    std::shared_ptr<nn::conv2d> conv_in_, conv_out_;
+    std::shared_ptr<nn::linear> time_linear_1_, time_linear_2_;
+    std::shared_ptr<nn::embedding> class_embed_;
+    std::vector<stage> down_, up_;
+    std::shared_ptr<unet_parts::res_block> mid_res_1_, mid_res_2_;
+    std::shared_ptr<unet_parts::attention_block> mid_attn_;
+    std::shared_ptr<nn::group_norm> out_norm_;
+};
+
+}  // namespace difflab::plugins

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+// The parts of the diffusion U-Net: residual block, attention block, timestep embedding, seeds.
+#include "unet_blocks.h"
+
+#include <difflab/autograd.h>
+#include <difflab/nn_ops.h>
+#include <difflab/ops.h>
+#include <difflab/random.h>
+
+#include <cmath>
+#include <vector>
+
+namespace difflab::plugins::unet_parts {
+
+tensor timestep_embedding(const tensor& noise, std::int64_t dim, double scale) {
+    const std::vector<float> t = noise.to_vector();
+    const auto n = static_cast<std::int64_t>(t.size());
+    const std::int64_t half = dim / 2;
+    std::vector<float> out(static_cast<std::size_t>(n * dim), 0.0f);
+    // In double: t * 1000 reaches 1000 radians, where f32 arguments would be off by ~1e-4.
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double time = static_cast<double>(t[static_cast<std::size_t>(i)]) * scale;
+        float* row = out.data() + i * dim;
+        for (std::int64_t k = 0; k < half; ++k) {
+            const double arg = time * std::exp(-std::log(10000.0) * static_cast<double>(k) / static_cast<double>(half));
+            row[k] = static_cast<float>(std::cos(arg));
+            row[half + k] = static_cast<float>(std::sin(arg));
+        }
+    }
+    return tensor::from_vector({n, dim}, out);
+}
+
+std::uint64_t layer_seed(std::uint64_t base, const std::string& path) {
+    // splitmix64 finalizer over (base, hashed path): distinct, well-mixed seeds per layer.
+    std::uint64_t z = base * 0x9e3779b97f4a7c15ull + random_purpose(path);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void zero_parameters(module& m) {
+    no_grad_guard guard;
+    for (tensor& p : m.parameters()) p.fill_(0.0f);
+}
+
+res_block::res_block(std::int64_t in_channels, std::int64_t out_channels, std::int64_t emb_channels,
+                     std::int64_t groups, bool scale_shift_norm, double dropout, std::uint64_t base_seed,
+                     const std::string& path)
+    : out_channels_(out_channels), groups_(groups), scale_shift_(scale_shift_norm) {
+    const auto seed = [&](const char* name) { return layer_seed(base_seed, path + "." + name); };
+    in_norm_ = register_module("in_norm", std::make_shared<nn::group_norm>(groups, in_channels));
+    in_conv_ = register_module("in_conv", std::make_shared<nn::conv2d>(in_channels, out_channels, 3, conv_options{1, 1},
+                                                                       true, seed("in_conv")));
+    emb_proj_ = register_module(
+        "emb_proj", std::make_shared<nn::linear>(emb_channels, scale_shift_norm ? 2 * out_channels : out_channels, true,
+                                                 seed("emb_proj")));
+    out_norm_ = register_module("out_norm", std::make_shared<nn::group_norm>(groups, out_channels));
+    dropout_ = register_module("dropout", std::make_shared<nn::dropout>(static_cast<float>(dropout), seed("dropout")));
+    out_conv_ = register_module("out_conv", std::make_shared<nn::conv2d>(out_channels, out_channels, 3,
+                                                                         conv_options{1, 1}, true, seed("out_conv")));
+    zero_parameters(*out_conv_);
+    if (in_channels != out_channels)
+        skip_ = register_module(
+            "skip", std::make_shared<nn::conv2d>(in_channels, out_channels, 1, conv_options{}, true, seed("skip")));
+}
+
+tensor res_block::forward(const tensor& x, const tensor& emb_silu) {
+    const std::int64_t n = x.size(0);
+    tensor h = in_conv_->forward(group_norm_silu(x, groups_, in_norm_->weight, in_norm_->bias));
+    const tensor e = emb_proj_->forward(emb_silu);
+    if (scale_shift_) {
+        // AdaGN (Dhariwal & Nichol 2021, section 3): the first half scales, the second shifts.
+        const std::vector<tensor> parts = split(e, {out_channels_, out_channels_}, 1);
+        const tensor scale = parts[0].reshape({n, out_channels_, 1, 1});
+        const tensor shift = parts[1].reshape({n, out_channels_, 1, 1});
+        h = silu(group_norm(h, groups_, out_norm_->weight, out_norm_->bias) * (scale + 1.0f) + shift);
+    } else {
+        h = group_norm_silu(h + e.reshape({n, out_channels_, 1, 1}), groups_, out_norm_->weight, out_norm_->bias);
+    }
+    h = dropout_->forward(h);
+    // The skip sum rides on the last convolution as a post-op: one pass less over the output.
+    return conv2d_add(h, out_conv_->weight, out_conv_->bias, skip_ ? skip_->forward(x) : x, conv_options{1, 1});
+}
+
+attention_block::attention_block(std::int64_t channels, std::int64_t heads, std::int64_t groups,
+                                 std::uint64_t base_seed, const std::string& path)
+    : heads_(heads), groups_(groups) {
+    const auto projection = [&](const char* name) {
+        return register_module(
+            name, std::make_shared<nn::linear>(channels, channels, true, layer_seed(base_seed, path + "." + name)));
+    };
+    norm_ = register_module("norm", std::make_shared<nn::group_norm>(groups, channels));
+    to_q_ = projection("to_q");
+    to_k_ = projection("to_k");
+    to_v_ = projection("to_v");
+    to_out_ = projection("to_out");
+    zero_parameters(*to_out_);
+}
+
+tensor attention_block::forward(const tensor& x) {
+    const std::int64_t n = x.size(0), c = x.size(1), height = x.size(2), width = x.size(3);
+    // A channels-last map is already [N, H*W, C] tokens in memory: the permute and reshape are views.
+    const tensor tokens =
+        group_norm(x, groups_, norm_->weight, norm_->bias).permute({0, 2, 3, 1}).reshape({n, height * width, c});
+    const tensor mixed = attention(to_q_->forward(tokens), to_k_->forward(tokens), to_v_->forward(tokens), heads_);
+    const tensor out = to_out_->forward(mixed).view({n, height, width, c}).permute({0, 3, 1, 2});
+    return x + out;
+}
+
+}  // namespace difflab::plugins::unet_parts

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+// The parts of the diffusion U-Net: residual block with a time embedding, attention block, timestep embedding.
+#pragma once
+
+#include <difflab/module.h>
+#include <difflab/nn.h>
+#include <difflab/tensor.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace difflab::plugins::unet_parts {
+
+/// The sinusoidal timestep embedding of Ho et al. 2020 (after Vaswani et al. 2017), as
+/// improved-diffusion's timestep_embedding: [cos(t f_0), ..., cos(t f_{h-1}), sin(t f_0), ...]
+/// with f_i = 10000^(-i / h), h = dim / 2, for t = noise * scale; an odd dim pads one zero.
+/// Returns [N, dim]; no gradient flows to `noise` (it is an input, never trained).
+tensor timestep_embedding(const tensor& noise, std::int64_t dim, double scale);
+
+/// A seed for the layer at `path` ("down.3.res.in_conv") under a network's base seed, so that
+/// every layer draws its own Philox streams whatever order the layers are built in.
+std::uint64_t layer_seed(std::uint64_t base, const std::string& path);
+
+/// Zeroes every parameter of a module: the output layer of each residual branch starts as
+/// the identity, as improved-diffusion's zero_module (Nichol & Dhariwal 2021).
+void zero_parameters(module& m);
+
+/// A module that only holds named submodules ("down" -> "0", "1", ...), as torch.nn.ModuleList.
+class container : public module {
+public:
+    template <class M>
+    std::shared_ptr<M> add(const std::string& name, std::shared_ptr<M> child) {
+        return register_module(name, std::move(child));
+    }
+};
+
+/// The residual block of the DDPM / ADM U-Net (Ho et al. 2020; Dhariwal & Nichol 2021, "Diffusion
+/// models beat GANs on image synthesis", section 3): norm, SiLU, conv 3x3, plus a projection of the
+/// time embedding, norm, SiLU, dropout, conv 3x3 (zero-initialized), plus a 1x1 skip when the
+/// channel count changes. With `scale_shift_norm` the embedding gives a scale and a shift applied
+/// after the second norm (AdaGN: norm(h) (1 + scale) + shift) instead of a bias added before it.
+class res_block : public module {
+public:
+    res_block(std::int64_t in_channels, std::int64_t out_channels, std::int64_t emb_channels, std::int64_t groups,
+              bool scale_shift_norm, double dropout, std::uint64_t base_seed, const std::string& path);
+    /// x [N, in, H, W] (channels-last), emb_silu = silu(time embedding) [N, emb_channels].
+    tensor forward(const tensor& x, const tensor& emb_silu);
+
+private:
+    std::int64_t out_channels_, groups_;
+    bool scale_shift_;
+    std::shared_ptr<nn::group_norm> in_norm_, out_norm_;
+    std::shared_ptr<nn::conv2d> in_conv_, out_conv_, skip_;
+    std::shared_ptr<nn::linear> emb_proj_;
+    std::shared_ptr<nn::dropout> dropout_;
+};
+
+/// Self-attention over the H * W positions of a feature map with a residual (Ho et al. 2020,
+/// after Wang et al. 2018, "Non-local neural networks"): group norm, multi-head scaled
+/// dot-product attention with q, k, v and output projections (biased, as diffusers' U-Net
+/// attention; the output one zero-initialized, as improved-diffusion's proj_out).
+class attention_block : public module {
+public:
+    attention_block(std::int64_t channels, std::int64_t heads, std::int64_t groups, std::uint64_t base_seed,
+                    const std::string& path);
+    tensor forward(const tensor& x);
+
+private:
+    std::int64_t heads_, groups_;
+    std::shared_ptr<nn::group_norm> norm_;
+    std::shared_ptr<nn::linear> to_q_, to_k_, to_v_, to_out_;
+};
+
+}  // namespace difflab::plugins::unet_parts
