@@ -24,6 +24,8 @@ param_spec<experiment_options> experiment_options::params() {
     spec.add(&experiment_options::noise, "noise", "The noise the process draws.");
     spec.add(&experiment_options::network, "network", "The network (denoiser backbone).");
     spec.require(&experiment_options::task, "task", "What the run does (generation, super_resolution, ...).");
+    spec.section(&experiment_options::train, "train", "Training of the network.", training_options::params());
+    spec.section(&experiment_options::sample, "sample", "Sampling after training.", sampling_options::params());
     return spec;
 }
 

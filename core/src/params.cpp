@@ -95,6 +95,7 @@ std::string float_text(double value) {
 
 config_node parse_component(const std::string& kind, const config_node& node, const parse_context& ctx,
                             const std::string& key) {
+    if (node.is_null()) return node;  // `noise: ~` (as resolved files write an absent component): none
     config_node written = node;
     if (node.is_scalar()) {  // `sampler: ddim` is short for `sampler: {type: ddim}`
         written = config_node::map(node.mark());

@@ -15,9 +15,11 @@ constexpr double redraw_seconds = 0.1;
 constexpr double log_seconds = 30.0;
 }  // namespace
 
-progress_bar::progress_bar(std::string label, std::int64_t total)
+progress_bar::progress_bar(std::string label, std::int64_t total, std::int64_t first)
     : label_(std::move(label)),
       total_(total > 0 ? total : 1),
+      first_(first),
+      done_(first),
       terminal_(isatty(fileno(stderr)) != 0 && current_log_level() >= log_level::info),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
@@ -35,7 +37,7 @@ std::string progress_bar::format_duration(double seconds) {
 
 std::string progress_bar::line(std::int64_t done, const std::string& status, bool bar) const {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+    const double rate = elapsed > 0 ? static_cast<double>(done - first_) / elapsed : 0.0;
     std::string out = label_ + "  ";
     if (bar) {
         const auto filled = static_cast<int>(bar_width * done / total_);

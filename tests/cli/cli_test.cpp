@@ -73,7 +73,9 @@ TEST_CASE("an unknown component type lists the valid ones") {
     CHECK(r.err.rfind(file.string() + ":2:14: error: unknown task type 'recrod'; did you mean 'record'?\n"
                                       "    known task types: ",
                       0) == 0);
-    CHECK(r.err.find("fail (plugin testkit), record (plugin testkit)") != std::string::npos);  // sorted, with plugins
+    // Sorted, with their plugins.
+    CHECK(r.err.find("fail (plugin testkit), generation (plugin generation), record (plugin testkit)") !=
+          std::string::npos);
 }
 
 TEST_CASE("a plugin the experiment names must be on the plugin path") {
@@ -171,7 +173,7 @@ TEST_CASE("every subcommand has --help; usage errors exit with 2") {
     const result unknown = run("frobnicate");
     CHECK(unknown.exit_code == 2);
     CHECK(unknown.err ==
-          "error: unknown command 'frobnicate'; valid commands: run, check, plugins, describe, "
+          "error: unknown command 'frobnicate'; valid commands: run, sample, check, plugins, describe, "
           "new-plugin (see difflab --help)\n");
     const result option = run("check --no-such-option x.yaml");
     CHECK(option.exit_code == 2);

@@ -33,6 +33,7 @@ struct session {
 };
 
 int cmd_run(const std::vector<std::string>& args);
+int cmd_sample(const std::vector<std::string>& args);
 int cmd_check(const std::vector<std::string>& args);
 int cmd_plugins(const std::vector<std::string>& args);
 int cmd_describe(const std::vector<std::string>& args);

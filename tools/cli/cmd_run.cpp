@@ -15,6 +15,7 @@ int cmd_run(const std::vector<std::string>& args) {
     options.add_options()("output,o", po::value<std::string>()->default_value("runs"),
                           "directory that holds run directories")("overwrite",
                                                                   "replace an existing run directory of the same name")(
+        "resume", "continue the run in its directory from its latest checkpoint")(
         "args", po::value<std::vector<std::string>>(), "EXPERIMENT.yaml [key=value ...]");
     const po::variables_map vm = parse(args, options, "args");
     if (handle_common_options(vm,
@@ -32,6 +33,8 @@ int cmd_run(const std::vector<std::string>& args) {
     run_options opts;
     opts.output_root = vm["output"].as<std::string>();
     opts.overwrite = vm.count("overwrite") > 0;
+    opts.resume = vm.count("resume") > 0;
+    if (opts.resume && opts.overwrite) throw config_error("error: --resume and --overwrite exclude each other");
     const auto dir = run_experiment(resolved, s.components, s.plugins, opts);
     log_info("done: {}", dir.string());
     return ok;

@@ -14,7 +14,8 @@ namespace {
 constexpr const char* usage = R"(usage: difflab COMMAND [ARGS...]
 
 commands:
-  run EXPERIMENT.yaml [key=value ...]     compose, validate and run an experiment
+  run EXPERIMENT.yaml [key=value ...]     compose, validate and run an experiment (--resume)
+  sample RUN_DIR [key=value ...]          sample an existing run with other sampler settings
   check EXPERIMENT.yaml [key=value ...]   compose and validate; print the resolved YAML
   plugins [--verbose]                     list loaded plugins and their components
   describe KIND/NAME [--markdown]         parameters of one component (or 'experiment')
@@ -27,11 +28,9 @@ commands:
 
 int main(int argc, char** argv) {
     using namespace difflab::cli;
-    const std::map<std::string, int (*)(const std::vector<std::string>&)> commands{{"run", cmd_run},
-                                                                                   {"check", cmd_check},
-                                                                                   {"plugins", cmd_plugins},
-                                                                                   {"describe", cmd_describe},
-                                                                                   {"new-plugin", cmd_new_plugin}};
+    const std::map<std::string, int (*)(const std::vector<std::string>&)> commands{
+        {"run", cmd_run},           {"check", cmd_check},           {"plugins", cmd_plugins},
+        {"describe", cmd_describe}, {"new-plugin", cmd_new_plugin}, {"sample", cmd_sample}};
     if (argc < 2) {
         std::cerr << usage << "\n";
         return usage_error;
@@ -50,7 +49,7 @@ int main(int argc, char** argv) {
     try {
         if (it == commands.end())
             throw difflab::config_error("error: unknown command '" + command +
-                                        "'; valid commands: run, check, "
+                                        "'; valid commands: run, sample, check, "
                                         "plugins, describe, new-plugin (see difflab --help)");
         return it->second(std::vector<std::string>(argv + 2, argv + argc));
     } catch (const difflab::config_error& e) {

@@ -11,6 +11,7 @@
 #include <difflab/process.h>
 #include <difflab/registry.h>
 #include <difflab/task.h>
+#include <difflab/training.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -36,6 +37,8 @@ struct experiment_options {
     noise_ref noise;
     network_ref network;
     task_ref task;
+    training_options train;
+    sampling_options sample;
 
     static param_spec<experiment_options> params();
 };

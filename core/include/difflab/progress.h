@@ -13,7 +13,8 @@ namespace difflab {
 /// a plain log line is written every 10% or 30 seconds, so CI logs stay short.
 class progress_bar {
 public:
-    progress_bar(std::string label, std::int64_t total);
+    /// `first`: work already done before this bar started (a resumed run), left out of the rate.
+    progress_bar(std::string label, std::int64_t total, std::int64_t first = 0);
     progress_bar(const progress_bar&) = delete;
     progress_bar& operator=(const progress_bar&) = delete;
     ~progress_bar();
@@ -31,6 +32,7 @@ private:
 
     std::string label_;
     std::int64_t total_;
+    std::int64_t first_ = 0;
     std::int64_t done_ = 0;
     std::string status_;
     bool terminal_;

@@ -17,11 +17,20 @@ config_node with_provenance(const config_node& resolved, const plugin_loader& pl
 struct run_options {
     std::filesystem::path output_root = "runs";
     bool overwrite = false;  ///< replace an existing run directory of the same name
+    /// Continue the run in its existing directory from its latest checkpoint; the experiment
+    /// must resolve to the run's config.yaml except for train.steps (to train longer).
+    bool resume = false;
 };
 
 /// Creates runs/<name>/, writes config.yaml (atomically) and runs the experiment's task.
 /// Returns the run directory.
 std::filesystem::path run_experiment(const config_node& resolved, const registry& components,
                                      const plugin_loader& plugins, const run_options& options);
+
+/// `difflab sample`: runs the task of an existing run directory in sampling-only mode with
+/// `resolved` (its config.yaml with overrides), writing to run_dir/samples/<label>/ (with the
+/// config.yaml used). Returns that directory.
+std::filesystem::path sample_run(const std::filesystem::path& run_dir, const config_node& resolved,
+                                 const registry& components, const std::string& label);
 
 }  // namespace difflab

@@ -24,6 +24,17 @@ public:
     const std::filesystem::path& run_dir() const { return run_dir_; }
     std::uint64_t seed() const { return builder_.seed(); }
     build_context& builder() { return builder_; }
+    /// Whether `difflab run --resume` continues the run in run_dir() (training picks up its
+    /// latest checkpoint).
+    bool resuming() const { return resuming_; }
+    void set_resuming(bool on) { resuming_ = on; }
+    /// Whether `difflab sample` asks for samples from the run's latest checkpoint only, with
+    /// no training; samples then go to samples_dir().
+    bool sampling_only() const { return sampling_only_; }
+    void set_sampling_only(bool on) { sampling_only_ = on; }
+    /// Where samples are written: run_dir()/samples unless `difflab sample` chose another.
+    std::filesystem::path samples_dir() const { return samples_dir_.empty() ? run_dir_ / "samples" : samples_dir_; }
+    void set_samples_dir(std::filesystem::path dir) { samples_dir_ = std::move(dir); }
 
     /// Builds the component of kind K configured under the top-level `section`
     /// ("data", "network", ...); nullptr when the experiment leaves it out.
@@ -34,6 +45,9 @@ private:
     config_node experiment_;
     std::filesystem::path run_dir_;
     build_context builder_;
+    bool resuming_ = false;
+    bool sampling_only_ = false;
+    std::filesystem::path samples_dir_;
 };
 
 /// What an experiment does with its components: trains, samples, evaluates (generation,

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
+// Registers the generation task (unconditional and class-conditional, with guidance).
+#include <difflab/plugin.h>
+
+#include "generation_task.h"
+
+DIFFLAB_PLUGIN(generation, "0.1.0", reg) {
+    reg.add<difflab::plugins::generation_task>("generation");
+}

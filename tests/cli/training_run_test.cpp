@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// Training through `difflab run` on a tiny configuration: resume, NaN, and `difflab sample`.
+#include <difflab/safetensors.h>
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "cli_runner.h"
+
+using namespace cli_test;
+
+namespace {
+
+// An MLP on two moons under the DDPM process: seconds per run, yet every part of training.
+const char* experiment = R"(name: tiny
+seed: 4
+data: {type: toy2d, kind: moons, size: 256}
+process: {type: ddpm, schedule: linear, steps: 100}
+network: {type: mlp, hidden: 32, layers: 2}
+task: {type: generation}
+train: {steps: 6, batch_size: 16, lr: 1.0e-3, ema: 0.9, checkpoint_every: 3, log_every: 1}
+sample: {sampler: {type: ddim, steps: 5}, count: 8, batch_size: 4}
+)";
+
+/// Every tensor of two safetensors files, byte for byte.
+bool same_tensors(const fs::path& a, const fs::path& b) {
+    const difflab::safetensors_file x = difflab::read_safetensors(a), y = difflab::read_safetensors(b);
+    if (x.tensors.size() != y.tensors.size()) return false;
+    for (const auto& entry : x.tensors) {
+        const auto* other = y.find(entry.name);
+        if (!other || other->data != entry.data || other->shape != entry.shape) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("a run stopped and resumed with --resume ends with bitwise the weights of an uninterrupted run") {
+    const scratch dir("training_resume");
+    dir.write("tiny.yaml", experiment);
+    REQUIRE(run("run tiny.yaml -q name=straight", "", dir.root).exit_code == 0);
+    REQUIRE(run("run tiny.yaml -q name=split train.steps=4", "", dir.root).exit_code == 0);
+    const result resumed = run("run tiny.yaml -q name=split --resume", "", dir.root);
+    REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.err);
+    const fs::path straight = dir.root / "runs/straight/checkpoints", split = dir.root / "runs/split/checkpoints";
+    CHECK(read_file(split / "latest") == "step_6\n");
+    CHECK(same_tensors(straight / "step_6.safetensors", split / "step_6.safetensors"));
+    CHECK(same_tensors(straight / "step_6.state.safetensors", split / "step_6.state.safetensors"));
+    // log.jsonl of the resumed run has each step once.
+    const std::string log = read_file(dir.root / "runs/split/log.jsonl");
+    CHECK(log.find("{\"step\":4,") != std::string::npos);
+    CHECK(log.find("{\"step\":4,", log.find("{\"step\":4,") + 1) == std::string::npos);
+    CHECK(read_file(dir.root / "runs/split/samples/grid.png").empty());  // points: no image grid
+    CHECK_FALSE(read_file(dir.root / "runs/split/samples/samples.safetensors").empty());
+
+    // Resuming with another experiment is refused.
+    const result changed = run("run tiny.yaml -q name=split --resume train.lr=0.5", "", dir.root);
+    CHECK(changed.exit_code == 2);
+    CHECK(changed.err.find("--resume: the experiment differs from this run's configuration") != std::string::npos);
+}
+
+TEST_CASE("a NaN loss stops the run with exit 1, naming the step, and keeps the last good checkpoint") {
+    const scratch dir("training_nan");
+    dir.write("tiny.yaml", experiment);
+    const result r = run("run tiny.yaml -q train.lr=1.0e30 train.grad_clip=0 train.checkpoint_every=1", "", dir.root);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("error: train: the loss is ") != std::string::npos);
+    CHECK(r.err.find("lower train.lr or set train.grad_clip") != std::string::npos);
+    std::string latest = read_file(dir.root / "runs/tiny/checkpoints/latest");
+    CHECK(latest.rfind("step_", 0) == 0);
+    latest.pop_back();  // the newline
+    CHECK_NOTHROW(difflab::read_safetensors(dir.root / "runs/tiny/checkpoints" / (latest + ".safetensors")));
+}
+
+TEST_CASE("difflab sample draws from a trained run with another sampler") {
+    const scratch dir("training_sample");
+    dir.write("tiny.yaml", experiment);
+    REQUIRE(run("run tiny.yaml -q", "", dir.root).exit_code == 0);
+    const result r =
+        run("sample runs/tiny -q sample.sampler.type=dpm_solver_pp sample.sampler.steps=4 sample.count=6", "", dir.root);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const fs::path out = dir.root / "runs/tiny/samples/dpm_solver_pp-4";
+    const auto samples = difflab::read_safetensors(out / "samples.safetensors");
+    REQUIRE(samples.find("samples") != nullptr);
+    CHECK(samples.find("samples")->shape == difflab::shape_t{6, 2});
+    CHECK(read_file(out / "config.yaml").find("type: dpm_solver_pp") != std::string::npos);
+    CHECK(read_file(out / "report.md").find("6 samples with sampler `dpm_solver_pp`") != std::string::npos);
+
+    const result missing = run("sample runs/nothing -q", "", dir.root);
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err == "runs/nothing: error: not a run directory (no config.yaml)\n    give the directory "
+                         "`difflab run` wrote, e.g. runs/NAME\n");
+}
