@@ -25,7 +25,8 @@ tensor network_denoiser::denoise(const tensor& x, double t) const {
     const preconditioning c = precondition(kind_, diffusion_process(), t, sigma_data_);
     const tensor noise = tensor::full({x.size(0)}, static_cast<float>(c.c_noise));
     const tensor out = net_.forward(x * static_cast<float>(c.c_in), noise, labels_);
-    return x * static_cast<float>(c.c_skip) + out * static_cast<float>(c.c_out);
+    const tensor x0 = x * static_cast<float>(c.c_skip) + out * static_cast<float>(c.c_out);
+    return clip_ ? clamp(x0, -1.0f, 1.0f) : x0;
 }
 
 tensor denoising_loss(network& net, const process& p, prediction kind, double sigma_data, const tensor& x0,

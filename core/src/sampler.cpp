@@ -16,7 +16,9 @@ tensor sampling_context::noise_like(const tensor& x, std::uint64_t step) const {
     return randn(x.shape(), seed, purpose, first_index, step);
 }
 
-std::int64_t sampler::evaluations(const process&) const { return 0; }
+std::int64_t sampler::evaluations(const process&) const {
+    return 0;
+}
 
 void sampler::check(const process&) const {}
 

@@ -39,7 +39,9 @@ param_spec<training_options> training_options::params() {
     spec.add(&training_options::weight_decay, "weight_decay", "Weight decay (decoupled for adamw).", at_least(0.0));
     spec.add(&training_options::warmup, "warmup", "Steps of linear learning-rate warm-up.", at_least<std::int64_t>(0));
     spec.add(&training_options::grad_clip, "grad_clip", "Clip the gradient norm to this; 0 disables.", at_least(0.0));
-    spec.add(&training_options::ema, "ema", "Decay of the EMA weights used for sampling; 0 disables.",
+    spec.add(&training_options::ema, "ema",
+             "Decay of the EMA weights used for sampling, warmed up as min(ema, (1 + n) / (10 + n)) after n steps; 0 "
+             "disables.",
              closed_range(0.0, 1.0));
     spec.add(&training_options::checkpoint_every, "checkpoint_every", "Steps between checkpoints (and one at the end).",
              at_least<std::int64_t>(1));
@@ -57,6 +59,8 @@ param_spec<sampling_options> sampling_options::params() {
              at_least<std::int64_t>(1));
     spec.add(&sampling_options::columns, "columns", "Columns of the sample grid.", at_least<std::int64_t>(1));
     spec.add(&sampling_options::ema, "ema", "Sample with the EMA weights when the run keeps them.");
+    spec.add(&sampling_options::clip_denoised, "clip_denoised",
+             "Clamp each denoised estimate to [-1, 1], the range of image data (Ho et al. 2020).");
     return spec;
 }
 
@@ -214,7 +218,14 @@ training_result train_diffusion(const training_job& job, const std::atomic<bool>
         const double grad_norm =
             o.grad_clip > 0 ? optim::clip_grad_norm(job.net.parameters(), static_cast<float>(o.grad_clip)) : 0.0;
         optimizer->step();
-        if (average) average->update(job.net);
+        if (average) {
+            // Warm-up of the average (TensorFlow's ExponentialMovingAverage with num_updates):
+            // decay min(ema, (1 + n) / (10 + n)) after n updates, so that a short run's average is
+            // not dominated by its initialization (0.995^700 still weighs the initial weights 3%).
+            const double n = static_cast<double>(step);
+            average->set_decay(static_cast<float>(std::min(o.ema, (1 + n) / (10 + n))));
+            average->update(job.net);
+        }
         result.last_loss = value;
 
         const std::int64_t done = step + 1;

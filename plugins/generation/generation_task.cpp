@@ -32,11 +32,12 @@ namespace {
 class guided_denoiser final : public denoiser {
 public:
     guided_denoiser(network& net, const process& p, prediction kind, double sigma_data, const tensor& labels,
-                    const tensor& null_labels, double scale)
+                    const tensor& null_labels, double scale, bool clip)
         : denoiser(p),
           conditional_(net, p, kind, sigma_data),
           unconditional_(net, p, kind, sigma_data),
-          scale_(static_cast<float>(scale)) {
+          scale_(static_cast<float>(scale)),
+          clip_(clip) {
         conditional_.set_labels(labels);
         unconditional_.set_labels(null_labels);
     }
@@ -44,14 +45,16 @@ public:
 protected:
     tensor denoise(const tensor& x, double t) const override {
         const tensor conditional = conditional_.x0(x, t);
-        if (scale_ == 1.0f) return conditional;
+        if (scale_ == 1.0f) return clip_ ? clamp(conditional, -1.0f, 1.0f) : conditional;
         const tensor unconditional = unconditional_.x0(x, t);
-        return unconditional + (conditional - unconditional) * scale_;
+        const tensor guided = unconditional + (conditional - unconditional) * scale_;
+        return clip_ ? clamp(guided, -1.0f, 1.0f) : guided;
     }
 
 private:
     network_denoiser conditional_, unconditional_;
     float scale_;
+    bool clip_;
 };
 
 /// Labels 0, 1, ..., num_classes - 1, 0, 1, ... for samples first .. first + n - 1.
@@ -175,13 +178,14 @@ void generation_task::run(run_context& ctx) {
         sc.first_index = static_cast<std::uint64_t>(begin);
         const tensor x = x_T.slice(0, begin, end).contiguous();
         if (opts_.class_conditional) {
-            const guided_denoiser d(*net, *diffusion, kind, train.sigma_data,
-                                    cycling_labels(begin, n, opts_.num_classes),
-                                    tensor::full({n}, static_cast<float>(opts_.num_classes)), opts_.guidance_scale);
+            const guided_denoiser d(
+                *net, *diffusion, kind, train.sigma_data, cycling_labels(begin, n, opts_.num_classes),
+                tensor::full({n}, static_cast<float>(opts_.num_classes)), opts_.guidance_scale, sample.clip_denoised);
             parts.push_back(s->sample(d, x, sc));
             evaluations += d.evaluations() * (opts_.guidance_scale == 1.0 ? 1 : 2);
         } else {
-            const network_denoiser d(*net, *diffusion, kind, train.sigma_data);
+            network_denoiser d(*net, *diffusion, kind, train.sigma_data);
+            d.set_clip_denoised(sample.clip_denoised);
             parts.push_back(s->sample(d, x, sc));
             evaluations += d.evaluations();
         }

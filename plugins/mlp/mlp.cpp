@@ -3,6 +3,7 @@
 #include "mlp.h"
 
 #include <difflab/error.h>
+#include <difflab/network_parts.h>
 #include <difflab/ops.h>
 #include <difflab/random.h>
 #include <fmt/format.h>
@@ -12,45 +13,7 @@
 
 namespace difflab::plugins {
 
-namespace {
-
-/// A module that only holds named submodules, as torch.nn.ModuleList.
-class container : public module {
-public:
-    template <class M>
-    std::shared_ptr<M> add(const std::string& name, std::shared_ptr<M> child) {
-        return register_module(name, std::move(child));
-    }
-};
-
-/// The sinusoidal embedding of Ho et al. 2020, as improved-diffusion's timestep_embedding:
-/// [cos(t f_0), ..., cos(t f_{h-1}), sin(t f_0), ...], f_i = 10000^(-i / h), h = dim / 2, for
-/// t = noise * scale, computed in double (an input: no gradient flows to it).
-tensor timestep_embedding(const tensor& noise, std::int64_t dim, double scale) {
-    const std::vector<float> t = noise.to_vector();
-    const auto n = static_cast<std::int64_t>(t.size());
-    const std::int64_t half = dim / 2;
-    std::vector<float> out(static_cast<std::size_t>(n * dim), 0.0f);
-    for (std::int64_t i = 0; i < n; ++i) {
-        const double time = static_cast<double>(t[static_cast<std::size_t>(i)]) * scale;
-        for (std::int64_t k = 0; k < half; ++k) {
-            const double arg = time * std::exp(-std::log(10000.0) * static_cast<double>(k) / static_cast<double>(half));
-            out[static_cast<std::size_t>(i * dim + k)] = static_cast<float>(std::cos(arg));
-            out[static_cast<std::size_t>(i * dim + half + k)] = static_cast<float>(std::sin(arg));
-        }
-    }
-    return tensor::from_vector({n, dim}, out);
-}
-
-/// Each layer's own seed under the base seed, from its name (independent of build order).
-std::uint64_t layer_seed(std::uint64_t base, const std::string& path) {
-    std::uint64_t z = base * 0x9e3779b97f4a7c15ull + random_purpose(path);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 param_spec<mlp::options> mlp::params() {
     param_spec<options> spec{"Time-conditioned MLP for points [N, in_dim] (toy 2-D data)."};
@@ -78,14 +41,14 @@ mlp::mlp(const options& opts, build_context& ctx) : opts_(opts) {
     const auto linear = [&](const std::string& path, std::int64_t in, std::int64_t out) {
         return std::make_shared<nn::linear>(in, out, true, layer_seed(base, path));
     };
-    auto time_embed = register_module("time_embed", std::make_shared<container>());
+    auto time_embed = register_module("time_embed", std::make_shared<nn::module_list>());
     time_linear_1_ = time_embed->add("linear_1", linear("time_embed.linear_1", hidden, hidden));
     time_linear_2_ = time_embed->add("linear_2", linear("time_embed.linear_2", hidden, hidden));
     if (opts_.num_classes > 0)
         class_embed_ = register_module("class_embed", std::make_shared<nn::embedding>(opts_.num_classes + 1, hidden,
                                                                                       layer_seed(base, "class_embed")));
     in_proj_ = register_module("in_proj", linear("in_proj", opts_.in_dim, hidden));
-    auto layers = register_module("layers", std::make_shared<container>());
+    auto layers = register_module("layers", std::make_shared<nn::module_list>());
     for (std::int64_t l = 0; l < opts_.layers; ++l) {
         const std::string index = std::to_string(l);
         layers_.push_back(layers->add(index, linear("layers." + index, hidden, hidden)));

@@ -19,21 +19,9 @@
 using namespace difflab;
 using difflab::plugins::mlp;
 using difflab::testing::build;
+using difflab::testing::relative_error;
 
 namespace {
-
-/// max |a - b| / max |b|: relative to the reference's scale.
-double relative_error(const tensor& actual, const tensor& expected) {
-    REQUIRE_MESSAGE(actual.shape() == expected.shape(), shape_text(actual.shape())
-                                                            << " != " << shape_text(expected.shape()));
-    const std::vector<float> a = actual.to_vector(), b = expected.to_vector();
-    double diff = 0, scale = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
-        scale = std::max(scale, std::abs(static_cast<double>(b[i])));
-    }
-    return diff / std::max(scale, 1e-30);
-}
 
 tensor points(std::int64_t n, std::int64_t dim, std::uint64_t seed = 5) {
     return randn({n, dim}, seed, random_purpose("mlp_test.x"));

@@ -14,9 +14,8 @@ namespace difflab::plugins {
 
 namespace {
 
+using nn::module_list;
 using unet_parts::attention_block;
-using unet_parts::container;
-using unet_parts::layer_seed;
 using unet_parts::res_block;
 
 /// Feature-map side at each level: a 3x3 conv with stride 2 and padding 1 maps s to ceil(s / 2).
@@ -146,7 +145,7 @@ unet::unet(const options& opts, build_context& ctx) : opts_(opts) {
                                             layer_seed(base, path));
     };
 
-    auto time_embed = register_module("time_embed", std::make_shared<container>());
+    auto time_embed = register_module("time_embed", std::make_shared<module_list>());
     time_linear_1_ = time_embed->add(
         "linear_1", std::make_shared<nn::linear>(ch, emb, true, layer_seed(base, "time_embed.linear_1")));
     time_linear_2_ = time_embed->add(
@@ -157,14 +156,14 @@ unet::unet(const options& opts, build_context& ctx) : opts_(opts) {
     conv_in_ = register_module("conv_in", conv("conv_in", input_channels(), ch, 3, 1));
 
     // Down path: the channel count of every skip it leaves, in order, for the up path to read.
-    auto down = register_module("down", std::make_shared<container>());
+    auto down = register_module("down", std::make_shared<module_list>());
     std::vector<std::int64_t> skip_channels{ch};
     std::int64_t current = ch;
     for (std::size_t level = 0; level < opts_.channel_mult.size(); ++level) {
         const std::int64_t width = ch * opts_.channel_mult[level];
         for (std::int64_t b = 0; b < opts_.num_res_blocks; ++b) {
             const std::string index = std::to_string(down_.size()), path = "down." + index;
-            auto holder = down->add(index, std::make_shared<container>());
+            auto holder = down->add(index, std::make_shared<module_list>());
             stage s;
             s.res = holder->add("res", std::make_shared<res_block>(current, width, emb, groups, opts_.scale_shift_norm,
                                                                    opts_.dropout, base, path + ".res"));
@@ -178,7 +177,7 @@ unet::unet(const options& opts, build_context& ctx) : opts_(opts) {
         }
         if (level + 1 < opts_.channel_mult.size()) {
             const std::string index = std::to_string(down_.size()), path = "down." + index;
-            auto holder = down->add(index, std::make_shared<container>());
+            auto holder = down->add(index, std::make_shared<module_list>());
             stage s;
             s.resample = holder->add("downsample", conv(path + ".downsample", current, current, 3, 2));
             down_.push_back(s);
@@ -186,7 +185,7 @@ unet::unet(const options& opts, build_context& ctx) : opts_(opts) {
         }
     }
 
-    auto mid = register_module("mid", std::make_shared<container>());
+    auto mid = register_module("mid", std::make_shared<module_list>());
     mid_res_1_ = mid->add("res_1", std::make_shared<res_block>(current, current, emb, groups, opts_.scale_shift_norm,
                                                                opts_.dropout, base, "mid.res_1"));
     mid_attn_ = mid->add("attn", std::make_shared<attention_block>(current, heads_for(opts_, current, sizes.back()),
@@ -194,12 +193,12 @@ unet::unet(const options& opts, build_context& ctx) : opts_(opts) {
     mid_res_2_ = mid->add("res_2", std::make_shared<res_block>(current, current, emb, groups, opts_.scale_shift_norm,
                                                                opts_.dropout, base, "mid.res_2"));
 
-    auto up = register_module("up", std::make_shared<container>());
+    auto up = register_module("up", std::make_shared<module_list>());
     for (std::size_t level = opts_.channel_mult.size(); level-- > 0;) {
         const std::int64_t width = ch * opts_.channel_mult[level];
         for (std::int64_t b = 0; b <= opts_.num_res_blocks; ++b) {
             const std::string index = std::to_string(up_.size()), path = "up." + index;
-            auto holder = up->add(index, std::make_shared<container>());
+            auto holder = up->add(index, std::make_shared<module_list>());
             stage s;
             const std::int64_t in = current + skip_channels.back();
             skip_channels.pop_back();
@@ -232,7 +231,7 @@ tensor unet::forward(const tensor& x, const tensor& noise, const tensor& labels)
                                 noise.defined() ? shape_text(noise.shape()) : std::string("an undefined tensor")));
 
     tensor emb = time_linear_2_->forward(
-        silu(time_linear_1_->forward(unet_parts::timestep_embedding(noise, opts_.channels, opts_.time_scale))));
+        silu(time_linear_1_->forward(timestep_embedding(noise, opts_.channels, opts_.time_scale))));
     if (class_embed_) {
         if (labels.defined() && labels.numel() != n)
             throw error(fmt::format("error: unet: expected one label per example ([{}]), got {}", n,

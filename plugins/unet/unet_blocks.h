@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The parts of the diffusion U-Net: residual block with a time embedding, attention block, timestep embedding.
+// The parts of the diffusion U-Net: residual block with a time embedding, attention block.
 #pragma once
 
 #include <difflab/module.h>
+#include <difflab/network_parts.h>
 #include <difflab/nn.h>
 #include <difflab/tensor.h>
 
@@ -12,28 +13,9 @@
 
 namespace difflab::plugins::unet_parts {
 
-/// The sinusoidal timestep embedding of Ho et al. 2020 (after Vaswani et al. 2017), as
-/// improved-diffusion's timestep_embedding: [cos(t f_0), ..., cos(t f_{h-1}), sin(t f_0), ...]
-/// with f_i = 10000^(-i / h), h = dim / 2, for t = noise * scale; an odd dim pads one zero.
-/// Returns [N, dim]; no gradient flows to `noise` (it is an input, never trained).
-tensor timestep_embedding(const tensor& noise, std::int64_t dim, double scale);
-
-/// A seed for the layer at `path` ("down.3.res.in_conv") under a network's base seed, so that
-/// every layer draws its own Philox streams whatever order the layers are built in.
-std::uint64_t layer_seed(std::uint64_t base, const std::string& path);
-
 /// Zeroes every parameter of a module: the output layer of each residual branch starts as
 /// the identity, as improved-diffusion's zero_module (Nichol & Dhariwal 2021).
 void zero_parameters(module& m);
-
-/// A module that only holds named submodules ("down" -> "0", "1", ...), as torch.nn.ModuleList.
-class container : public module {
-public:
-    template <class M>
-    std::shared_ptr<M> add(const std::string& name, std::shared_ptr<M> child) {
-        return register_module(name, std::move(child));
-    }
-};
 
 /// The residual block of the DDPM / ADM U-Net (Ho et al. 2020; Dhariwal & Nichol 2021, "Diffusion
 /// models beat GANs on image synthesis", section 3): norm, SiLU, conv 3x3, plus a projection of the

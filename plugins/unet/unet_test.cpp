@@ -20,21 +20,9 @@
 using namespace difflab;
 using difflab::plugins::unet;
 using difflab::testing::build;
+using difflab::testing::relative_error;
 
 namespace {
-
-/// max |a - b| / max |b|: relative to the reference's scale.
-double relative_error(const tensor& actual, const tensor& expected) {
-    REQUIRE_MESSAGE(actual.shape() == expected.shape(), shape_text(actual.shape())
-                                                            << " != " << shape_text(expected.shape()));
-    const std::vector<float> a = actual.to_vector(), b = expected.to_vector();
-    double diff = 0, scale = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
-        scale = std::max(scale, std::abs(static_cast<double>(b[i])));
-    }
-    return diff / std::max(scale, 1e-30);
-}
 
 bool all_zero(const tensor& t) {
     const std::vector<float> v = t.to_vector();

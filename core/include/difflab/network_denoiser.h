@@ -17,6 +17,10 @@ public:
     network_denoiser(network& net, const process& p, prediction kind, double sigma_data = 0.5);
 
     void set_labels(tensor labels) { labels_ = std::move(labels); }
+    /// Clamps every denoised estimate to [-1, 1], the range of image data (Ho et al. 2020 and
+    /// guided-diffusion's clip_denoised): a half-trained network's wild estimates at high noise
+    /// then cannot throw samples off the data range.
+    void set_clip_denoised(bool on) { clip_ = on; }
     prediction kind() const { return kind_; }
 
 protected:
@@ -27,6 +31,7 @@ private:
     prediction kind_;
     double sigma_data_;
     tensor labels_;
+    bool clip_ = false;
 };
 
 /// The denoising loss of a batch (Karras et al. 2022, eq. 8, which covers them all):

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace difflab::nn {
@@ -73,6 +74,15 @@ public:
     embedding(std::int64_t num, std::int64_t dim, std::uint64_t seed);
     tensor forward(const tensor& ids) override;
     tensor weight;
+};
+
+/// A module that only holds named submodules ("down" -> "0", "1", ...), as torch.nn.ModuleList.
+class module_list : public module {
+public:
+    template <class M>
+    std::shared_ptr<M> add(const std::string& name, std::shared_ptr<M> child) {
+        return register_module(name, std::move(child));
+    }
 };
 
 /// Inverted dropout (Srivastava et al. 2014), active in training mode only. Each training

@@ -112,6 +112,8 @@ public:
     /// Writes the averaged weights into `model` (same architecture).
     void copy_to(module& model) const;
     float decay() const { return decay_; }
+    /// Changes the decay for the next updates (a warm-up schedule), in [0, 1].
+    void set_decay(float decay);
     /// The averaged parameters under the model's parameter names.
     state_dict_t state_dict() const;
     void load_state_dict(const state_dict_t& state);

@@ -32,7 +32,7 @@ struct training_options {
     double weight_decay = 0;
     std::int64_t warmup = 0;  ///< linear learning-rate warm-up steps
     double grad_clip = 1.0;   ///< max gradient norm; 0 disables clipping
-    double ema = 0.9999;      ///< EMA decay of the weights sampled with; 0 disables it
+    double ema = 0.9999;      ///< EMA decay of the weights sampled with (warmed up); 0 disables it
     std::int64_t checkpoint_every = 1000;
     std::int64_t keep_checkpoints = 2;
     std::int64_t log_every = 10;
@@ -45,8 +45,9 @@ struct sampling_options {
     component_ref<difflab::sampler> sampler;  ///< required by tasks that sample
     std::int64_t count = 64;
     std::int64_t batch_size = 64;
-    std::int64_t columns = 8;  ///< of the sample grid
-    bool ema = true;           ///< sample with the EMA weights when the run keeps them
+    std::int64_t columns = 8;    ///< of the sample grid
+    bool ema = true;             ///< sample with the EMA weights when the run keeps them
+    bool clip_denoised = false;  ///< clamp denoised estimates to [-1, 1] (image data)
 
     static param_spec<sampling_options> params();
 };

@@ -193,6 +193,11 @@ ema::ema(const module& model, float decay) : decay_(decay) {
     for (auto& [name, p] : model.named_parameters()) shadow_.emplace_back(name, p.detach().clone());
 }
 
+void ema::set_decay(float decay) {
+    if (!(decay >= 0 && decay <= 1)) fail(fmt::format("ema: decay {} is outside [0, 1]", decay));
+    decay_ = decay;
+}
+
 void ema::update(const module& model) {
     no_grad_guard guard;
     const auto params = model.named_parameters();
