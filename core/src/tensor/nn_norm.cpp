@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// layer_norm and group_norm on the oneDNN layer normalization and binary primitives.
+// layer_norm and group_norm: oneDNN layer normalization and binary primitives, own loops on channels-last.
 #include <difflab/nn_ops.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "nn_common.h"
@@ -227,6 +231,354 @@ tensor layer_norm(const tensor& x, const tensor& weight, const tensor& bias, flo
 
 namespace {
 
+// --- group norm read and written in channels-last memory -----------------------------------
+// oneDNN's layer normalization needs the (N, G, C/G * S) rows of row-major memory, so a
+// channels-last input took a reorder in and out, in forward and in backward: in the tiny
+// U-Net that cost more than the normalization. These loops read the (N, S, C) memory as it
+// is: statistics accumulate per channel along each spatial row (the channels are the
+// contiguous, vectorized dimension), then combine into groups.
+
+std::int32_t bits_of(float value) {
+    std::int32_t bits = 0;
+    std::memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+float float_of(std::int32_t bits) {
+    float value = 0;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+/// e^-a for a in [0, 87]: a = n ln2 + r, |r| <= ln2 / 2, e^r by Cephes expf's degree-5
+/// minimax polynomial, 2^n built in the exponent bits; within 1e-7 relative of exp. Written
+/// out because GCC vectorizes std::exp only under -ffast-math (glibc's vector math library).
+inline float exp_negative(float a) {
+    const float magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer, kept in the low bits
+    const float t = -a * 1.44269504088896341f + magic;
+    const float n = t - magic;
+    const float r = (-a - n * 0.693359375f) - n * -2.12194440e-4f;  // ln2 in two parts: n * hi is exact
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const std::int32_t exponent = bits_of(t) - bits_of(magic) + 127;  // in [1, 127]
+    return (p * r * r + r + 1.0f) * float_of(exponent * (1 << 23));
+}
+
+/// 1 / (1 + e^-y) within 2e-7 relative, NaN giving 1 (so silu's y * sigmoid(y) stays NaN).
+/// Branch-free on the bits: a float compare may trap, which stops GCC from vectorizing a
+/// select under the default -ftrapping-math; integer ones do not.
+inline float fast_sigmoid(float y) {
+    const std::int32_t bits = bits_of(y);
+    const std::int32_t limit = 0x42ae0000;  // 87.0f: e^-87 is still a normal float
+    std::int32_t magnitude = bits & 0x7fffffff;
+    const std::int32_t over = magnitude - limit;
+    magnitude -= over & ~(over >> 31);  // min(|y|, 87), NaN included
+    const float e = exp_negative(float_of(magnitude));
+    const float positive = 1.0f / (1.0f + e), negative = e * positive;
+    const std::int32_t sign = bits >> 31;  // all ones for negative y
+    return float_of((bits_of(positive) & ~sign) | (bits_of(negative) & sign));
+}
+
+// The loops below are compiled for AVX-512 and AVX2 besides the baseline x86-64 (SSE2) the
+// build targets, picked at load time by the CPU (an ifunc, as oneDNN picks its JIT kernels):
+// the sigmoid's polynomial is compute-bound, 4x faster on 512-bit vectors than on SSE2.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define DIFFLAB_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define DIFFLAB_VECTOR_CLONES
+#endif
+
+/// How the channels-last loops cut the work: each sample's spatial rows (C values each) into
+/// blocks of at most block_elements values. The cut depends on the shape alone and blocks are
+/// combined in order, so results do not depend on the thread count. 64K floats (256 KB) keep
+/// a block and its output in a core's L2 cache between the statistics and the output pass.
+struct cl_plan {
+    static constexpr std::int64_t block_elements = 1 << 16;
+    std::int64_t n, channels, spatial, groups, per_group, rows, blocks;
+
+    cl_plan(std::int64_t samples, std::int64_t c, std::int64_t s, std::int64_t g)
+        : n(samples),
+          channels(c),
+          spatial(s),
+          groups(g),
+          per_group(c / g),
+          rows(std::min(s, std::max<std::int64_t>(1, block_elements / c))),
+          blocks((s + rows - 1) / rows) {}
+
+    std::int64_t units() const { return n * blocks; }
+    std::int64_t sample(std::int64_t unit) const { return unit / blocks; }
+    std::int64_t row_count(std::int64_t unit) const { return std::min(rows, spatial - unit % blocks * rows); }
+    /// Offset of the unit's first value in (N, S, C) memory.
+    std::int64_t offset(std::int64_t unit) const { return (sample(unit) * spatial + unit % blocks * rows) * channels; }
+
+    /// first(unit) for every unit, then middle(sample) for every sample, then last(unit):
+    /// fused per sample when a sample is one block, so that last finds its data in cache.
+    template <class first_fn, class middle_fn, class last_fn>
+    void run(const first_fn& first, const middle_fn& middle, const last_fn& last) const {
+        if (blocks == 1) {
+#pragma omp parallel for schedule(static) if (n > 1)
+            for (std::int64_t i = 0; i < n; ++i) {
+                first(i);
+                middle(i);
+                last(i);
+            }
+            return;
+        }
+        const std::int64_t count = units();
+#pragma omp parallel for schedule(static)
+        for (std::int64_t u = 0; u < count; ++u) first(u);
+#pragma omp parallel for schedule(static) if (n > 1)
+        for (std::int64_t i = 0; i < n; ++i) middle(i);
+#pragma omp parallel for schedule(static)
+        for (std::int64_t u = 0; u < count; ++u) last(u);
+    }
+};
+
+/// Per-channel sums of x - k[c] and (x - k[c])^2 over `rows` rows of C values, in double.
+DIFFLAB_VECTOR_CLONES
+void cl_sums(const float* x, std::int64_t rows, std::int64_t channels, const double* k, double* s1, double* s2) {
+    for (std::int64_t c = 0; c < channels; ++c) s1[c] = s2[c] = 0;
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const float* xr = x + r * channels;
+#pragma omp simd
+        for (std::int64_t c = 0; c < channels; ++c) {
+            const double v = static_cast<double>(xr[c]) - k[c];
+            s1[c] += v;
+            s2[c] += v * v;
+        }
+    }
+}
+
+/// out = (x - mean[c]) * scale[c] + shift[c], then silu when asked, over `rows` rows of C.
+DIFFLAB_VECTOR_CLONES
+void cl_normalize(const float* x, float* out, std::int64_t rows, std::int64_t channels, const float* mean,
+                  const float* scale, const float* shift, bool silu) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const float* xr = x + r * channels;
+        float* o = out + r * channels;
+        if (silu) {
+#pragma omp simd
+            for (std::int64_t c = 0; c < channels; ++c) {
+                const float y = (xr[c] - mean[c]) * scale[c] + shift[c];
+                o[c] = y * fast_sigmoid(y);
+            }
+        } else {
+#pragma omp simd
+            for (std::int64_t c = 0; c < channels; ++c) o[c] = (xr[c] - mean[c]) * scale[c] + shift[c];
+        }
+    }
+}
+
+/// Group norm forward on (N, S, C) memory: mean and 1/sqrt(variance + eps) per (sample,
+/// group) into mean and rstd [N * G], then the normalized, affine (w, b may be null) and
+/// optionally silu-activated output.
+void cl_forward(const cl_plan& p, const float* x, const float* w, const float* b, float eps, bool silu, float* out,
+                float* mean, float* rstd) {
+    const std::int64_t channels = p.channels, per_group = p.per_group;
+    // Per unit and channel, sums of (x - k) and (x - k)^2 in double, k the group's first value
+    // in the sample: the shift keeps E[x^2] - E[x]^2 exact for inputs far from zero mean.
+    std::vector<double> sums(static_cast<std::size_t>(p.units() * 2 * channels));
+    // Per sample and channel: the group mean, rstd * w and b, the output pass's coefficients.
+    std::vector<float> coefficients(static_cast<std::size_t>(p.n * 3 * channels));
+    const auto shift_of = [&](std::int64_t i, std::int64_t c) {
+        return static_cast<double>(x[i * p.spatial * channels + c / per_group * per_group]);
+    };
+    const auto first = [&](std::int64_t u) {
+        std::vector<double> shift(static_cast<std::size_t>(channels));
+        for (std::int64_t c = 0; c < channels; ++c) shift[static_cast<std::size_t>(c)] = shift_of(p.sample(u), c);
+        double* s1 = sums.data() + u * 2 * channels;
+        cl_sums(x + p.offset(u), p.row_count(u), channels, shift.data(), s1, s1 + channels);
+    };
+    const auto middle = [&](std::int64_t i) {
+        float* m = coefficients.data() + i * 3 * channels;
+        float* scale = m + channels;
+        float* shift = scale + channels;
+        const double count = static_cast<double>(per_group * p.spatial);
+        for (std::int64_t g = 0; g < p.groups; ++g) {
+            double t1 = 0, t2 = 0;
+            for (std::int64_t block = 0; block < p.blocks; ++block) {
+                const double* s1 = sums.data() + (i * p.blocks + block) * 2 * channels;
+                for (std::int64_t c = g * per_group; c < (g + 1) * per_group; ++c) {
+                    t1 += s1[c];
+                    t2 += s1[channels + c];
+                }
+            }
+            const double centered = t1 / count;
+            const double variance = std::max(0.0, t2 / count - centered * centered);
+            const double group_mean = shift_of(i, g * per_group) + centered;
+            const double r = 1.0 / std::sqrt(variance + static_cast<double>(eps));
+            mean[i * p.groups + g] = static_cast<float>(group_mean);
+            rstd[i * p.groups + g] = static_cast<float>(r);
+            for (std::int64_t c = g * per_group; c < (g + 1) * per_group; ++c) {
+                m[c] = static_cast<float>(group_mean);
+                scale[c] = static_cast<float>(w != nullptr ? r * static_cast<double>(w[c]) : r);
+                shift[c] = b != nullptr ? b[c] : 0.0f;
+            }
+        }
+    };
+    const auto last = [&](std::int64_t u) {
+        const float* m = coefficients.data() + p.sample(u) * 3 * channels;
+        const std::int64_t at = p.offset(u);
+        cl_normalize(x + at, out + at, p.row_count(u), channels, m, m + channels, m + 2 * channels, silu);
+    };
+    p.run(first, middle, last);
+}
+
+/// Backward's first pass over `rows` rows: the upstream gradient d of the normalized-affine
+/// value (g, or g * silu'(y) when silu, then kept in `d_out` when given) and per-channel
+/// sums of d and d * xhat into sum_d and sum_dx.
+DIFFLAB_VECTOR_CLONES
+void cl_gradient_sums(const float* x, const float* g, float* d_out, std::int64_t rows, std::int64_t channels,
+                      const float* mean, const float* rstd, const float* w, const float* b, bool silu, double* sum_d,
+                      double* sum_dx) {
+    for (std::int64_t c = 0; c < channels; ++c) sum_d[c] = sum_dx[c] = 0;
+    std::vector<float> scratch(silu && d_out == nullptr ? static_cast<std::size_t>(channels) : 0);
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const float* xr = x + r * channels;
+        const float* gr = g + r * channels;
+        if (!silu) {
+#pragma omp simd
+            for (std::int64_t c = 0; c < channels; ++c) {
+                const float xhat = (xr[c] - mean[c]) * rstd[c];
+                sum_d[c] += static_cast<double>(gr[c]);
+                sum_dx[c] += static_cast<double>(gr[c] * xhat);
+            }
+            continue;
+        }
+        // Without d_out, d goes to a scratch row: a store under a condition does not vectorize on SSE2.
+        float* dr = d_out != nullptr ? d_out + r * channels : scratch.data();
+#pragma omp simd
+        for (std::int64_t c = 0; c < channels; ++c) {
+            const float xhat = (xr[c] - mean[c]) * rstd[c];
+            const float y = xhat * w[c] + b[c];
+            const float s = fast_sigmoid(y);
+            const float d = gr[c] * (s * (1.0f + y * (1.0f - s)));  // silu'(y) = s (1 + y (1 - s))
+            dr[c] = d;
+            sum_d[c] += static_cast<double>(d);
+            sum_dx[c] += static_cast<double>(d * xhat);
+        }
+    }
+}
+
+/// dx = alpha[c] d + beta[c] (x - mean[c]) + gamma[c] over `rows` rows; d may alias dx.
+DIFFLAB_VECTOR_CLONES
+void cl_input_gradient(const float* x, const float* d, float* dx, std::int64_t rows, std::int64_t channels,
+                       const float* mean, const float* alpha, const float* beta, const float* gamma) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const float* xr = x + r * channels;
+        const float* dr = d + r * channels;
+        float* o = dx + r * channels;
+#pragma omp simd
+        for (std::int64_t c = 0; c < channels; ++c) o[c] = alpha[c] * dr[c] + beta[c] * (xr[c] - mean[c]) + gamma[c];
+    }
+}
+
+/// Group norm backward on (N, S, C) memory, from the forward's mean and rstd [N * G]; w and b
+/// may be null (1 and 0), as may each output. With xhat = (x - mean) rstd, d the gradient of
+/// xhat * w + b and M = C/G * S values per group:
+///   dx = rstd (w d - mean_group(w d) - xhat mean_group(w d xhat)),
+///   dw = sum(d xhat), db = sum(d) over samples and positions.
+void cl_backward(const cl_plan& p, const float* x, const float* g, const float* w, const float* b, const float* mean,
+                 const float* rstd, bool silu, float* dx, float* dw, float* db) {
+    const std::int64_t channels = p.channels, per_group = p.per_group;
+    const std::vector<float> ones(static_cast<std::size_t>(channels), 1.0f), zeros(ones.size(), 0.0f);
+    const float* wc = w != nullptr ? w : ones.data();
+    const float* bc = b != nullptr ? b : zeros.data();
+    // Per sample and channel: the group's mean and rstd, then alpha, beta, gamma of dx.
+    std::vector<float> stats(static_cast<std::size_t>(p.n * 5 * channels));
+    for (std::int64_t i = 0; i < p.n; ++i)
+        for (std::int64_t c = 0; c < channels; ++c) {
+            stats[static_cast<std::size_t>(i * 5 * channels + c)] = mean[i * p.groups + c / per_group];
+            stats[static_cast<std::size_t>(i * 5 * channels + channels + c)] = rstd[i * p.groups + c / per_group];
+        }
+    std::vector<double> sums(static_cast<std::size_t>(p.units() * 2 * channels));
+    std::vector<double> totals(static_cast<std::size_t>(p.n * 2 * channels));  // per sample: sum d, sum d xhat
+    // d goes to dx between the passes when it is not g itself (silu), saving its recomputation.
+    const bool keep = silu && dx != nullptr;
+    const auto first = [&](std::int64_t u) {
+        const float* s = stats.data() + p.sample(u) * 5 * channels;
+        double* sum_d = sums.data() + u * 2 * channels;
+        const std::int64_t at = p.offset(u);
+        cl_gradient_sums(x + at, g + at, keep ? dx + at : nullptr, p.row_count(u), channels, s, s + channels, wc, bc,
+                         silu, sum_d, sum_d + channels);
+    };
+    const auto middle = [&](std::int64_t i) {
+        double* total = totals.data() + i * 2 * channels;
+        for (std::int64_t c = 0; c < 2 * channels; ++c) {
+            double t = 0;
+            for (std::int64_t block = 0; block < p.blocks; ++block)
+                t += sums[static_cast<std::size_t>((i * p.blocks + block) * 2 * channels + c)];
+            total[c] = t;
+        }
+        float* s = stats.data() + i * 5 * channels;
+        float *alpha = s + 2 * channels, *beta = alpha + channels, *gamma = beta + channels;
+        const double count = static_cast<double>(per_group * p.spatial);
+        for (std::int64_t grp = 0; grp < p.groups; ++grp) {
+            double m1 = 0, m2 = 0;  // the group means of w d and of w d xhat
+            for (std::int64_t c = grp * per_group; c < (grp + 1) * per_group; ++c) {
+                m1 += static_cast<double>(wc[c]) * total[c];
+                m2 += static_cast<double>(wc[c]) * total[channels + c];
+            }
+            m1 /= count;
+            m2 /= count;
+            const double r = rstd[i * p.groups + grp];
+            for (std::int64_t c = grp * per_group; c < (grp + 1) * per_group; ++c) {
+                alpha[c] = static_cast<float>(r * static_cast<double>(wc[c]));
+                beta[c] = static_cast<float>(-r * r * m2);
+                gamma[c] = static_cast<float>(-r * m1);
+            }
+        }
+    };
+    const auto last = [&](std::int64_t u) {
+        if (dx == nullptr) return;
+        const float* s = stats.data() + p.sample(u) * 5 * channels;
+        const std::int64_t at = p.offset(u);
+        cl_input_gradient(x + at, keep ? dx + at : g + at, dx + at, p.row_count(u), channels, s, s + 2 * channels,
+                          s + 3 * channels, s + 4 * channels);
+    };
+    p.run(first, middle, last);
+    for (float* out : {dw, db}) {
+        if (out == nullptr) continue;
+        const std::int64_t part = out == dw ? channels : 0;  // sums of d xhat, or of d
+        for (std::int64_t c = 0; c < channels; ++c) {
+            double t = 0;
+            for (std::int64_t i = 0; i < p.n; ++i) t += totals[static_cast<std::size_t>(i * 2 * channels + part + c)];
+            out[c] = static_cast<float>(t);
+        }
+    }
+}
+
+/// group_norm_impl for f32 channels-last input: the loops above, no layout conversion. Keeps
+/// x and the per-group statistics for backward (not the normalized values).
+tensor group_norm_channels_last(const char* op, const tensor& x, std::int64_t groups, const tensor& weight,
+                                const tensor& bias, float eps, bool silu) {
+    const std::int64_t n = x.size(0), channels = x.size(1), spatial = x.numel() / (n * channels);
+    const cl_plan plan(n, channels, spatial, groups);
+    const tensor xd = dense(x.detach(), true);
+    const tensor w = as_f32(weight), b = as_f32(bias);
+    tensor mean = tensor::empty({n * groups}), rstd = tensor::empty({n * groups});
+    tensor out = empty_dense(x.shape(), dtype::f32, true);
+    cl_forward(plan, xd.data<float>(), w.defined() ? w.data<float>() : nullptr, b.defined() ? b.data<float>() : nullptr,
+               eps, silu, out.data<float>(), mean.data<float>(), rstd.data<float>());
+    record_op(out, op, {x, weight, bias}, [=](const tensor& grad_output) {
+        const tensor g = dense(grad_output.type() == dtype::f32 ? grad_output : grad_output.to(dtype::f32), true);
+        tensor grad_x = wants_grad(x) ? empty_dense(x.shape(), dtype::f32, true) : tensor();
+        tensor grad_w = wants_grad(weight) ? tensor::empty({channels}) : tensor();
+        tensor grad_b = wants_grad(bias) ? tensor::empty({channels}) : tensor();
+        const auto pointer = [](tensor& t) { return t.defined() ? t.data<float>() : nullptr; };
+        cl_backward(plan, xd.data<float>(), g.data<float>(), w.defined() ? w.data<float>() : nullptr,
+                    b.defined() ? b.data<float>() : nullptr, mean.data<float>(), rstd.data<float>(), silu,
+                    pointer(grad_x), pointer(grad_w), pointer(grad_b));
+        if (grad_w.defined() && weight.type() != dtype::f32) grad_w = grad_w.to(weight.type());
+        if (grad_b.defined() && bias.type() != dtype::f32) grad_b = grad_b.to(bias.type());
+        return std::vector<tensor>{grad_x, grad_w, grad_b};
+    });
+    return out;
+}
+
 tensor group_norm_impl(const char* op, const tensor& x, std::int64_t groups, const tensor& weight, const tensor& bias,
                        float eps, bool silu) {
     if (!x.defined() || x.dim() < 2) fail(op, "input must be [N, C, ...] with at least two dimensions");
@@ -238,6 +590,8 @@ tensor group_norm_impl(const char* op, const tensor& x, std::int64_t groups, con
     check_affine(op, bias, "bias", channels);
     const std::int64_t spatial = channels == 0 || n == 0 ? 0 : x.numel() / (n * channels);
     const bool channels_last = !x.is_contiguous() && x.is_channels_last();
+    if (channels_last && x.type() == dtype::f32 && x.numel() > 0)
+        return group_norm_channels_last(op, x, groups, weight, bias, eps, silu);
     const bool training = will_record({x, weight, bias});
 
     // (N, G, C/G * S) rows of a row-major copy: group statistics are row statistics.
@@ -250,7 +604,9 @@ tensor group_norm_impl(const char* op, const tensor& x, std::int64_t groups, con
     const tensor mean = tensor::empty({n * groups}), variance = tensor::empty({n * groups});
     tensor out = tensor::empty(x.shape(), x.type());
     // The affine runs in place in inference; training keeps the normalized values for backward.
-    const tensor normalized = training && (w.defined() || silu) ? tensor::empty(x.shape(), x.type()) : out;
+    // Otherwise a detached alias of out: backward holding out itself would be a reference cycle
+    // (out -> its node -> this closure -> out) that is never freed.
+    const tensor normalized = training && (w.defined() || silu) ? tensor::empty(x.shape(), x.type()) : out.detach();
     if (out.numel() == 0) return out;
     dnnl_glue::checked(op, {x, weight, bias}, [&] {
         auto entry = ln.forward();

@@ -88,6 +88,18 @@ TEST_CASE("group_norm gradients match finite differences") {
         check_gradients([](const std::vector<tensor>& t) { return group_norm(t[0], 3, t[1], t[2]); },
                         {channels_last(pattern({1, 6, 3, 2}, 25)), pattern({6}, 26), pattern({6}, 27)}, 1e-2, 3e-2);
     }
+    SUBCASE("channels-last, one channel per group, odd H*W") {
+        check_gradients([](const std::vector<tensor>& t) { return group_norm(t[0], 4, t[1], t[2]); },
+                        {channels_last(pattern({2, 4, 3, 5}, 56)), pattern({4}, 57), pattern({4}, 58)}, 1e-2, 3e-2);
+    }
+    SUBCASE("channels-last, one group, weight only") {
+        check_gradients([](const std::vector<tensor>& t) { return group_norm(t[0], 1, t[1], tensor()); },
+                        {channels_last(pattern({2, 3, 2, 3}, 59)), pattern({3}, 60)}, 1e-2, 3e-2);
+    }
+    SUBCASE("channels-last, a sample over two blocks of the loops") {
+        check_gradients([](const std::vector<tensor>& t) { return group_norm(t[0], 2, t[1], t[2]); },
+                        {channels_last(pattern({1, 4, 129, 130}, 61)), pattern({4}, 62), pattern({4}, 63)}, 1e-2, 3e-2);
+    }
 }
 
 TEST_CASE("group_norm_silu gradients match finite differences") {
@@ -95,6 +107,11 @@ TEST_CASE("group_norm_silu gradients match finite differences") {
                     {channels_last(pattern({2, 4, 3, 3}, 44)), pattern({4}, 45), pattern({4}, 46)}, 1e-2, 3e-2);
     check_gradients([](const std::vector<tensor>& t) { return group_norm_silu(t[0], 1, tensor(), tensor()); },
                     {pattern({1, 2, 2, 3}, 47)}, 1e-2, 3e-2);
+    // Channels-last: one channel per group, odd H*W, batch 1; one group without affine.
+    check_gradients([](const std::vector<tensor>& t) { return group_norm_silu(t[0], 6, t[1], t[2]); },
+                    {channels_last(pattern({1, 6, 3, 3}, 64)), pattern({6}, 65), pattern({6}, 66)}, 1e-2, 3e-2);
+    check_gradients([](const std::vector<tensor>& t) { return group_norm_silu(t[0], 1, tensor(), tensor()); },
+                    {channels_last(pattern({2, 3, 3, 2}, 67))}, 1e-2, 3e-2);
 }
 
 TEST_CASE("layer_norm gradients match finite differences") {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // PyTorch parity of the oneDNN layers: outputs and input/weight gradients against fixtures.
 #include <difflab/nn_ops.h>
+#include <difflab/ops.h>
+#include <difflab/threads.h>
 
 #include "layers_testing.h"
 
@@ -123,6 +125,109 @@ TEST_CASE("group_norm_silu matches PyTorch's silu(group_norm(...))") {
     for (layout l : {layout::contiguous, layout::channels_last})
         compare(f, {"x", "weight", "bias"}, l,
                 [&](const std::vector<tensor>& t) { return group_norm_silu(t[0], groups, t[1], t[2]); });
+}
+
+namespace {
+
+/// One group norm case of the layout comparisons below.
+struct norm_case {
+    shape_t shape;
+    std::int64_t groups;
+    bool affine;
+};
+
+/// Forward output and the x, weight, bias gradients (seeded with `grad`) of group_norm or
+/// group_norm_silu on `x` as laid out.
+std::vector<tensor> norm_run(bool silu, const tensor& x, std::int64_t groups, const tensor& w, const tensor& b,
+                             const tensor& grad) {
+    const tensor xs = leaf(x), ws = w.defined() ? leaf(w) : tensor(), bs = b.defined() ? leaf(b) : tensor();
+    const tensor out = silu ? group_norm_silu(xs, groups, ws, bs) : group_norm(xs, groups, ws, bs);
+    out.backward(grad);
+    return {out, xs.grad(), ws.defined() ? ws.grad() : tensor(), bs.defined() ? bs.grad() : tensor()};
+}
+
+}  // namespace
+
+TEST_CASE("channels-last group_norm and group_norm_silu equal the row-major path") {
+    // Channels-last input runs its own loops over NHWC memory; row-major input runs oneDNN's
+    // layer normalization over the (N, G, C/G * H * W) view. Forward and all gradients agree.
+    const std::vector<norm_case> cases = {
+        {{2, 8, 5, 7}, 8, true},      // one channel per group, odd H*W
+        {{1, 6, 3, 3}, 3, true},      // batch 1
+        {{3, 12, 4, 5}, 1, true},     // one group
+        {{2, 4, 3, 5}, 2, false},     // no weight, no bias
+        {{2, 6, 2, 3, 3}, 3, true},   // 5-D, NDHWC
+        {{2, 64, 28, 28}, 32, true},  // the U-Net's shape
+        {{1, 16, 65, 67}, 4, true},   // 69680 values: a sample spans two blocks of the loops
+    };
+    std::uint32_t seed = 100;
+    for (const norm_case& c : cases) {
+        for (bool silu : {false, true}) {
+            const std::string label = shape_text(c.shape) + (silu ? " group_norm_silu" : " group_norm");
+            CAPTURE(label);
+            CAPTURE(c.groups);
+            const std::int64_t channels = c.shape[1];
+            // Off-zero mean (4, spread 0.5): the statistics must not cancel away precision.
+            const tensor x = pattern(c.shape, ++seed) * 0.5f + 4.0f, g = pattern(c.shape, ++seed);
+            const tensor w = c.affine ? pattern({channels}, ++seed) + 1.0f : tensor();
+            const tensor b = c.affine ? pattern({channels}, ++seed) : tensor();
+            const std::vector<tensor> rows = norm_run(silu, x, c.groups, w, b, g);
+            const std::vector<tensor> last = norm_run(silu, x.to_channels_last(), c.groups, w, b, g.to_channels_last());
+            CHECK(last[0].is_channels_last());
+            const char* names[] = {"out", "grad x", "grad weight", "grad bias"};
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                const std::string what = names[i];
+                CAPTURE(what);
+                REQUIRE(rows[i].defined() == last[i].defined());
+                if (rows[i].defined()) CHECK(relative_error(last[i], rows[i]) <= 1e-5);
+            }
+        }
+    }
+}
+
+TEST_CASE("channels-last group_norm statistics stay exact far from zero mean") {
+    // Known answer: the definition in double. Mean 100, spread 0.5 (a ratio of 200): a float
+    // E[x^2] - E[x]^2 would lose every digit of the variance.
+    const shape_t shape{2, 6, 5, 3};
+    const std::int64_t groups = 2, per_group = 3, spatial = 15;
+    const tensor x = pattern(shape, 7) * 0.5f + 100.0f;
+    const std::vector<float> values = x.to_vector();
+    std::vector<float> expected(values.size());
+    for (std::int64_t n = 0; n < 2; ++n)
+        for (std::int64_t g = 0; g < groups; ++g) {
+            const std::size_t first = static_cast<std::size_t>((n * groups + g) * per_group * spatial);
+            const std::size_t count = static_cast<std::size_t>(per_group * spatial);
+            double mean = 0, variance = 0;
+            for (std::size_t i = first; i < first + count; ++i) mean += values[i];
+            mean /= static_cast<double>(count);
+            for (std::size_t i = first; i < first + count; ++i) variance += (values[i] - mean) * (values[i] - mean);
+            variance /= static_cast<double>(count);
+            for (std::size_t i = first; i < first + count; ++i)
+                expected[i] = static_cast<float>((values[i] - mean) / std::sqrt(variance + 1e-5));
+        }
+    const tensor out = group_norm(x.to_channels_last(), groups, tensor(), tensor());
+    CHECK(relative_error(out, tensor::from_vector(shape, expected)) <= 1e-5);
+}
+
+TEST_CASE("channels-last group_norm_silu does not depend on the thread count") {
+    // Two blocks per sample: their sums combine in a fixed order whichever thread made them.
+    const tensor x = pattern({2, 16, 65, 67}, 11).to_channels_last(), g = pattern({2, 16, 65, 67}, 12);
+    const tensor w = pattern({16}, 13), b = pattern({16}, 14);
+    const auto run = [&] {
+        std::vector<float> all;
+        for (const tensor& t : norm_run(true, x, 4, w, b, g)) {
+            const std::vector<float> v = t.to_vector();
+            all.insert(all.end(), v.begin(), v.end());
+        }
+        return all;
+    };
+    const int threads = thread_count();
+    set_thread_count(1);
+    const std::vector<float> one = run();
+    set_thread_count(3);
+    const std::vector<float> three = run();
+    set_thread_count(threads);
+    CHECK(one == three);
 }
 
 TEST_CASE("layer_norm matches PyTorch") {
