@@ -76,8 +76,8 @@ TEST_CASE("difflab sample draws from a trained run with another sampler") {
     const scratch dir("training_sample");
     dir.write("tiny.yaml", experiment);
     REQUIRE(run("run tiny.yaml -q", "", dir.root).exit_code == 0);
-    const result r =
-        run("sample runs/tiny -q sample.sampler.type=dpm_solver_pp sample.sampler.steps=4 sample.count=6", "", dir.root);
+    const result r = run("sample runs/tiny -q sample.sampler.type=dpm_solver_pp sample.sampler.steps=4 sample.count=6",
+                         "", dir.root);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const fs::path out = dir.root / "runs/tiny/samples/dpm_solver_pp-4";
     const auto samples = difflab::read_safetensors(out / "samples.safetensors");
@@ -88,6 +88,21 @@ TEST_CASE("difflab sample draws from a trained run with another sampler") {
 
     const result missing = run("sample runs/nothing -q", "", dir.root);
     CHECK(missing.exit_code == 2);
-    CHECK(missing.err == "runs/nothing: error: not a run directory (no config.yaml)\n    give the directory "
-                         "`difflab run` wrote, e.g. runs/NAME\n");
+    CHECK(missing.err ==
+          "runs/nothing: error: not a run directory (no config.yaml)\n    give the directory "
+          "`difflab run` wrote, e.g. runs/NAME\n");
+}
+
+TEST_CASE("class-conditional training and guided sampling: two evaluations per step, classes cycling") {
+    const scratch dir("training_guided");
+    dir.write("tiny.yaml", experiment);
+    const result r =
+        run("run tiny.yaml -q +network.num_classes=2 'task={type: generation, class_conditional: true, num_classes: 2, "
+            "label_dropout: 0.2, guidance_scale: 2.0}'",
+            "", dir.root);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const std::string report = read_file(dir.root / "runs/tiny/report.md");
+    // DDIM with 5 steps, each evaluating the conditional and the unconditional model.
+    CHECK(report.find("8 samples with sampler `ddim` (10 network evaluations per batch") != std::string::npos);
+    CHECK(report.find("classes cycling 0..1, guidance scale 2") != std::string::npos);
 }
