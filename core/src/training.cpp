@@ -61,6 +61,13 @@ param_spec<sampling_options> sampling_options::params() {
     spec.add(&sampling_options::ema, "ema", "Sample with the EMA weights when the run keeps them.");
     spec.add(&sampling_options::clip_denoised, "clip_denoised",
              "Clamp each denoised estimate to [-1, 1], the range of image data (Ho et al. 2020).");
+    spec.add(&sampling_options::trajectory, "trajectory",
+             "Samples whose denoising trajectory (x_t and its denoised estimate along the sampler's evaluations) "
+             "is drawn in trajectory.png, for image data; 0 draws none.",
+             at_least<std::int64_t>(0));
+    spec.add(&sampling_options::trajectory_columns, "trajectory_columns",
+             "Evaluations shown in each row of trajectory.png, spread evenly from the first to the last.",
+             at_least<std::int64_t>(1));
     return spec;
 }
 

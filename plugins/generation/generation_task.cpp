@@ -14,6 +14,7 @@
 #include <difflab/random.h>
 #include <difflab/safetensors.h>
 #include <difflab/training.h>
+#include <difflab/trajectory.h>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -170,6 +171,16 @@ void generation_task::run(run_context& ctx) {
         randn(shape, ctx.seed(), random_purpose("sample/prior")) * static_cast<float>(diffusion->prior_std());
     std::vector<tensor> parts;
     std::int64_t evaluations = 0;
+    // The first batch's sampler path, for the trajectory strip (image data only).
+    const bool record = sample.trajectory > 0 && shape.size() == 4;
+    std::vector<trajectory_frame> frames;
+    const auto run_sampler = [&](const denoiser& d, const tensor& x, const sampling_context& sc) {
+        if (!record || sc.first_index != 0) return s->sample(d, x, sc);
+        const trajectory_recorder recorder(d, sample.trajectory);
+        tensor out = s->sample(recorder, x, sc);
+        frames = recorder.frames();
+        return out;
+    };
     const auto start = std::chrono::steady_clock::now();
     for (std::int64_t begin = 0; begin < sample.count; begin += sample.batch_size) {
         const std::int64_t end = std::min(sample.count, begin + sample.batch_size), n = end - begin;
@@ -181,12 +192,12 @@ void generation_task::run(run_context& ctx) {
             const guided_denoiser d(
                 *net, *diffusion, kind, train.sigma_data, cycling_labels(begin, n, opts_.num_classes),
                 tensor::full({n}, static_cast<float>(opts_.num_classes)), opts_.guidance_scale, sample.clip_denoised);
-            parts.push_back(s->sample(d, x, sc));
+            parts.push_back(run_sampler(d, x, sc));
             evaluations += d.evaluations() * (opts_.guidance_scale == 1.0 ? 1 : 2);
         } else {
             network_denoiser d(*net, *diffusion, kind, train.sigma_data);
             d.set_clip_denoised(sample.clip_denoised);
-            parts.push_back(s->sample(d, x, sc));
+            parts.push_back(run_sampler(d, x, sc));
             evaluations += d.evaluations();
         }
     }
@@ -210,9 +221,23 @@ void generation_task::run(run_context& ctx) {
             ? fmt::format(", classes cycling 0..{}, guidance scale {:g}", opts_.num_classes - 1, opts_.guidance_scale)
             : "");
     if (images) report += fmt::format("\n![samples]({}/grid.png)\n", where);
+    if (!frames.empty()) {
+        const std::vector<double> times =
+            write_trajectory_strip(out / "trajectory.png", *diffusion, frames, samples, sample.trajectory_columns);
+        report += fmt::format(
+            "\nDenoising trajectory of the first {} samples: rows of x_t and of the denoised estimate at t = {:.3g}, "
+            "then the sample.\n\n![trajectory]({}/trajectory.png)\n",
+            frames.front().x.size(0), fmt::join(times, ", "), where);
+    }
     report += fmt::format("\nRaw samples: `{}/samples.safetensors`.\n", where);
-    write_file_atomically(out / "report.md", report);
     if (!ctx.sampling_only()) write_file_atomically(ctx.run_dir() / "report.md", report);
+    // The copy beside the samples: its image links, written relative to the run directory, must
+    // climb back to it.
+    std::string local = report;
+    const std::string back = fs::relative(ctx.run_dir(), out).string() + "/";
+    for (std::size_t at = local.find("]("); at != std::string::npos; at = local.find("](", at + 2 + back.size()))
+        local.insert(at + 2, back);
+    write_file_atomically(out / "report.md", local);
     log_info("generation: {} samples in {}", sample.count, out.string());
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Training through `difflab run` on a tiny configuration: resume, NaN, and `difflab sample`.
+#include <difflab/image_io.h>
 #include <difflab/safetensors.h>
 #include <doctest/doctest.h>
 
@@ -105,4 +106,40 @@ TEST_CASE("class-conditional training and guided sampling: two evaluations per s
     // DDIM with 5 steps, each evaluating the conditional and the unconditional model.
     CHECK(report.find("8 samples with sampler `ddim` (10 network evaluations per batch") != std::string::npos);
     CHECK(report.find("classes cycling 0..1, guidance scale 2") != std::string::npos);
+}
+
+TEST_CASE("an image run writes a denoising-trajectory strip that ends with the samples of the grid") {
+    const scratch dir("training_trajectory");
+    dir.write("images.yaml", R"(name: images
+seed: 1
+data: {type: fashion_mnist, split: test}
+process: {type: ddpm, schedule: linear, steps: 100}
+network: {type: unet, channels: 8, channel_mult: [1, 2], num_res_blocks: 1, groups: 4}
+task: {type: generation}
+train: {steps: 2, batch_size: 4, checkpoint_every: 2}
+sample: {sampler: {type: ddim, steps: 4}, count: 3, batch_size: 2, columns: 3, trajectory: 2, trajectory_columns: 3}
+)");
+    REQUIRE(run("run images.yaml -q", "", dir.root).exit_code == 0);
+    const result r = run("sample runs/images -q sample.sampler.type=ddpm sample.sampler.steps=6", "", dir.root);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const fs::path out = dir.root / "runs/images/samples/ddpm-6";
+    // Two samples, each a row of x_t and a row of estimates; 3 of the 6 evaluations and the sample across.
+    const difflab::image strip = difflab::read_png(out / "trajectory.png"), grid = difflab::read_png(out / "grid.png");
+    CHECK(strip.width == 4 * 30 + 2);
+    CHECK(strip.height == 4 * 30 + 2);
+    // The last cell of each sample's rows is that sample in grid.png.
+    const auto cell = [](const difflab::image& img, int row, int column) {
+        std::vector<std::uint8_t> pixels;
+        for (int y = 0; y < 28; ++y)
+            for (int x = 0; x < 28; ++x)
+                pixels.push_back(
+                    img.pixels[static_cast<std::size_t>((2 + 30 * row + y) * img.width + 2 + 30 * column + x)]);
+        return pixels;
+    };
+    CHECK(cell(strip, 0, 3) == cell(grid, 0, 0));
+    CHECK(cell(strip, 1, 3) == cell(grid, 0, 0));
+    CHECK(cell(strip, 3, 3) == cell(grid, 0, 1));
+    CHECK(cell(strip, 0, 0) != cell(strip, 0, 3));  // noise at the start
+    // The report beside the samples links them relative to itself.
+    CHECK(read_file(out / "report.md").find("![trajectory](../../samples/ddpm-6/trajectory.png)") != std::string::npos);
 }

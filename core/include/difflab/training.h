@@ -48,6 +48,8 @@ struct sampling_options {
     std::int64_t columns = 8;    ///< of the sample grid
     bool ema = true;             ///< sample with the EMA weights when the run keeps them
     bool clip_denoised = false;  ///< clamp denoised estimates to [-1, 1] (image data)
+    std::int64_t trajectory = 4;          ///< samples in the denoising-trajectory strip (0: none)
+    std::int64_t trajectory_columns = 8;  ///< evaluations shown per strip row
 
     static param_spec<sampling_options> params();
 };
