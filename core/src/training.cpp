@@ -6,6 +6,7 @@
 #include <difflab/error.h>
 #include <difflab/log.h>
 #include <difflab/network_denoiser.h>
+#include <difflab/nn.h>
 #include <difflab/optim.h>
 #include <difflab/progress.h>
 #include <difflab/random.h>
@@ -210,6 +211,7 @@ training_result train_diffusion(const training_job& job, const std::atomic<bool>
                                                         static_cast<double>(std::max<std::int64_t>(o.warmup, 1))));
         optimizer->set_learning_rate(lr);
         optimizer->zero_grad();
+        nn::set_dropout_stream(job.net, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(first));
         const tensor loss = denoising_loss(job.net, p, kind, o.sigma_data, examples.x, times, noise, labels);
         const double value = loss.to_vector().front();
         if (!std::isfinite(value)) {

@@ -23,6 +23,17 @@ train: {steps: 6, batch_size: 16, lr: 1.0e-3, ema: 0.9, checkpoint_every: 3, log
 sample: {sampler: {type: ddim, steps: 5}, count: 8, batch_size: 4}
 )";
 
+// A U-Net small enough for seconds per run, on the Fashion-MNIST test split.
+const char* image_experiment = R"(name: images
+seed: 1
+data: {type: fashion_mnist, split: test}
+process: {type: ddpm, schedule: linear, steps: 100}
+network: {type: unet, channels: 8, channel_mult: [1, 2], num_res_blocks: 1, groups: 4}
+task: {type: generation}
+train: {steps: 2, batch_size: 4, checkpoint_every: 2}
+sample: {sampler: {type: ddim, steps: 4}, count: 3, batch_size: 2, columns: 3, trajectory: 2, trajectory_columns: 3}
+)";
+
 /// Every tensor of two safetensors files, byte for byte.
 bool same_tensors(const fs::path& a, const fs::path& b) {
     const difflab::safetensors_file x = difflab::read_safetensors(a), y = difflab::read_safetensors(b);
@@ -110,15 +121,7 @@ TEST_CASE("class-conditional training and guided sampling: two evaluations per s
 
 TEST_CASE("an image run writes a denoising-trajectory strip that ends with the samples of the grid") {
     const scratch dir("training_trajectory");
-    dir.write("images.yaml", R"(name: images
-seed: 1
-data: {type: fashion_mnist, split: test}
-process: {type: ddpm, schedule: linear, steps: 100}
-network: {type: unet, channels: 8, channel_mult: [1, 2], num_res_blocks: 1, groups: 4}
-task: {type: generation}
-train: {steps: 2, batch_size: 4, checkpoint_every: 2}
-sample: {sampler: {type: ddim, steps: 4}, count: 3, batch_size: 2, columns: 3, trajectory: 2, trajectory_columns: 3}
-)");
+    dir.write("images.yaml", image_experiment);
     REQUIRE(run("run images.yaml -q", "", dir.root).exit_code == 0);
     const result r = run("sample runs/images -q sample.sampler.type=ddpm sample.sampler.steps=6", "", dir.root);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
@@ -142,4 +145,22 @@ sample: {sampler: {type: ddim, steps: 4}, count: 3, batch_size: 2, columns: 3, t
     CHECK(cell(strip, 0, 0) != cell(strip, 0, 3));  // noise at the start
     // The report beside the samples links them relative to itself.
     CHECK(read_file(out / "report.md").find("![trajectory](../../samples/ddpm-6/trajectory.png)") != std::string::npos);
+}
+
+TEST_CASE("a U-Net with dropout resumed with --resume draws the masks of an uninterrupted run") {
+    const scratch dir("training_resume_dropout");
+    dir.write("images.yaml", image_experiment);
+    const std::string common = " -q +network.dropout=0.5 train.steps=4 sample.count=1 sample.trajectory=0";
+    REQUIRE(run("run images.yaml name=straight" + common, "", dir.root).exit_code == 0);
+    REQUIRE(run("run images.yaml name=split" + common + " train.steps=2", "", dir.root).exit_code == 0);
+    const result resumed = run("run images.yaml name=split --resume" + common, "", dir.root);
+    REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.err);
+    CHECK(same_tensors(dir.root / "runs/straight/checkpoints/step_4.safetensors",
+                       dir.root / "runs/split/checkpoints/step_4.safetensors"));
+    // Without dropout the weights differ: the masks matter.
+    REQUIRE(
+        run("run images.yaml name=plain -q train.steps=4 sample.count=1 sample.trajectory=0", "", dir.root).exit_code ==
+        0);
+    CHECK_FALSE(same_tensors(dir.root / "runs/straight/checkpoints/step_4.safetensors",
+                             dir.root / "runs/plain/checkpoints/step_4.safetensors"));
 }

@@ -134,10 +134,28 @@ TEST_CASE("dropout modules draw a new mask each step and stop in eval mode") {
     const std::vector<float> second = drop.forward(x).to_vector();
     CHECK(first != second);
     CHECK(drop.step() == 2);
-    drop.set_step(0);
+    drop.set_stream(0);
     CHECK(drop.forward(x).to_vector() == first);
     drop.eval();
     CHECK(drop.forward(x).shares_storage_with(x));
+}
+
+TEST_CASE("set_dropout_stream keys every dropout layer by step and data position") {
+    nn::sequential net;
+    auto a = net.add(std::make_shared<nn::dropout>(0.5f, 1));
+    auto inner = net.add(std::make_shared<nn::sequential>());
+    auto b = inner->add(std::make_shared<nn::dropout>(0.5f, 2));
+    const tensor x = tensor::ones({4, 32});
+    nn::set_dropout_stream(net, 7, 100);
+    CHECK(a->step() == 7);
+    CHECK(b->step() == 7);
+    const std::vector<float> at_7 = net.forward(x).to_vector();
+    (void)net.forward(x);
+    nn::set_dropout_stream(net, 7, 100);
+    CHECK(net.forward(x).to_vector() == at_7);
+    // Rows 2 and 3 of the batch at position 100 are rows 0 and 1 of a batch at position 102.
+    nn::set_dropout_stream(net, 7, 102);
+    CHECK(net.forward(x.slice(0, 0, 2)).to_vector() == std::vector<float>(at_7.begin() + 2 * 32, at_7.end()));
 }
 
 TEST_CASE("layer modules pass finite-difference gradient checks") {

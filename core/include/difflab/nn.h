@@ -85,22 +85,31 @@ public:
     }
 };
 
-/// Inverted dropout (Srivastava et al. 2014), active in training mode only. Each training
-/// forward draws a new mask: call k uses Philox step k, so a rerun from the same seed
-/// repeats the same masks.
+/// Inverted dropout (Srivastava et al. 2014), active in training mode only. Row i of a batch
+/// draws its mask from the Philox stream (seed, "dropout", first_index + i, step), and each
+/// training forward advances step by one, so a rerun from the same seed repeats the masks.
 class dropout : public unary_module {
 public:
     dropout(float p, std::uint64_t seed);
     tensor forward(const tensor& x) override;
-    /// Sets the step counter (restore it with a checkpoint to continue the same masks).
-    void set_step(std::uint64_t step) { step_ = step; }
+    /// Positions the mask stream: the next forward uses `step`, its rows `first_index` on.
+    void set_stream(std::uint64_t step, std::uint64_t first_index = 0) {
+        step_ = step;
+        first_index_ = first_index;
+    }
     std::uint64_t step() const { return step_; }
     float p;
 
 private:
     std::uint64_t seed_;
     std::uint64_t step_ = 0;
+    std::uint64_t first_index_ = 0;
 };
+
+/// Keys the masks of every dropout layer inside `m` by the training step and the batch's
+/// position in the data stream, as the training loop does before each step: a run resumed from
+/// a checkpoint then draws the masks of an uninterrupted run, whatever ran before it.
+void set_dropout_stream(module& m, std::uint64_t step, std::uint64_t first_index);
 
 /// Modules applied in order, named "0", "1", ... (torch.nn.Sequential).
 class sequential : public unary_module {

@@ -138,7 +138,12 @@ dropout::dropout(float p_, std::uint64_t seed) : p(p_), seed_(seed) {
 
 tensor dropout::forward(const tensor& x) {
     if (!training() || p == 0.0f) return x;
-    return difflab::dropout(x, p, true, seed_, 0, step_++);
+    return difflab::dropout(x, p, true, seed_, first_index_, step_++);
+}
+
+void set_dropout_stream(module& m, std::uint64_t step, std::uint64_t first_index) {
+    if (auto* layer = dynamic_cast<dropout*>(&m)) layer->set_stream(step, first_index);
+    for (const auto& child : m.children()) set_dropout_stream(*child.second, step, first_index);
 }
 
 sequential::sequential(std::vector<std::shared_ptr<unary_module>> layers) {
