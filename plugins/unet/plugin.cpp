@@ -2,8 +2,10 @@
 // Registers the DDPM / ADM U-Net (Ho et al. 2020; Nichol & Dhariwal 2021; Dhariwal & Nichol 2021).
 #include <difflab/plugin.h>
 
+#include "classifier.h"
 #include "unet.h"
 
 DIFFLAB_PLUGIN(unet, "0.1.0", reg) {
     reg.add<difflab::plugins::unet>("unet");
+    reg.add<difflab::plugins::classifier>("classifier");
 }

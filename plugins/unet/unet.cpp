@@ -12,67 +12,9 @@
 
 namespace difflab::plugins {
 
-namespace {
-
 using nn::module_list;
 using unet_parts::attention_block;
 using unet_parts::res_block;
-
-/// Feature-map side at each level: a 3x3 conv with stride 2 and padding 1 maps s to ceil(s / 2).
-std::vector<std::int64_t> level_sizes(std::int64_t image_size, std::size_t levels) {
-    std::vector<std::int64_t> sizes{image_size};
-    while (sizes.size() < levels) sizes.push_back((sizes.back() + 1) / 2);
-    return sizes;
-}
-
-std::string join(const std::vector<std::int64_t>& values) {
-    std::string text;
-    for (std::size_t i = 0; i < values.size(); ++i) text += (i ? ", " : "") + std::to_string(values[i]);
-    return text;
-}
-
-void validate(const unet::options& o) {
-    if (o.channel_mult.empty())
-        throw config_error("error: unet: channel_mult must list at least one level (e.g. [1, 2, 2])");
-    // Every group norm sees channels x mult (or a sum of such counts at a skip concatenation),
-    // all multiples of `channels`; conv_in's output, normalized by the first block, is channels itself.
-    if (o.channels % o.groups != 0) {
-        std::int64_t fit = o.groups;
-        while (o.channels % fit != 0) --fit;
-        throw config_error(fmt::format(
-            "error: unet: groups {} does not divide channels {}; group normalization needs every channel count "
-            "(channels x channel_mult) divisible by groups: set groups to a divisor of {} (e.g. {})",
-            o.groups, o.channels, o.channels, fit));
-    }
-    const std::vector<std::int64_t> sizes = level_sizes(o.image_size, o.channel_mult.size());
-    for (std::int64_t r : o.attention_resolutions)
-        if (std::find(sizes.begin(), sizes.end(), r) == sizes.end())
-            throw config_error(fmt::format(
-                "error: unet: attention_resolutions lists {}, which is not a feature-map size of a {}x{} input with "
-                "{} levels ({}); pick from those sizes, or set image_size to the data's size",
-                r, o.image_size, o.image_size, sizes.size(), join(sizes)));
-}
-
-/// Heads for an attention block over `channels` channels: channels / head_channels when that is
-/// set, else num_heads; a count that does not divide is a configuration error.
-std::int64_t heads_for(const unet::options& o, std::int64_t channels, std::int64_t size) {
-    if (o.head_channels > 0) {
-        if (channels % o.head_channels != 0)
-            throw config_error(
-                fmt::format("error: unet: the attention at {}x{} has {} channels, which do not split into heads of "
-                            "head_channels {}; pick head_channels dividing {}",
-                            size, size, channels, o.head_channels, channels));
-        return channels / o.head_channels;
-    }
-    if (channels % o.num_heads != 0)
-        throw config_error(
-            fmt::format("error: unet: the attention at {}x{} has {} channels, which do not split into num_heads {}; "
-                        "pick num_heads dividing {}",
-                        size, size, channels, o.num_heads, channels));
-    return o.num_heads;
-}
-
-}  // namespace
 
 param_spec<unet::options> unet::params() {
     param_spec<options> spec{
@@ -131,10 +73,14 @@ std::int64_t unet::output_channels() const {
 }
 
 unet::unet(const options& opts, build_context& ctx) : opts_(opts) {
-    validate(opts_);
+    unet_parts::check_layout("unet", opts_.channels, opts_.groups, opts_.channel_mult, opts_.attention_resolutions,
+                             opts_.image_size);
     const std::uint64_t base = opts_.seed >= 0 ? static_cast<std::uint64_t>(opts_.seed) : ctx.seed();
     const std::int64_t ch = opts_.channels, emb = 4 * ch, groups = opts_.groups;
-    const std::vector<std::int64_t> sizes = level_sizes(opts_.image_size, opts_.channel_mult.size());
+    const std::vector<std::int64_t> sizes = unet_parts::level_sizes(opts_.image_size, opts_.channel_mult.size());
+    const auto heads = [&](std::int64_t channels, std::int64_t size) {
+        return unet_parts::attention_heads("unet", channels, size, opts_.num_heads, opts_.head_channels);
+    };
     const auto wants_attention = [&](std::size_t level) {
         const auto& r = opts_.attention_resolutions;
         return std::find(r.begin(), r.end(), sizes[level]) != r.end();
@@ -169,9 +115,8 @@ unet::unet(const options& opts, build_context& ctx) : opts_(opts) {
                                                                    opts_.dropout, base, path + ".res"));
             current = width;
             if (wants_attention(level))
-                s.attn = holder->add(
-                    "attn", std::make_shared<attention_block>(current, heads_for(opts_, current, sizes[level]), groups,
-                                                              base, path + ".attn"));
+                s.attn = holder->add("attn", std::make_shared<attention_block>(current, heads(current, sizes[level]),
+                                                                               groups, base, path + ".attn"));
             down_.push_back(s);
             skip_channels.push_back(current);
         }
@@ -188,8 +133,8 @@ unet::unet(const options& opts, build_context& ctx) : opts_(opts) {
     auto mid = register_module("mid", std::make_shared<module_list>());
     mid_res_1_ = mid->add("res_1", std::make_shared<res_block>(current, current, emb, groups, opts_.scale_shift_norm,
                                                                opts_.dropout, base, "mid.res_1"));
-    mid_attn_ = mid->add("attn", std::make_shared<attention_block>(current, heads_for(opts_, current, sizes.back()),
-                                                                   groups, base, "mid.attn"));
+    mid_attn_ = mid->add(
+        "attn", std::make_shared<attention_block>(current, heads(current, sizes.back()), groups, base, "mid.attn"));
     mid_res_2_ = mid->add("res_2", std::make_shared<res_block>(current, current, emb, groups, opts_.scale_shift_norm,
                                                                opts_.dropout, base, "mid.res_2"));
 
@@ -206,9 +151,8 @@ unet::unet(const options& opts, build_context& ctx) : opts_(opts) {
                                                                    opts_.dropout, base, path + ".res"));
             current = width;
             if (wants_attention(level))
-                s.attn = holder->add(
-                    "attn", std::make_shared<attention_block>(current, heads_for(opts_, current, sizes[level]), groups,
-                                                              base, path + ".attn"));
+                s.attn = holder->add("attn", std::make_shared<attention_block>(current, heads(current, sizes[level]),
+                                                                               groups, base, path + ".attn"));
             if (level > 0 && b == opts_.num_res_blocks)
                 s.resample = holder->add("upsample", conv(path + ".upsample", current, current, 3, 1));
             up_.push_back(s);

@@ -3,11 +3,15 @@
 #include "unet_blocks.h"
 
 #include <difflab/autograd.h>
+#include <difflab/error.h>
 #include <difflab/nn_ops.h>
 #include <difflab/ops.h>
 #include <difflab/random.h>
+#include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 namespace difflab::plugins::unet_parts {
@@ -25,9 +29,11 @@ res_block::res_block(std::int64_t in_channels, std::int64_t out_channels, std::i
     in_norm_ = register_module("in_norm", std::make_shared<nn::group_norm>(groups, in_channels));
     in_conv_ = register_module("in_conv", std::make_shared<nn::conv2d>(in_channels, out_channels, 3, conv_options{1, 1},
                                                                        true, seed("in_conv")));
-    emb_proj_ = register_module(
-        "emb_proj", std::make_shared<nn::linear>(emb_channels, scale_shift_norm ? 2 * out_channels : out_channels, true,
-                                                 seed("emb_proj")));
+    // emb_channels 0: a block without an embedding (a classifier that is not time-conditioned).
+    if (emb_channels > 0)
+        emb_proj_ = register_module(
+            "emb_proj", std::make_shared<nn::linear>(emb_channels, scale_shift_norm ? 2 * out_channels : out_channels,
+                                                     true, seed("emb_proj")));
     out_norm_ = register_module("out_norm", std::make_shared<nn::group_norm>(groups, out_channels));
     dropout_ = register_module("dropout", std::make_shared<nn::dropout>(static_cast<float>(dropout), seed("dropout")));
     out_conv_ = register_module("out_conv", std::make_shared<nn::conv2d>(out_channels, out_channels, 3,
@@ -41,8 +47,10 @@ res_block::res_block(std::int64_t in_channels, std::int64_t out_channels, std::i
 tensor res_block::forward(const tensor& x, const tensor& emb_silu) {
     const std::int64_t n = x.size(0);
     tensor h = in_conv_->forward(group_norm_silu(x, groups_, in_norm_->weight, in_norm_->bias));
-    const tensor e = emb_proj_->forward(emb_silu);
-    if (scale_shift_) {
+    const tensor e = emb_proj_ ? emb_proj_->forward(emb_silu) : tensor();
+    if (!emb_proj_) {
+        h = group_norm_silu(h, groups_, out_norm_->weight, out_norm_->bias);
+    } else if (scale_shift_) {
         // AdaGN (Dhariwal & Nichol 2021, section 3): the first half scales, the second shifts.
         const std::vector<tensor> parts = split(e, {out_channels_, out_channels_}, 1);
         const tensor scale = parts[0].reshape({n, out_channels_, 1, 1});
@@ -79,6 +87,55 @@ tensor attention_block::forward(const tensor& x) {
     const tensor mixed = attention(to_q_->forward(tokens), to_k_->forward(tokens), to_v_->forward(tokens), heads_);
     const tensor out = to_out_->forward(mixed).view({n, height, width, c}).permute({0, 3, 1, 2});
     return x + out;
+}
+
+std::vector<std::int64_t> level_sizes(std::int64_t image_size, std::size_t levels) {
+    std::vector<std::int64_t> sizes{image_size};
+    while (sizes.size() < levels) sizes.push_back((sizes.back() + 1) / 2);
+    return sizes;
+}
+
+void check_layout(const char* network, std::int64_t channels, std::int64_t groups,
+                  const std::vector<std::int64_t>& channel_mult, const std::vector<std::int64_t>& attention_resolutions,
+                  std::int64_t image_size) {
+    if (channel_mult.empty())
+        throw config_error(
+            fmt::format("error: {}: channel_mult must list at least one level (e.g. [1, 2, 2])", network));
+    // Every group norm sees channels x mult (or a sum of such counts at a skip concatenation),
+    // all multiples of `channels`; conv_in's output, normalized by the first block, is channels itself.
+    if (channels % groups != 0) {
+        std::int64_t fit = groups;
+        while (channels % fit != 0) --fit;
+        throw config_error(fmt::format(
+            "error: {}: groups {} does not divide channels {}; group normalization needs every channel count "
+            "(channels x channel_mult) divisible by groups: set groups to a divisor of {} (e.g. {})",
+            network, groups, channels, channels, fit));
+    }
+    const std::vector<std::int64_t> sizes = level_sizes(image_size, channel_mult.size());
+    for (std::int64_t r : attention_resolutions)
+        if (std::find(sizes.begin(), sizes.end(), r) == sizes.end())
+            throw config_error(fmt::format(
+                "error: {}: attention_resolutions lists {}, which is not a feature-map size of a {}x{} input with "
+                "{} levels ({}); pick from those sizes, or set image_size to the data's size",
+                network, r, image_size, image_size, sizes.size(), fmt::join(sizes, ", ")));
+}
+
+std::int64_t attention_heads(const char* network, std::int64_t channels, std::int64_t size, std::int64_t num_heads,
+                             std::int64_t head_channels) {
+    if (head_channels > 0) {
+        if (channels % head_channels != 0)
+            throw config_error(
+                fmt::format("error: {}: the attention at {}x{} has {} channels, which do not split into heads of "
+                            "head_channels {}; pick head_channels dividing {}",
+                            network, size, size, channels, head_channels, channels));
+        return channels / head_channels;
+    }
+    if (channels % num_heads != 0)
+        throw config_error(
+            fmt::format("error: {}: the attention at {}x{} has {} channels, which do not split into num_heads {}; "
+                        "pick num_heads dividing {}",
+                        network, size, size, channels, num_heads, channels));
+    return num_heads;
 }
 
 }  // namespace difflab::plugins::unet_parts

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace difflab::plugins::unet_parts {
 
@@ -22,11 +23,13 @@ void zero_parameters(module& m);
 /// time embedding, norm, SiLU, dropout, conv 3x3 (zero-initialized), plus a 1x1 skip when the
 /// channel count changes. With `scale_shift_norm` the embedding gives a scale and a shift applied
 /// after the second norm (AdaGN: norm(h) (1 + scale) + shift) instead of a bias added before it.
+/// With emb_channels 0 the block has no embedding projection and takes an undefined emb_silu.
 class res_block : public module {
 public:
     res_block(std::int64_t in_channels, std::int64_t out_channels, std::int64_t emb_channels, std::int64_t groups,
               bool scale_shift_norm, double dropout, std::uint64_t base_seed, const std::string& path);
-    /// x [N, in, H, W] (channels-last), emb_silu = silu(time embedding) [N, emb_channels].
+    /// x [N, in, H, W] (channels-last), emb_silu = silu(time embedding) [N, emb_channels]
+    /// (ignored when emb_channels is 0).
     tensor forward(const tensor& x, const tensor& emb_silu);
 
 private:
@@ -53,5 +56,20 @@ private:
     std::shared_ptr<nn::group_norm> norm_;
     std::shared_ptr<nn::linear> to_q_, to_k_, to_v_, to_out_;
 };
+
+/// Feature-map side at each level: a 3x3 conv with stride 2 and padding 1 maps s to ceil(s / 2).
+std::vector<std::int64_t> level_sizes(std::int64_t image_size, std::size_t levels);
+
+/// Throws a config_error naming `network` (unet, classifier) when the levels do not fit: no
+/// level, groups not dividing channels, an attention resolution that is no feature-map size.
+void check_layout(const char* network, std::int64_t channels, std::int64_t groups,
+                  const std::vector<std::int64_t>& channel_mult, const std::vector<std::int64_t>& attention_resolutions,
+                  std::int64_t image_size);
+
+/// Heads for an attention block over `channels` channels at a size x size map: channels /
+/// head_channels when that is set, else num_heads; a count that does not divide is a
+/// config_error naming `network`.
+std::int64_t attention_heads(const char* network, std::int64_t channels, std::int64_t size, std::int64_t num_heads,
+                             std::int64_t head_channels);
 
 }  // namespace difflab::plugins::unet_parts

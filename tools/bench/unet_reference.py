@@ -1,15 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-# PyTorch twins of difflab's unet and mlp networks: fixtures, parameter counts, checkpoint cross-check.
-"""PyTorch reference for the networks of plugins/unet and plugins/mlp.
+# PyTorch twins of difflab's unet, classifier and mlp networks: fixtures, parameter counts, checkpoint cross-check.
+"""PyTorch reference for the networks of plugins/unet (unet, classifier) and plugins/mlp.
 
 The modules below build the same networks as difflab with the same parameter names (module
 paths), so a difflab checkpoint (step_<n>.safetensors) loads into them with
 `model.load_state_dict(safetensors.torch.load_file(path))`. Run with Debian's python3-torch (the
 pyenv python on PATH has no torch):
 
-    /usr/bin/python3 tools/bench/unet_reference.py [--out DIR]
-        writes tests/fixtures/torch/{unet_tiny,unet_class_scale_shift,mlp,mlp_class}.safetensors
+    /usr/bin/python3 tools/bench/unet_reference.py [--out DIR] [--only NAME ...]
+        writes tests/fixtures/torch/{unet_tiny,unet_class_scale_shift,mlp,mlp_class,classifier,
+        classifier_untimed}.safetensors (with --only, just the named ones)
     /usr/bin/python3 tools/bench/unet_reference.py --counts
         prints the parameter counts the C++ tests expect
     /usr/bin/python3 tools/bench/unet_reference.py --bench [--threads N]
@@ -46,6 +47,10 @@ UNET_DEFAULTS = {"in_channels": 1, "out_channels": 0, "channels": 64, "channel_m
                  "attention_resolutions": [], "image_size": 28, "num_heads": 1, "head_channels": 0, "dropout": 0.0,
                  "groups": 32, "time_scale": 1000.0, "scale_shift_norm": False, "num_classes": 0,
                  "extra_in_channels": 0, "learned_variance": False, "seed": -1}
+CLASSIFIER_DEFAULTS = {"in_channels": 1, "channels": 64, "channel_mult": [1, 2, 2], "num_res_blocks": 2,
+                       "attention_resolutions": [], "image_size": 28, "num_heads": 1, "head_channels": 0,
+                       "dropout": 0.0, "groups": 32, "num_classes": 10, "time_conditioned": True,
+                       "time_scale": 1000.0, "scale_shift_norm": False, "seed": -1}
 MLP_DEFAULTS = {"in_dim": 2, "hidden": 256, "layers": 3, "time_scale": 1000.0, "num_classes": 0, "seed": -1}
 
 
@@ -251,8 +256,88 @@ class MLP(nn.Module):
         return self.out_proj(F.silu(h))
 
 
+class PlainResBlock(ResBlock):
+    """A ResBlock that, with emb 0, has no embedding projection (a classifier without time)."""
+
+    def __init__(self, cin, cout, emb, groups, scale_shift, dropout):
+        super().__init__(cin, cout, max(emb, 1), groups, scale_shift, dropout)
+        if emb == 0:
+            self.emb_proj = None
+
+    def forward(self, x, emb_silu):
+        if self.emb_proj is not None:
+            return super().forward(x, emb_silu)
+        h = self.in_conv(F.silu(self.in_norm(x)))
+        h = self.out_conv(self.dropout(F.silu(self.out_norm(h))))
+        return (x if self.skip is None else self.skip(x)) + h
+
+
+class Classifier(nn.Module):
+    """difflab's classifier (plugins/unet/classifier.cpp): guided-diffusion's EncoderUNetModel with
+    the "adaptive" head (norm, SiLU, global average pool, linear to num_classes)."""
+
+    def __init__(self, options):
+        super().__init__()
+        o = dict(CLASSIFIER_DEFAULTS, **options)
+        self.o = o
+        ch, groups = o["channels"], o["groups"]
+        emb = 4 * ch if o["time_conditioned"] else 0
+        sizes = level_sizes(o["image_size"], len(o["channel_mult"]))
+
+        def heads(c):
+            return c // o["head_channels"] if o["head_channels"] > 0 else o["num_heads"]
+
+        def res(cin, cout):
+            return PlainResBlock(cin, cout, emb, groups, o["scale_shift_norm"], o["dropout"])
+
+        if o["time_conditioned"]:
+            self.time_embed = TimeEmbed(ch, emb)
+        self.conv_in = nn.Conv2d(o["in_channels"], ch, 3, padding=1)
+        self.down = nn.ModuleList()
+        cur = ch
+        for level, mult in enumerate(o["channel_mult"]):
+            for _ in range(o["num_res_blocks"]):
+                s = Stage()
+                s.res = res(cur, ch * mult)
+                cur = ch * mult
+                if sizes[level] in o["attention_resolutions"]:
+                    s.attn = AttentionBlock(cur, heads(cur), groups)
+                self.down.append(s)
+            if level + 1 < len(o["channel_mult"]):
+                s = Stage()
+                s.downsample = nn.Conv2d(cur, cur, 3, stride=2, padding=1)
+                self.down.append(s)
+        self.mid = Container()
+        self.mid.res_1 = res(cur, cur)
+        self.mid.attn = AttentionBlock(cur, heads(cur), groups)
+        self.mid.res_2 = res(cur, cur)
+        self.out_norm = nn.GroupNorm(groups, cur)
+        self.head = nn.Linear(cur, o["num_classes"])
+
+    def features(self, x, noise=None):
+        o = self.o
+        emb_silu = None
+        if o["time_conditioned"]:
+            emb_silu = F.silu(self.time_embed(timestep_embedding(noise, o["channels"], o["time_scale"]).to(x.dtype)))
+        h = self.conv_in(x)
+        for s in self.down:
+            if s.res is not None:
+                h = s.res(h, emb_silu)
+            if s.attn is not None:
+                h = s.attn(h)
+            if s.downsample is not None:
+                h = s.downsample(h)
+        h = self.mid.res_2(self.mid.attn(self.mid.res_1(h, emb_silu)), emb_silu)
+        return F.silu(self.out_norm(h)).mean(dim=(2, 3))
+
+    def forward(self, x, noise=None, labels=None):
+        if labels is not None:
+            raise ValueError("a classifier takes no labels")
+        return self.head(self.features(x, noise))
+
+
 def build(network, options):
-    return UNet(options) if network == "unet" else MLP(options)
+    return {"unet": UNet, "classifier": Classifier, "mlp": MLP}[network](options)
 
 
 # --- safetensors (by hand) ------------------------------------------------------------------
@@ -310,7 +395,7 @@ def randomize(model, seed):
             p.copy_(f32(p))
 
 
-def write_fixture(name, network, options, x, noise, labels, grad_names, seed, out_dir):
+def write_one_fixture(name, network, options, x, noise, labels, grad_names, seed, out_dir):
     torch.manual_seed(seed)
     model = build(network, options).to(torch.float64)
     randomize(model, seed)
@@ -339,11 +424,23 @@ FIXTURE_UNET_TINY = {"channels": 8, "channel_mult": [1, 2, 2], "num_res_blocks":
 FIXTURE_UNET_CLASS = {"channels": 8, "channel_mult": [1, 2], "num_res_blocks": 1, "attention_resolutions": [14],
                       "groups": 2, "head_channels": 4, "scale_shift_norm": True, "num_classes": 3,
                       "extra_in_channels": 1, "learned_variance": True}
+FIXTURE_CLASSIFIER = {"channels": 16, "channel_mult": [1, 2], "num_res_blocks": 1, "attention_resolutions": [8],
+                      "image_size": 16, "groups": 8, "num_heads": 2, "num_classes": 10}
+FIXTURE_CLASSIFIER_UNTIMED = {"channels": 8, "channel_mult": [1, 2, 2], "num_res_blocks": 2, "groups": 4,
+                              "image_size": 16, "head_channels": 4, "num_classes": 3, "time_conditioned": False}
 FIXTURE_MLP = {"in_dim": 2, "hidden": 32, "layers": 3}
 FIXTURE_MLP_CLASS = {"in_dim": 3, "hidden": 16, "layers": 2, "time_scale": 1.0, "num_classes": 4}
 
 
-def write_fixtures(out_dir):
+def write_fixtures(out_dir, only=None):
+    """Writes every fixture, or those named in `only`; each is independent of which others are written."""
+    written = set()
+
+    def write_fixture(name, *args):
+        if only is None or name in only:
+            write_one_fixture(name, *args)
+            written.add(name)
+
     g = torch.Generator().manual_seed(1234)
     x = torch.randn((2, 1, 28, 28), generator=g, dtype=torch.float64)
     noise = f32(torch.tensor([0.03, 0.71], dtype=torch.float64))
@@ -365,6 +462,23 @@ def write_fixtures(out_dir):
     write_fixture("mlp_class", "mlp", FIXTURE_MLP_CLASS, x, noise5,
                   torch.tensor([0.0, 3.0, 4.0, 2.0, 4.0], dtype=torch.float64),
                   ["class_embed.weight", "layers.0.weight", "out_proj.bias"], 400, out_dir)
+    # The classifiers draw from their own generator: the fixtures above keep their bytes.
+    gc = torch.Generator().manual_seed(4321)
+    x = torch.randn((3, 1, 16, 16), generator=gc, dtype=torch.float64)
+    noise3 = f32(torch.tensor([0.05, 0.5, 0.93], dtype=torch.float64))
+    write_fixture("classifier", "classifier", FIXTURE_CLASSIFIER, x, noise3, None,
+                  ["conv_in.weight", "time_embed.linear_1.weight", "down.0.res.emb_proj.weight",
+                   "down.2.res.skip.weight", "down.2.attn.to_q.weight", "mid.attn.to_out.weight",
+                   "mid.res_2.out_conv.weight", "out_norm.weight", "head.weight", "head.bias"],
+                  500, out_dir)
+    x = torch.randn((3, 1, 16, 16), generator=gc, dtype=torch.float64)
+    write_fixture("classifier_untimed", "classifier", FIXTURE_CLASSIFIER_UNTIMED, x, noise3, None,
+                  ["conv_in.weight", "down.1.res.in_conv.weight", "down.6.res.out_norm.bias", "mid.attn.to_k.weight",
+                   "head.weight"],
+                  600, out_dir)
+    missing = sorted(set(only or ()) - written)
+    if missing:
+        raise SystemExit("no fixture named %s" % ", ".join(missing))
 
 
 # --- parameter counts -----------------------------------------------------------------------
@@ -380,13 +494,21 @@ COUNT_CONFIGS = [
                           "attention_resolutions": [16], "image_size": 32, "head_channels": 32}),
     ("mlp", "default", {}),
     ("mlp", "class", {"hidden": 128, "layers": 4, "num_classes": 8}),
-] + [("unet", "fixture_" + k, v) for k, v in [("tiny", FIXTURE_UNET_TINY), ("class", FIXTURE_UNET_CLASS)]]
+] + [("unet", "fixture_" + k, v) for k, v in [("tiny", FIXTURE_UNET_TINY), ("class", FIXTURE_UNET_CLASS)]] + [
+    ("classifier", "default", {}),
+    ("classifier", "untimed", {"time_conditioned": False}),
+    ("classifier", "cifar_adagn", {"in_channels": 3, "channels": 64, "channel_mult": [1, 2, 2, 2],
+                                   "num_res_blocks": 2, "attention_resolutions": [16, 8], "image_size": 32,
+                                   "head_channels": 32, "scale_shift_norm": True}),
+    ("classifier", "fixture", FIXTURE_CLASSIFIER),
+    ("classifier", "fixture_untimed", FIXTURE_CLASSIFIER_UNTIMED),
+]
 
 
 def print_counts():
     for network, name, options in COUNT_CONFIGS:
         model = build(network, options)
-        print("%-4s %-22s %9d  %s" % (network, name, sum(p.numel() for p in model.parameters()),
+        print("%-10s %-22s %9d  %s" % (network, name, sum(p.numel() for p in model.parameters()),
                                       json.dumps(options)))
 
 
@@ -482,6 +604,7 @@ def bench(repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=FIXTURE_DIR, help="where fixtures go")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="write only these fixtures (e.g. classifier)")
     parser.add_argument("--counts", action="store_true", help="print parameter counts")
     parser.add_argument("--check", action="store_true", help="cross-check difflab checkpoints")
     parser.add_argument("--bench", action="store_true", help="time PyTorch's forward and training step")
@@ -505,7 +628,7 @@ def main():
     if args.counts:
         print_counts()
         return 0
-    write_fixtures(args.out)
+    write_fixtures(args.out, set(args.only) if args.only else None)
     return 0
 
 
