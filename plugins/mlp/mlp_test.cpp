@@ -8,6 +8,7 @@
 #include <difflab/random.h>
 #include <difflab/safetensors.h>
 #include <difflab/testing.h>
+#include <difflab/network_testing.h>
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -31,43 +32,18 @@ tensor times(std::int64_t n) {
     return rand({n}, 9, random_purpose("mlp_test.t"));
 }
 
-/// Loads tests/fixtures/torch/<name>.safetensors (tools/bench/unet_reference.py) into an mlp
-/// built from its options and compares output and gradients with PyTorch's.
+/// Compares an mlp built from tests/fixtures/torch/<name>.safetensors (written by
+/// tools/bench/unet_reference.py) with PyTorch's output and gradients.
 void check_against_torch(const std::string& name) {
     CAPTURE(name);
-    const safetensors_file file =
-        read_safetensors(std::string(DIFFLAB_SOURCE_DIR) + "/tests/fixtures/torch/" + name + ".safetensors");
-    std::map<std::string, tensor> tensors;
-    state_dict_t weights;
-    for (const safetensors_entry& e : file.tensors) {
-        if (e.name.rfind("model/", 0) == 0)
-            weights[e.name.substr(6)] = to_tensor(e);
-        else
-            tensors[e.name] = to_tensor(e);
-    }
-    mlp net = build<mlp>(file.metadata.at("options"));
-    net.load_state_dict(weights);
-    const tensor x = tensors.at("x").detach().set_requires_grad(true);
-    const tensor out = net.forward(x, tensors.at("noise"), tensors.count("labels") ? tensors.at("labels") : tensor());
-    const double out_error = relative_error(out, tensors.at("out"));
-    MESSAGE(name << ": output relative error " << out_error);
-    CHECK(out_error <= 1e-4);
-    out.backward(tensors.at("grad_out"));
-    const auto named = net.named_parameters();
-    const std::map<std::string, tensor> params(named.begin(), named.end());
-    int compared = 0;
-    for (const auto& [key, expected] : tensors) {
-        if (key.rfind("grad/", 0) != 0) continue;
-        const std::string what = key.substr(5);
-        CAPTURE(what);
-        const tensor actual = what == "x" ? x.grad() : params.at(what).grad();
-        REQUIRE(actual.defined());
-        const double error = relative_error(actual, expected);
-        MESSAGE(name << ": gradient " << what << " relative error " << error);
+    const testing::torch_fixture f(std::string(DIFFLAB_SOURCE_DIR) + "/tests/fixtures/torch/" + name + ".safetensors");
+    mlp net = build<mlp>(f.options);
+    const std::map<std::string, double> errors = testing::compare_with_torch(net, f);
+    for (const auto& [what, error] : errors) {
+        MESSAGE(name << ": " << what << " relative error " << error);
         CHECK(error <= 1e-4);
-        ++compared;
     }
-    CHECK(compared >= 3);
+    CHECK(errors.size() >= 4);  // the output and at least three gradients
 }
 
 }  // namespace

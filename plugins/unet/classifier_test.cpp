@@ -3,6 +3,7 @@
 #include "classifier.h"
 
 #include <difflab/autograd.h>
+#include <difflab/network_testing.h>
 #include <difflab/ops.h>
 #include <difflab/optim.h>
 #include <difflab/random.h>
@@ -18,28 +19,12 @@
 
 using namespace difflab;
 using difflab::plugins::classifier;
+using difflab::testing::all_zero;
 using difflab::testing::build;
+using difflab::testing::randomize_parameters;
 using difflab::testing::relative_error;
 
 namespace {
-
-bool all_zero(const tensor& t) {
-    const std::vector<float> v = t.to_vector();
-    return std::all_of(v.begin(), v.end(), [](float f) { return f == 0.0f; });
-}
-
-/// Random weights everywhere, the zero-initialized head and branch outputs included (a fresh
-/// classifier outputs exactly 0 logits, which would make the comparisons below pass trivially).
-void randomize(classifier& net, std::uint64_t seed = 3) {
-    no_grad_guard guard;
-    std::uint64_t index = 0;
-    for (auto& [name, p] : net.named_parameters()) {
-        const tensor z = randn(p.shape(), seed, random_purpose("classifier_test.randomize"), 100000 * index++);
-        const double fan_in = p.dim() >= 2 ? static_cast<double>(p.numel() / p.size(0)) : 100.0;
-        p.copy_(z * static_cast<float>(1.0 / std::sqrt(fan_in)) +
-                (name.find("norm.weight") != std::string::npos ? 1.0f : 0.0f));
-    }
-}
 
 tensor image_batch(std::int64_t n, std::int64_t channels, std::int64_t size, std::uint64_t seed = 5) {
     return randn({n, channels, size, size}, seed, random_purpose("classifier_test.x"));
@@ -49,73 +34,31 @@ tensor times(std::int64_t n, std::uint64_t seed = 9) {
     return rand({n}, seed, random_purpose("classifier_test.t"));
 }
 
-/// tests/fixtures/torch/<name>.safetensors, written by tools/bench/unet_reference.py.
-struct torch_fixture {
-    std::string options;
-    std::map<std::string, tensor> tensors;
-    state_dict_t weights;
-
-    explicit torch_fixture(const std::string& name) {
-        const safetensors_file file =
-            read_safetensors(std::string(DIFFLAB_SOURCE_DIR) + "/tests/fixtures/torch/" + name + ".safetensors");
-        options = file.metadata.at("options");
-        for (const safetensors_entry& e : file.tensors) {
-            if (e.name.rfind("model/", 0) == 0)
-                weights[e.name.substr(6)] = to_tensor(e);
-            else
-                tensors[e.name] = to_tensor(e);
-        }
-    }
-    const tensor& operator[](const std::string& key) const {
-        const auto it = tensors.find(key);
-        REQUIRE_MESSAGE(it != tensors.end(), "fixture has no tensor " << key);
-        return it->second;
-    }
-};
-
-/// Loads a fixture's weights into a classifier built from its options (strictly: every name and
-/// shape of the twin's state_dict), runs forward and backward with its seed gradient, and
-/// compares the logits and every stored gradient with PyTorch's.
-void check_against_torch(const std::string& name, bool with_noise) {
+/// Compares a classifier built from tests/fixtures/torch/<name>.safetensors (written by
+/// tools/bench/unet_reference.py; its weights load strictly: every name and shape of the twin's
+/// state_dict) with PyTorch's logits and gradients.
+void check_against_torch(const std::string& name) {
     CAPTURE(name);
-    const torch_fixture f(name);
+    const testing::torch_fixture f(std::string(DIFFLAB_SOURCE_DIR) + "/tests/fixtures/torch/" + name + ".safetensors");
     classifier net = build<classifier>(f.options);
-    net.load_state_dict(f.weights);
+    const std::map<std::string, double> errors = testing::compare_with_torch(net, f);
     CHECK(net.state_dict().size() == f.weights.size());
-    net.eval();
-    const tensor x = f["x"].detach().set_requires_grad(true);
-    const tensor out = net.forward(x, with_noise ? f["noise"] : tensor(), tensor());
-    const double out_error = relative_error(out, f["out"]);
-    MESSAGE(name << ": output relative error " << out_error);
-    CHECK(out_error <= 1e-4);
-    CHECK(!all_zero(f["out"]));
-    out.backward(f["grad_out"]);
-    const auto named = net.named_parameters();
-    const std::map<std::string, tensor> params(named.begin(), named.end());
-    int compared = 0;
-    for (const auto& [key, expected] : f.tensors) {
-        if (key.rfind("grad/", 0) != 0) continue;
-        const std::string what = key.substr(5);
-        CAPTURE(what);
-        const tensor actual = what == "x" ? x.grad() : params.at(what).grad();
-        REQUIRE(actual.defined());
-        CHECK(!all_zero(expected));
-        const double error = relative_error(actual, expected);
-        MESSAGE(name << ": gradient " << what << " relative error " << error);
+    for (const auto& [what, error] : errors) {
+        MESSAGE(name << ": " << what << " relative error " << error);
         CHECK(error <= 1e-4);
-        ++compared;
+        CHECK(!all_zero(f.get(what)));
     }
-    CHECK(compared >= 5);
+    CHECK(errors.size() >= 6);  // the logits and at least five gradients
 }
 
 }  // namespace
 
 TEST_CASE("classifier matches PyTorch: time-conditioned, attention at 8x8, logits and gradients") {
-    check_against_torch("classifier", true);
+    check_against_torch("classifier");
 }
 
 TEST_CASE("classifier matches PyTorch: without time conditioning, three levels, head_channels") {
-    check_against_torch("classifier_untimed", false);
+    check_against_torch("classifier_untimed");
 }
 
 TEST_CASE("classifier parameter counts equal PyTorch's for the same architecture") {
@@ -190,7 +133,7 @@ TEST_CASE("a fresh classifier gives zero logits (zero-initialized head) from non
 TEST_CASE("classifier without time conditioning ignores the noise input, and with it the noise changes the logits") {
     classifier plain = build<classifier>(
         "{channels: 8, groups: 4, channel_mult: [1, 2], attention_resolutions: [14], time_conditioned: false}");
-    randomize(plain);
+    randomize_parameters(plain);
     no_grad_guard guard;
     const tensor x = image_batch(3, 1, 28, 28);
     const tensor without = plain.forward(x, tensor(), tensor());
@@ -201,7 +144,7 @@ TEST_CASE("classifier without time conditioning ignores the noise input, and wit
     CHECK(plain.features(x, tensor()).to_vector() == plain.features(x, times(3)).to_vector());
 
     classifier timed = build<classifier>("{channels: 8, groups: 4, channel_mult: [1, 2], attention_resolutions: [14]}");
-    randomize(timed);
+    randomize_parameters(timed);
     const tensor a = timed.forward(x, times(3, 1), tensor()), b = timed.forward(x, times(3, 2), tensor());
     const double change = relative_error(b, a);
     MESSAGE("time-conditioned: another noise input changes the logits by " << change << " (relative)");
@@ -221,7 +164,7 @@ TEST_CASE("classifier forward is the head applied to exactly features(): logits 
           "image_size: 32}"}) {
         CAPTURE(yaml);
         classifier net = build<classifier>(yaml);
-        randomize(net);
+        randomize_parameters(net);
         net.eval();
         no_grad_guard guard;
         const std::int64_t n = 4, in = net.config().in_channels, k = net.config().num_classes;
@@ -256,7 +199,7 @@ TEST_CASE("classifier row i of a batch equals that row run alone, and the pool t
     classifier net = build<classifier>(
         "{channels: 8, groups: 4, channel_mult: [1, 2, 2], num_res_blocks: 1, attention_resolutions: [7], "
         "scale_shift_norm: true, num_heads: 2}");
-    randomize(net);
+    randomize_parameters(net);
     net.eval();
     no_grad_guard guard;
     const tensor x = image_batch(4, 1, 28, 28), t = times(4);

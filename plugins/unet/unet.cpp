@@ -23,28 +23,16 @@ param_spec<unet::options> unet::params() {
     spec.add(&options::in_channels, "in_channels", "Channels of the noisy image x_t.", at_least<std::int64_t>(1));
     spec.add(&options::out_channels, "out_channels", "Channels of the prediction; 0 means in_channels.",
              at_least<std::int64_t>(0));
-    spec.add(&options::channels, "channels", "Base width: channels of conv_in and of level 0 (x channel_mult).",
-             at_least<std::int64_t>(1));
+    unet_parts::add_shared_params(spec);
     spec.add(&options::channel_mult, "channel_mult",
              "Width multiplier per level; each level after the first halves the feature map (ceil).",
              at_least<std::int64_t>(1));
     spec.add(&options::num_res_blocks, "num_res_blocks",
              "Residual blocks per level on the down path (the up path has one more).", at_least<std::int64_t>(1));
-    spec.add(&options::attention_resolutions, "attention_resolutions",
-             "Feature-map sizes (of an image_size input) whose blocks get self-attention, e.g. [14, 7]; the middle "
-             "block always has it.",
-             at_least<std::int64_t>(1));
     spec.add(&options::image_size, "image_size",
              "Input height/width that attention_resolutions refers to (level l is ceil(image_size / 2^l)); inputs "
              "of other sizes run with attention at the same levels.",
              at_least<std::int64_t>(1));
-    spec.add(&options::num_heads, "num_heads", "Attention heads (when head_channels is 0).", at_least<std::int64_t>(1));
-    spec.add(&options::head_channels, "head_channels",
-             "Channels per attention head (heads = channels / head_channels); 0 uses num_heads.",
-             at_least<std::int64_t>(0));
-    spec.add(&options::dropout, "dropout", "Dropout probability inside residual blocks (training only).",
-             constraint<double>{"[0, 1)", [](const double& p) { return p >= 0.0 && p < 1.0; }});
-    spec.add(&options::groups, "groups", "Group-norm groups; must divide channels.", at_least<std::int64_t>(1));
     spec.add(&options::time_scale, "time_scale",
              "The noise input is multiplied by this before the sinusoidal embedding (1000: DDPM's timesteps from "
              "t in [0, 1]).",

@@ -5,6 +5,7 @@
 #include <difflab/module.h>
 #include <difflab/network_parts.h>
 #include <difflab/nn.h>
+#include <difflab/params.h>
 #include <difflab/tensor.h>
 
 #include <cstdint>
@@ -56,6 +57,25 @@ private:
     std::shared_ptr<nn::group_norm> norm_;
     std::shared_ptr<nn::linear> to_q_, to_k_, to_v_, to_out_;
 };
+
+/// Adds the options the U-Net and its encoder (the classifier) share, with the same meaning:
+/// width, attention and regularization.
+template <class Options>
+void add_shared_params(param_spec<Options>& spec) {
+    spec.add(&Options::channels, "channels", "Base width: channels of conv_in and of level 0 (x channel_mult).",
+             at_least<std::int64_t>(1));
+    spec.add(&Options::attention_resolutions, "attention_resolutions",
+             "Feature-map sizes (of an image_size input) whose blocks get self-attention, e.g. [14, 7]; the middle "
+             "block always has it.",
+             at_least<std::int64_t>(1));
+    spec.add(&Options::num_heads, "num_heads", "Attention heads (when head_channels is 0).", at_least<std::int64_t>(1));
+    spec.add(&Options::head_channels, "head_channels",
+             "Channels per attention head (heads = channels / head_channels); 0 uses num_heads.",
+             at_least<std::int64_t>(0));
+    spec.add(&Options::dropout, "dropout", "Dropout probability inside residual blocks (training only).",
+             constraint<double>{"[0, 1)", [](const double& p) { return p >= 0.0 && p < 1.0; }});
+    spec.add(&Options::groups, "groups", "Group-norm groups; must divide channels.", at_least<std::int64_t>(1));
+}
 
 /// Feature-map side at each level: a 3x3 conv with stride 2 and padding 1 maps s to ceil(s / 2).
 std::vector<std::int64_t> level_sizes(std::int64_t image_size, std::size_t levels);

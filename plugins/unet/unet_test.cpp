@@ -4,6 +4,7 @@
 
 #include <difflab/autograd.h>
 #include <difflab/config_node.h>
+#include <difflab/network_testing.h>
 #include <difflab/ops.h>
 #include <difflab/optim.h>
 #include <difflab/random.h>
@@ -19,28 +20,12 @@
 
 using namespace difflab;
 using difflab::plugins::unet;
+using difflab::testing::all_zero;
 using difflab::testing::build;
+using difflab::testing::randomize_parameters;
 using difflab::testing::relative_error;
 
 namespace {
-
-bool all_zero(const tensor& t) {
-    const std::vector<float> v = t.to_vector();
-    return std::all_of(v.begin(), v.end(), [](float f) { return f == 0.0f; });
-}
-
-/// Random weights everywhere, the zero-initialized output layers included (a fresh unet
-/// outputs exactly 0, which would make every comparison below pass trivially).
-void randomize(unet& net, std::uint64_t seed = 3) {
-    no_grad_guard guard;
-    std::uint64_t index = 0;
-    for (auto& [name, p] : net.named_parameters()) {
-        const tensor z = randn(p.shape(), seed, random_purpose("unet_test.randomize"), 100000 * index++);
-        const double fan_in = p.dim() >= 2 ? static_cast<double>(p.numel() / p.size(0)) : 100.0;
-        p.copy_(z * static_cast<float>(1.0 / std::sqrt(fan_in)) +
-                (name.find("norm.weight") != std::string::npos ? 1.0f : 0.0f));
-    }
-}
 
 tensor image_batch(std::int64_t n, std::int64_t channels, std::int64_t size, std::uint64_t seed = 5) {
     return randn({n, channels, size, size}, seed, random_purpose("unet_test.x"));
@@ -50,61 +35,19 @@ tensor times(std::int64_t n) {
     return rand({n}, 9, random_purpose("unet_test.t"));
 }
 
-/// tests/fixtures/torch/<name>.safetensors, written by tools/bench/unet_reference.py.
-struct torch_fixture {
-    std::string options;
-    std::map<std::string, tensor> tensors;
-    state_dict_t weights;
-
-    explicit torch_fixture(const std::string& name) {
-        const safetensors_file file =
-            read_safetensors(std::string(DIFFLAB_SOURCE_DIR) + "/tests/fixtures/torch/" + name + ".safetensors");
-        options = file.metadata.at("options");
-        for (const safetensors_entry& e : file.tensors) {
-            if (e.name.rfind("model/", 0) == 0)
-                weights[e.name.substr(6)] = to_tensor(e);
-            else
-                tensors[e.name] = to_tensor(e);
-        }
-    }
-    const tensor& operator[](const std::string& key) const {
-        const auto it = tensors.find(key);
-        REQUIRE_MESSAGE(it != tensors.end(), "fixture has no tensor " << key);
-        return it->second;
-    }
-};
-
-/// Loads a fixture's weights into a unet built from its options, runs forward and backward
-/// with its seed gradient, and compares the output and every stored gradient with PyTorch's.
+/// Compares a unet built from tests/fixtures/torch/<name>.safetensors (written by
+/// tools/bench/unet_reference.py) with PyTorch's output and gradients.
 void check_against_torch(const std::string& name) {
     CAPTURE(name);
-    const torch_fixture f(name);
+    const testing::torch_fixture f(std::string(DIFFLAB_SOURCE_DIR) + "/tests/fixtures/torch/" + name + ".safetensors");
     unet net = build<unet>(f.options);
-    net.load_state_dict(f.weights);
-    net.eval();
-    const tensor x = f["x"].detach().set_requires_grad(true);
-    const tensor labels = f.tensors.count("labels") ? f["labels"] : tensor();
-    const tensor out = net.forward(x, f["noise"], labels);
-    const double out_error = relative_error(out, f["out"]);
-    MESSAGE(name << ": output relative error " << out_error);
-    CHECK(out_error <= 1e-4);
-    CHECK(!all_zero(f["out"]));
-    out.backward(f["grad_out"]);
-    const auto named = net.named_parameters();
-    const std::map<std::string, tensor> params(named.begin(), named.end());
-    int compared = 0;
-    for (const auto& [key, expected] : f.tensors) {
-        if (key.rfind("grad/", 0) != 0) continue;
-        const std::string what = key.substr(5);
-        CAPTURE(what);
-        const tensor actual = what == "x" ? x.grad() : params.at(what).grad();
-        REQUIRE(actual.defined());
-        const double error = relative_error(actual, expected);
-        MESSAGE(name << ": gradient " << what << " relative error " << error);
+    const std::map<std::string, double> errors = testing::compare_with_torch(net, f);
+    for (const auto& [what, error] : errors) {
+        MESSAGE(name << ": " << what << " relative error " << error);
         CHECK(error <= 1e-4);
-        ++compared;
     }
-    CHECK(compared >= 5);
+    CHECK(errors.size() >= 6);  // the output and at least five gradients
+    CHECK(!all_zero(f.get("out")));
 }
 
 }  // namespace
@@ -148,7 +91,7 @@ TEST_CASE("unet output shapes: 28x28 and 32x32, odd sizes, extra input channels,
     for (const shape_case& c : cases) {
         CAPTURE(c.yaml);
         unet net = build<unet>(c.yaml);
-        randomize(net);
+        randomize_parameters(net);
         const tensor labels = c.labels ? tensor::from_vector({c.x[0]}, std::vector<float>(c.x[0], 3.0f)) : tensor();
         const tensor out = net.forward(image_batch(c.x[0], c.x[1], c.x[2]), times(c.x[0]), labels);
         CHECK(out.shape() == c.out);
@@ -287,7 +230,7 @@ TEST_CASE("unet row i of a batch equals that row run alone") {
           "num_classes: 5, scale_shift_norm: true, num_heads: 2}"}) {
         CAPTURE(yaml);
         unet net = build<unet>(yaml);
-        randomize(net);
+        randomize_parameters(net);
         net.eval();
         no_grad_guard guard;
         const tensor x = image_batch(4, 1, 28, 28), t = times(4);
@@ -306,7 +249,7 @@ TEST_CASE("unet row i of a batch equals that row run alone") {
 
 TEST_CASE("unet without labels uses the null class; labels change the output") {
     unet net = build<unet>("{channels: 8, groups: 4, channel_mult: [1, 2], num_classes: 3}");
-    randomize(net);
+    randomize_parameters(net);
     no_grad_guard guard;
     const tensor x = image_batch(2, 1, 16, 16), t = times(2);
     const tensor none = net.forward(x, t, tensor());
@@ -314,14 +257,14 @@ TEST_CASE("unet without labels uses the null class; labels change the output") {
     CHECK(relative_error(net.forward(x, t, tensor::from_vector({2}, {0, 1})), none) > 1e-3);
     // An unconditional unet ignores labels.
     unet plain = build<unet>("{channels: 8, groups: 4, channel_mult: [1, 2]}");
-    randomize(plain);
+    randomize_parameters(plain);
     CHECK(plain.forward(x, t, tensor()).to_vector() ==
           plain.forward(x, t, tensor::from_vector({2}, {1, 2})).to_vector());
 }
 
 TEST_CASE("unet dropout acts in training mode only") {
     unet net = build<unet>("{channels: 8, groups: 4, channel_mult: [1, 2], dropout: 0.3}");
-    randomize(net);
+    randomize_parameters(net);
     const tensor x = image_batch(2, 1, 16, 16), t = times(2);
     net.eval();
     const tensor a = net.forward(x, t, tensor()), b = net.forward(x, t, tensor());
