@@ -201,4 +201,35 @@ std::string to_yaml(const config_node& node) {
     return std::string(out.c_str()) + "\n";
 }
 
+std::string to_flow_yaml(const config_node& node) {
+    YAML::Emitter out;
+    out.SetMapFormat(YAML::Flow);
+    out.SetSeqFormat(YAML::Flow);
+    emit(out, node);
+    return out.c_str();
+}
+
+bool equivalent(const config_node& a, const config_node& b) {
+    if (a.type() != b.type()) return false;
+    switch (a.type()) {
+        case config_node::kind::null:
+            return true;
+        case config_node::kind::scalar:
+            return a.text() == b.text();
+        case config_node::kind::sequence:
+            if (a.items().size() != b.items().size()) return false;
+            for (std::size_t i = 0; i < a.items().size(); ++i)
+                if (!equivalent(a.items()[i], b.items()[i])) return false;
+            return true;
+        case config_node::kind::map:
+            if (a.entries().size() != b.entries().size()) return false;
+            for (const config_node::entry& e : a.entries()) {
+                const config_node* other = b.find(e.key);
+                if (!other || !equivalent(e.value, *other)) return false;
+            }
+            return true;
+    }
+    return false;
+}
+
 }  // namespace difflab

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Composition, overrides and validation of experiment files.
+#include <difflab/claims.h>
 #include <difflab/experiment.h>
 #include <difflab/suggest.h>
+#include <difflab/variants.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -26,6 +28,13 @@ param_spec<experiment_options> experiment_options::params() {
     spec.require(&experiment_options::task, "task", "What the run does (generation, super_resolution, ...).");
     spec.section(&experiment_options::train, "train", "Training of the network.", training_options::params());
     spec.section(&experiment_options::sample, "sample", "Sampling after training.", sampling_options::params());
+    spec.section(&experiment_options::evaluate, "evaluate", "Metrics after sampling.", evaluation_options::params());
+    spec.add(&experiment_options::expect, "expect",
+             "Reproduction claims on metrics: {METRIC: {min: A, max: B}} for every run, {VARIANT: {METRIC: "
+             "{less_than: OTHER_VARIANT}}} between variants; a claim that fails makes the run exit 1.");
+    spec.add(&experiment_options::variants, "variants",
+             "A grid: {key.path: [value, ...]} or {key.path: {label: value, ...}}; every combination runs, "
+             "sharing trained models where only sample/evaluate settings differ.");
     return spec;
 }
 
@@ -35,8 +44,9 @@ bool has_type(const config_node& n) {
     return n.is_map() && n.find("type") && n.find("type")->is_scalar();
 }
 
-// Later values win; maps merge key by key unless the component type changes.
-void merge_into(config_node& base, const config_node& later) {
+}  // namespace
+
+void merge_config(config_node& base, const config_node& later) {
     const bool type_changes =
         has_type(base) && has_type(later) && base.find("type")->text() != later.find("type")->text();
     if (!base.is_map() || !later.is_map() || type_changes) {
@@ -45,12 +55,14 @@ void merge_into(config_node& base, const config_node& later) {
     }
     for (const config_node::entry& e : later.entries()) {
         if (config_node* existing = base.find(e.key))
-            merge_into(*existing, e.value);
+            merge_config(*existing, e.value);
         else
             base.set(e.key, e.value, e.key_mark);
     }
     if (later.mark().known()) base.set_mark(later.mark());
 }
+
+namespace {
 
 config_node compose(const fs::path& file, std::vector<fs::path>& chain) {
     const fs::path canonical = fs::weakly_canonical(file);
@@ -78,12 +90,12 @@ config_node compose(const fs::path& file, std::vector<fs::path>& chain) {
             if (!fs::exists(included))
                 throw config_error_at(item.mark(), fmt::format("defaults file '{}' not found (looked for {})",
                                                                item.text(), included.string()));
-            merge_into(composed, compose(included, chain));
+            merge_config(composed, compose(included, chain));
         }
         own.erase("defaults");
     }
     chain.pop_back();
-    merge_into(composed, own);
+    merge_config(composed, own);
     // `plugins:` paths are relative to the file that names them; make them absolute here,
     // where that file is known.
     if (config_node* plugins = own.find("plugins"); plugins && plugins->is_sequence()) {
@@ -215,6 +227,10 @@ config_node resolve_experiment(const config_node& experiment, const registry& co
     const param_spec<experiment_options> spec = experiment_options::params();
     config_node resolved = spec.emit(spec.parse(written, parse_context(&components)));
     copy_marks(resolved, written);
+    // The grid and the claims are checked now, so that `difflab check` finds their mistakes.
+    std::vector<std::string> labels;
+    for (const experiment_variant& v : expand_variants(resolved, components)) labels.push_back(v.label);
+    parse_claims(*resolved.find("expect"), labels);
     return resolved;
 }
 

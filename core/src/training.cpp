@@ -49,6 +49,9 @@ param_spec<training_options> training_options::params() {
     spec.add(&training_options::keep_checkpoints, "keep_checkpoints", "Newest checkpoints kept; 0 keeps all.",
              at_least<std::int64_t>(0));
     spec.add(&training_options::log_every, "log_every", "Steps between lines of log.jsonl.", at_least<std::int64_t>(1));
+    spec.add(&training_options::init_from, "init_from",
+             "Run directory whose latest checkpoint this run starts from (same network and process): fine-tuning, "
+             "or with steps equal to its step, new sampling and evaluation settings without training again.");
     return spec;
 }
 

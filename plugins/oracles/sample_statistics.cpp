@@ -3,12 +3,10 @@
 #include "sample_statistics.h"
 
 #include <difflab/error.h>
-#include <difflab/random.h>
+#include <difflab/sample_distances.h>
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
-#include <vector>
 
 namespace difflab::plugins {
 
@@ -17,20 +15,9 @@ double sliced_wasserstein(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, st
     if (a.rows() != b.rows() || a.cols() != b.cols() || a.rows() == 0)
         throw error(fmt::format("error: sliced Wasserstein needs two equal, non-empty sample sets, got {}x{} and {}x{}",
                                 a.rows(), a.cols(), b.rows(), b.cols()));
-    const Eigen::Index n = a.rows(), d = a.cols();
-    double total = 0;
-    std::vector<float> z(static_cast<std::size_t>(d));
-    for (std::int64_t k = 0; k < projections; ++k) {
-        philox_stream stream(seed, random_purpose("oracle/sliced_wasserstein"), static_cast<std::uint64_t>(k));
-        stream.normal(z.data(), z.size());
-        Eigen::VectorXd theta = Eigen::Map<Eigen::VectorXf>(z.data(), d).cast<double>();
-        theta /= theta.norm();
-        Eigen::VectorXd pa = a * theta, pb = b * theta;
-        std::sort(pa.data(), pa.data() + n);
-        std::sort(pb.data(), pb.data() + n);
-        total += (pa - pb).squaredNorm() / static_cast<double>(n);
-    }
-    return std::sqrt(total / static_cast<double>(projections));
+    using row_major = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const row_major ra = a, rb = b;
+    return difflab::sliced_wasserstein(ra.data(), rb.data(), ra.rows(), ra.cols(), projections, seed);
 }
 
 double mean_error(const Eigen::MatrixXd& samples, const Eigen::VectorXd& mean) {

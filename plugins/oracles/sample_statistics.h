@@ -7,11 +7,8 @@
 
 namespace difflab::plugins {
 
-/// Sliced 2-Wasserstein distance between two sets of equally many samples (rows):
-///     SW2(a, b) = sqrt( mean over directions theta of W2^2(a theta, b theta) ),
-/// W2 of the 1-D projections by sorting (Rabin et al. 2011; Bonneel et al. 2015). The
-/// `projections` directions are uniform on the sphere, drawn from `seed`, so two calls with
-/// the same seed use the same directions. In one dimension it is the exact W2.
+/// difflab::sliced_wasserstein (difflab/sample_distances.h) of two sets of equally many
+/// samples (rows), copied to the row-major layout it reads.
 double sliced_wasserstein(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, std::int64_t projections,
                           std::uint64_t seed);
 

@@ -2,7 +2,9 @@
 // Tests of the sample-set distances against closed forms.
 #include "sample_statistics.h"
 
+#include <difflab/error.h>
 #include <difflab/random.h>
+#include <difflab/sample_distances.h>
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -24,25 +26,15 @@ Eigen::MatrixXd normal_samples(Eigen::Index n, Eigen::Index d, std::uint64_t see
 
 }  // namespace
 
-TEST_CASE("sliced Wasserstein is exact W2 in one dimension") {
-    const Eigen::MatrixXd a = normal_samples(500, 1, 1);
-    // A shift by c moves every quantile by c; a scaling by s around 0 moves quantile q by (s - 1) q.
-    CHECK(sliced_wasserstein(a, a.array() + 0.7, 3, 0) == doctest::Approx(0.7).epsilon(1e-12));
-    const double rms = std::sqrt(a.squaredNorm() / 500.0);
-    CHECK(sliced_wasserstein(a, 1.5 * a, 3, 0) == doctest::Approx(0.5 * rms).epsilon(1e-12));
-}
-
-TEST_CASE("sliced Wasserstein ignores sample order and averages over directions") {
-    const Eigen::MatrixXd a = normal_samples(400, 3, 2);
-    const Eigen::MatrixXd reversed = a.colwise().reverse();
-    CHECK(sliced_wasserstein(a, reversed, 50, 7) < 1e-12);
-    // A shift c projects to theta . c; over uniform directions E[(theta . c)^2] = |c|^2 / D.
-    const Eigen::RowVector3d c(0.3, -0.4, 1.2);
-    const double expected = c.norm() / std::sqrt(3.0);
-    CHECK(sliced_wasserstein(a, a.rowwise() + c, 4000, 3) == doctest::Approx(expected).epsilon(0.03));
-    // The same seed gives the same directions, hence the same value.
-    const Eigen::MatrixXd b = normal_samples(400, 3, 9);
-    CHECK(sliced_wasserstein(a, b, 20, 5) == sliced_wasserstein(a, b, 20, 5));
+// The distance itself is tested in tests/core/sample_distances_test.cpp; here, that the Eigen
+// form passes rows (not columns) and refuses unequal sets.
+TEST_CASE("sliced Wasserstein on Eigen matrices is the core's on the same rows") {
+    const Eigen::MatrixXd a = normal_samples(300, 3, 2), b = normal_samples(300, 3, 4);
+    const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> ra = a, rb = b;
+    CHECK(sliced_wasserstein(a, b, 20, 5) == difflab::sliced_wasserstein(ra.data(), rb.data(), 300, 3, 20, 5));
+    // In one dimension a shift by 0.7 is a W2 of exactly 0.7.
+    CHECK(sliced_wasserstein(a.leftCols(1), a.leftCols(1).array() + 0.7, 3, 0) == doctest::Approx(0.7).epsilon(1e-12));
+    CHECK_THROWS_AS(sliced_wasserstein(a, b.topRows(200), 20, 5), difflab::error);
 }
 
 TEST_CASE("mean and covariance errors against the known moments") {

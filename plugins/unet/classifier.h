@@ -59,7 +59,7 @@ public:
 
     /// The pooled features [N, feature_channels()] the head reads: the global average over H x W
     /// of the final normalized, SiLU-activated feature map (FID's embedding).
-    tensor features(const tensor& x, const tensor& noise);
+    tensor features(const tensor& x, const tensor& noise) override;
 
     /// Logits [N, num_classes] from features [N, feature_channels()]: the final linear layer.
     tensor head(const tensor& features);

@@ -142,7 +142,9 @@ TEST_CASE("resolution fills every component and keeps unknown top-level keys out
     CHECK(error_text([&] { resolve_experiment(compose_experiment(typo), reg); }) ==
           typo.string() +
               ":3:1: error: unknown key 'samplr' for experiment; did you mean 'sample'?\n"
-              "    valid keys: data, description, name, network, noise, plugins, process, sample, seed, task, train");
+              "    valid keys: data, description, evaluate, expect, name, network, noise, plugins, process, sample, "
+              "seed, task, "
+              "train, variants");
     const auto no_task = d.write("notask.yaml", "name: e\n");
     CHECK(error_text([&] { resolve_experiment(compose_experiment(no_task), reg); }) ==
           no_task.string() +

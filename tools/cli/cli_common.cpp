@@ -3,6 +3,7 @@
 #include "cli_common.h"
 
 #include <difflab/error.h>
+#include <difflab/experiment.h>
 #include <difflab/log.h>
 #include <difflab/threads.h>
 
@@ -48,6 +49,21 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
         throw config_error(std::string("error: ") + e.what() + "; see --help");
     }
     return vm;
+}
+
+existing_run load_existing_run(const po::variables_map& vm, const std::string& command, session& s) {
+    if (!vm.count("args"))
+        throw config_error(fmt::format("error: {} needs a run directory; see difflab {} --help", command, command));
+    existing_run run;
+    run.overrides = vm["args"].as<std::vector<std::string>>();
+    run.dir = run.overrides.front();
+    run.overrides.erase(run.overrides.begin());
+    const std::filesystem::path config = run.dir / "config.yaml";
+    if (!std::filesystem::exists(config))
+        throw config_error(format_error(run.dir.string(), "not a run directory (no config.yaml)",
+                                        {"give the directory `difflab run` wrote, e.g. runs/NAME"}));
+    run.resolved = load_experiment(config, run.overrides, s.plugins, s.components);
+    return run;
 }
 
 }  // namespace difflab::cli

@@ -2,10 +2,12 @@
 // What every subcommand shares: common options, plugin loading, exit codes.
 #pragma once
 
+#include <difflab/config_node.h>
 #include <difflab/plugin_loader.h>
 #include <difflab/registry.h>
 
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -32,8 +34,18 @@ struct session {
     void load_default_plugins() { plugins.load_all(plugin_loader::default_search_path()); }
 };
 
+/// An existing run named by the positional arguments RUN_DIR [key=value ...]: the directory,
+/// and its config.yaml resolved with the overrides. `command` names the subcommand in errors.
+struct existing_run {
+    std::filesystem::path dir;
+    config_node resolved;
+    std::vector<std::string> overrides;
+};
+existing_run load_existing_run(const po::variables_map& vm, const std::string& command, session& s);
+
 int cmd_run(const std::vector<std::string>& args);
 int cmd_sample(const std::vector<std::string>& args);
+int cmd_evaluate(const std::vector<std::string>& args);
 int cmd_check(const std::vector<std::string>& args);
 int cmd_plugins(const std::vector<std::string>& args);
 int cmd_describe(const std::vector<std::string>& args);

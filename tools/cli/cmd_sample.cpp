@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab sample: draw samples from an existing run with other sampler settings.
 #include <difflab/error.h>
-#include <difflab/experiment.h>
 #include <difflab/log.h>
 #include <difflab/run.h>
-
-#include <filesystem>
 
 #include "cli_common.h"
 
@@ -38,19 +35,10 @@ int cmd_sample(const std::vector<std::string>& args) {
             "writes RUN_DIR/samples/dpm_solver_pp-20/ (grid.png, samples.safetensors, report.md).",
             options))
         return ok;
-    if (!vm.count("args")) throw config_error("error: sample needs a run directory; see difflab sample --help");
-    std::vector<std::string> positional = vm["args"].as<std::vector<std::string>>();
-    const std::filesystem::path run_dir = positional.front();
-    positional.erase(positional.begin());
-    const std::filesystem::path config = run_dir / "config.yaml";
-    if (!std::filesystem::exists(config))
-        throw config_error(format_error(run_dir.string(), "not a run directory (no config.yaml)",
-                                        {"give the directory `difflab run` wrote, e.g. runs/NAME"}));
-
     session s;
-    const config_node resolved = load_experiment(config, positional, s.plugins, s.components);
-    const std::string label = vm.count("name") ? vm["name"].as<std::string>() : default_label(resolved);
-    const auto dir = sample_run(run_dir, resolved, s.components, label);
+    const existing_run run = load_existing_run(vm, "sample", s);
+    const std::string label = vm.count("name") ? vm["name"].as<std::string>() : default_label(run.resolved);
+    const auto dir = sample_run(run.dir, run.resolved, s.components, label);
     log_info("done: {}", dir.string());
     return ok;
 }

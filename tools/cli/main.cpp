@@ -16,6 +16,7 @@ constexpr const char* usage = R"(usage: difflab COMMAND [ARGS...]
 commands:
   run EXPERIMENT.yaml [key=value ...]     compose, validate and run an experiment (--resume)
   sample RUN_DIR [key=value ...]          sample an existing run with other sampler settings
+  evaluate RUN_DIR [key=value ...]        recompute an existing run's metrics with other settings
   check EXPERIMENT.yaml [key=value ...]   compose and validate; print the resolved YAML
   plugins [--verbose]                     list loaded plugins and their components
   describe KIND/NAME [--markdown]         parameters of one component (or 'experiment')
@@ -30,7 +31,8 @@ int main(int argc, char** argv) {
     using namespace difflab::cli;
     const std::map<std::string, int (*)(const std::vector<std::string>&)> commands{
         {"run", cmd_run},           {"check", cmd_check},           {"plugins", cmd_plugins},
-        {"describe", cmd_describe}, {"new-plugin", cmd_new_plugin}, {"sample", cmd_sample}};
+        {"describe", cmd_describe}, {"new-plugin", cmd_new_plugin}, {"sample", cmd_sample},
+        {"evaluate", cmd_evaluate}};
     if (argc < 2) {
         std::cerr << usage << "\n";
         return usage_error;
@@ -49,7 +51,7 @@ int main(int argc, char** argv) {
     try {
         if (it == commands.end())
             throw difflab::config_error("error: unknown command '" + command +
-                                        "'; valid commands: run, sample, check, "
+                                        "'; valid commands: run, sample, evaluate, check, "
                                         "plugins, describe, new-plugin (see difflab --help)");
         return it->second(std::vector<std::string>(argv + 2, argv + argc));
     } catch (const difflab::config_error& e) {

@@ -89,5 +89,10 @@ config_node parse_yaml(const std::string& text, const std::string& file);
 config_node load_yaml_file(const std::string& path);
 /// Writes the tree as block-style YAML.
 std::string to_yaml(const config_node& node);
+/// Whether two trees hold the same values: maps compared key by key whatever their order,
+/// scalars by text, sequences item by item; source marks are ignored.
+bool equivalent(const config_node& a, const config_node& b);
+/// Writes the tree as one line of flow-style YAML: `{type: ddim, steps: 10}`.
+std::string to_flow_yaml(const config_node& node);
 
 }  // namespace difflab

@@ -4,6 +4,7 @@
 
 #include <difflab/config_node.h>
 #include <difflab/dataset.h>
+#include <difflab/evaluation.h>
 #include <difflab/network.h>
 #include <difflab/noise.h>
 #include <difflab/params.h>
@@ -39,9 +40,16 @@ struct experiment_options {
     task_ref task;
     training_options train;
     sampling_options sample;
+    evaluation_options evaluate;
+    config_node expect;    ///< reproduction claims (claims.h), checked after the run
+    config_node variants;  ///< a grid of settings (variants.h), one run per combination
 
     static param_spec<experiment_options> params();
 };
+
+/// Merges `later` into `base` as `defaults:` are merged: maps key by key unless the
+/// component `type` changes; anything else replaces.
+void merge_config(config_node& base, const config_node& later);
 
 /// Loads `file` and merges its `defaults:` (paths relative to the including file, loaded
 /// first in order, this file last). Maps merge key by key; a map whose `type` changes

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <difflab/component.h>
+#include <difflab/error.h>
 #include <difflab/module.h>
 #include <difflab/tensor.h>
 
@@ -27,6 +28,12 @@ public:
     using kind_type = network;
 
     virtual tensor forward(const tensor& x, const tensor& noise, const tensor& labels) = 0;
+
+    /// An embedding [N, F] of x for feature-space metrics (FID, precision/recall): a
+    /// classifier's pooled penultimate activations. Networks without one throw.
+    virtual tensor features(const tensor& /*x*/, const tensor& /*noise*/) {
+        throw error("error: this network has no feature embedding; name a classifier network as the feature network");
+    }
 };
 
 }  // namespace difflab

@@ -197,6 +197,16 @@ struct value_traits<component_ref<Kind>> {
     static config_node emit(const component_ref<Kind>& v) { return v.node(); }
 };
 
+/// A YAML value kept as written, for sections with their own grammar (`expect:`, `variants:`)
+/// that their owner validates.
+template <>
+struct value_traits<config_node> {
+    static std::string name() { return "YAML"; }
+    static config_node parse(const config_node& n, const parse_context&, const std::string&) { return n; }
+    static std::string text(const config_node& v) { return v.is_scalar() ? v.text() : v.kind_text(); }
+    static config_node emit(const config_node& v) { return v; }
+};
+
 template <class T>
 struct value_traits<std::vector<T>> {
     static std::string name() { return "list[" + value_traits<T>::name() + "]"; }

@@ -35,6 +35,9 @@ public:
     /// Where samples are written: run_dir()/samples unless `difflab sample` chose another.
     std::filesystem::path samples_dir() const { return samples_dir_.empty() ? run_dir_ / "samples" : samples_dir_; }
     void set_samples_dir(std::filesystem::path dir) { samples_dir_ = std::move(dir); }
+    /// Where metrics.json goes: run_dir() for a run, the samples directory when `difflab
+    /// sample`/`evaluate` or a variant of a grid chose one.
+    std::filesystem::path results_dir() const { return samples_dir_.empty() ? run_dir_ : samples_dir_; }
 
     /// Builds the component of kind K configured under the top-level `section`
     /// ("data", "network", ...); nullptr when the experiment leaves it out.

@@ -2,6 +2,7 @@
 // The `train:` and `sample:` sections of an experiment, and the diffusion training loop.
 #pragma once
 
+#include <difflab/config_node.h>
 #include <difflab/dataset.h>
 #include <difflab/denoiser.h>
 #include <difflab/network.h>
@@ -36,6 +37,8 @@ struct training_options {
     std::int64_t checkpoint_every = 1000;
     std::int64_t keep_checkpoints = 2;
     std::int64_t log_every = 10;
+    /// A run directory whose latest checkpoint this run starts from (adopt_checkpoint).
+    std::string init_from;
 
     static param_spec<training_options> params();
 };
@@ -45,9 +48,9 @@ struct sampling_options {
     component_ref<difflab::sampler> sampler;  ///< required by tasks that sample
     std::int64_t count = 64;
     std::int64_t batch_size = 64;
-    std::int64_t columns = 8;    ///< of the sample grid
-    bool ema = true;             ///< sample with the EMA weights when the run keeps them
-    bool clip_denoised = false;  ///< clamp denoised estimates to [-1, 1] (image data)
+    std::int64_t columns = 8;             ///< of the sample grid
+    bool ema = true;                      ///< sample with the EMA weights when the run keeps them
+    bool clip_denoised = false;           ///< clamp denoised estimates to [-1, 1] (image data)
     std::int64_t trajectory = 4;          ///< samples in the denoising-trajectory strip (0: none)
     std::int64_t trajectory_columns = 8;  ///< evaluations shown per strip row
 
@@ -96,6 +99,16 @@ struct training_result {
 /// with an error naming the step and the last good checkpoint, which is kept. When `stop`
 /// becomes true (Ctrl-C), the loop saves a checkpoint at the current step and throws.
 training_result train_diffusion(const training_job& job, const std::atomic<bool>* stop = nullptr);
+
+/// `train.init_from`: when `checkpoint_dir` holds no checkpoint yet, copies into it the latest
+/// checkpoint (weights, EMA, optimizer, step) of the run directory `source`, so that training
+/// resumes from it: fine-tuning, or, with train.steps equal to its step, sampling and
+/// evaluating a trained model in a new experiment without training again. Checks first that
+/// `source` trained the same network under the same process and parametrization as
+/// `experiment` (resolved), and that its step does not exceed train.steps. Does nothing when
+/// checkpoint_dir already holds a checkpoint (adopted earlier, or trained on since).
+void adopt_checkpoint(const std::filesystem::path& source, const config_node& experiment,
+                      const std::filesystem::path& checkpoint_dir);
 
 /// Installs a SIGINT/SIGTERM handler that sets the returned flag (for the training loop to
 /// save and stop) for the lifetime of the guard.

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// The report of a variant grid: results.csv, a markdown table, metric-vs-NFE plots, claims.
+#pragma once
+
+#include <difflab/claims.h>
+#include <difflab/evaluation.h>
+#include <difflab/variants.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace difflab {
+
+/// One variant's outcome, as the grid report reads it.
+struct variant_outcome {
+    const experiment_variant* variant = nullptr;
+    std::filesystem::path dir;  ///< its outputs (grid.png, metrics.json)
+    recorded_metrics metrics;   ///< empty values when it computed none
+};
+
+/// Writes into `dir`: results.csv (variant, one column per axis, nfe, one per metric value),
+/// one plot per metric against NFE with a line per sampler type (CSV always, PNG with gnuplot)
+/// when the variants differ in NFE, and report.md: the table, the plots, each variant's
+/// sample grid, and the claims with their numbers.
+void write_comparison_report(const std::filesystem::path& dir, const std::string& title,
+                             const std::vector<variant_outcome>& outcomes, const std::vector<claim_outcome>& claims);
+
+/// The markdown section listing claims and whether each held.
+std::string claims_markdown(const std::vector<claim_outcome>& claims);
+
+}  // namespace difflab

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// Overlap of predicted and true segmentation masks: Dice and intersection over union.
+#pragma once
+
+#include <difflab/metric.h>
+#include <difflab/params.h>
+#include <difflab/registry.h>
+
+#include <string>
+#include <vector>
+
+namespace difflab::plugins {
+
+/// Per example (row along dim 0) of two binary masks A (predicted) and B (true), the counts
+/// the overlap metrics are made of. Masks are binarized as value > threshold, which separates
+/// {0, 1} and {-1, 1} masks alike with threshold 0.
+struct mask_overlap {
+    double intersection = 0;  ///< |A and B|
+    double predicted = 0;     ///< |A|
+    double truth = 0;         ///< |B|
+};
+
+/// The overlaps of `predicted` and `truth` ([N, ...], same shape) per example.
+std::vector<mask_overlap> mask_overlaps(const tensor& predicted, const tensor& truth, double threshold);
+
+/// Dice coefficient (Dice 1945, "Measures of the amount of ecologic association between
+/// species"; the segmentation score of Wolleb et al. 2022, "Diffusion models for implicit image
+/// segmentation ensembles") of predicted masks (samples) against true masks (reference),
+///     dice = 2 |A and B| / (|A| + |B|)
+/// per example, value "dice" the mean over examples. An example where both masks are empty
+/// counts 1 (the prediction is right). No denoiser evaluations.
+class dice_metric final : public metric {
+public:
+    struct options {
+        double threshold = 0.0;
+    };
+    static param_spec<options> params();
+    dice_metric(const options& opts, build_context& ctx);
+
+    metric_values compute(const metric_inputs& in) override;
+    metric_protocol protocol() const override;
+
+private:
+    options opts_;
+};
+
+/// Intersection over union, the Jaccard index (Jaccard 1912, "The distribution of the flora in
+/// the alpine zone"), of predicted masks (samples) against true masks (reference),
+///     iou = |A and B| / |A or B|
+/// per example, value "iou" the mean over examples; per example dice = 2 iou / (1 + iou). An
+/// example where both masks are empty counts 1. No denoiser evaluations.
+class iou_metric final : public metric {
+public:
+    struct options {
+        double threshold = 0.0;
+    };
+    static param_spec<options> params();
+    iou_metric(const options& opts, build_context& ctx);
+
+    metric_values compute(const metric_inputs& in) override;
+    metric_protocol protocol() const override;
+
+private:
+    options opts_;
+};
+
+}  // namespace difflab::plugins

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// The metric nll_bpd over negative_log_likelihood (Song et al. 2021).
+#include "nll_bpd_metric.h"
+
+#include <difflab/error.h>
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "likelihood.h"
+
+namespace difflab::plugins {
+
+param_spec<nll_bpd_metric::options> nll_bpd_metric::params() {
+    param_spec<options> spec{
+        "Negative log-likelihood of held-out data in bits/dim through the model's probability-flow ODE (Song et al. "
+        "2021), with its standard error over the examples."};
+    spec.add(&options::count, "count", "Examples: the first rows of the held-out data (0: all of them).",
+             at_least<std::int64_t>(0));
+    spec.add(&options::probes, "probes", "Hutchinson probes per example (their mean estimates the divergence).",
+             at_least<std::int64_t>(1));
+    spec.add(&options::probe, "probe", "Probe distribution: rademacher (lower variance) or gaussian.",
+             one_of({"rademacher", "gaussian"}));
+    spec.add(&options::rtol, "rtol", "Relative tolerance of the Dormand-Prince integration.", greater_than(0.0));
+    spec.add(&options::atol, "atol", "Absolute tolerance of the Dormand-Prince integration.", greater_than(0.0));
+    spec.add(&options::dequantize, "dequantize",
+             "The data are 8-bit images: dequantize uniformly and add 7 bits/dim (false: continuous data).");
+    spec.add(&options::divergence, "divergence",
+             "How the divergence is estimated: autograd, finite_difference, or auto (autograd when possible).",
+             one_of({"auto", "autograd", "finite_difference"}));
+    return spec;
+}
+
+nll_bpd_metric::nll_bpd_metric(const options& opts, build_context&) : opts_(opts) {}
+
+metric_values nll_bpd_metric::compute(const metric_inputs& in) {
+    if (in.model == nullptr)
+        throw error(
+            "error: nll_bpd: nll_bpd needs the trained model; it is computed by the harness of a run, not on "
+            "samples");
+    if (!in.reference.defined() || in.reference.dim() < 1 || in.reference.size(0) == 0)
+        throw error(
+            "error: nll_bpd: no reference given; reference must hold the held-out data [N, ...] to measure "
+            "the likelihood of");
+    const std::int64_t available = in.reference.size(0);
+    if (opts_.count > available)
+        throw error(
+            fmt::format("error: nll_bpd: count {} but the reference holds {} examples; lower count, or set 0 "
+                        "for all of them",
+                        opts_.count, available));
+    const std::int64_t count = opts_.count == 0 ? available : opts_.count;
+
+    likelihood_options lo;
+    lo.probe = opts_.probe;
+    lo.probes = opts_.probes;
+    lo.rtol = opts_.rtol;
+    lo.atol = opts_.atol;
+    lo.dequantize = opts_.dequantize;
+    lo.divergence = opts_.divergence;
+    lo.seed = in.seed;
+    lo.first_index = 0;
+    const likelihood_result r = negative_log_likelihood(*in.model, in.reference.slice(0, 0, count).contiguous(), lo);
+
+    const double n = static_cast<double>(r.bits_per_dim.size());
+    double mean = 0;
+    for (double b : r.bits_per_dim) mean += b / n;
+    double square = 0;
+    for (double b : r.bits_per_dim) square += (b - mean) * (b - mean);
+    const double stderr_of_mean = n > 1 ? std::sqrt(square / (n - 1) / n) : 0.0;
+    return {{"nll_bpd", mean}, {"nll_bpd_stderr", stderr_of_mean}};
+}
+
+metric_protocol nll_bpd_metric::protocol() const {
+    return {{"probes", std::to_string(opts_.probes)},
+            {"probe", opts_.probe},
+            {"rtol", fmt::format("{}", opts_.rtol)},
+            {"atol", fmt::format("{}", opts_.atol)},
+            {"dequantize", opts_.dequantize ? "true" : "false"},
+            {"count", std::to_string(opts_.count)}};
+}
+
+}  // namespace difflab::plugins

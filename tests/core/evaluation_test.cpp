@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// metrics.json and the grid report: what is written is what is read back.
+#include <difflab/comparison_report.h>
+#include <difflab/evaluation.h>
+#include <difflab/variants.h>
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+using namespace difflab;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct scratch_dir {
+    fs::path root;
+    explicit scratch_dir(const std::string& name) : root(fs::temp_directory_path() / ("difflab_eval_" + name)) {
+        fs::remove_all(root);
+        fs::create_directories(root);
+    }
+    ~scratch_dir() { fs::remove_all(root); }
+};
+
+std::string read(const fs::path& file) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+evaluation_result example_result() {
+    evaluation_result r;
+    r.values = {{"fid", 12.5}, {"precision", 0.75}, {"broken", std::nan("")}};
+    r.protocol.samples = 1000;
+    r.protocol.reference = "fashion_mnist split test, 10000 examples";
+    r.protocol.weights = "ema";
+    r.protocol.checkpoint_step = 4000;
+    r.protocol.sampler = parse_yaml("{type: ddim, steps: 10}", "x");
+    r.protocol.nfe = 10;
+    r.protocol.seed = 3;
+    r.metric_protocols = {{"fid", {{"feature_network", "fmnist_classifier"}, {"feature_network_sha256", "ab12"}}}};
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("metrics.json keeps the values in order with the protocol, NaN as null") {
+    const scratch_dir d("json");
+    write_metrics_json(d.root / "metrics.json", example_result());
+    const recorded_metrics back = read_metrics_json(d.root / "metrics.json");
+    REQUIRE(back.values.size() == 3);
+    CHECK(back.values[0] == std::make_pair(std::string("fid"), 12.5));
+    CHECK(back.values[1].first == "precision");
+    CHECK(std::isnan(back.values[2].second));
+    CHECK(back.nfe == 10);
+    const std::string text = read(d.root / "metrics.json");
+    CHECK(text.find("\"broken\": null") != std::string::npos);
+    CHECK(text.find("\"sampler\": \"{type: ddim, steps: 10}\"") != std::string::npos);
+    CHECK(text.find("\"feature_network_sha256\": \"ab12\"") != std::string::npos);
+    CHECK(text.find("\"checkpoint_step\": 4000") != std::string::npos);
+}
+
+TEST_CASE("a missing or damaged metrics.json is a one-line error naming the file") {
+    const scratch_dir d("damaged");
+    std::ofstream(d.root / "metrics.json") << "{\"values\": [1, 2";
+    for (const fs::path& file : {d.root / "metrics.json", d.root / "absent.json"}) {
+        try {
+            read_metrics_json(file);
+            FAIL("no error for " << file);
+        } catch (const error& e) {
+            CHECK(std::string(e.what()).rfind(file.string() + ": error: ", 0) == 0);
+        }
+    }
+}
+
+TEST_CASE("the grid report: results.csv has a row per variant and a column per axis and value") {
+    const scratch_dir d("report");
+    experiment_variant a, b;
+    a.label = "ddim_10";
+    a.settings = {{"sample.sampler", parse_yaml("{type: ddim, steps: 10}", "x")}};
+    a.experiment = parse_yaml("sample: {sampler: {type: ddim, steps: 10}}", "x");
+    b.label = "ddpm_20";
+    b.settings = {{"sample.sampler", parse_yaml("{type: ddpm, steps: 20}", "x")}};
+    b.experiment = parse_yaml("sample: {sampler: {type: ddpm, steps: 20}}", "x");
+    variant_outcome oa{&a, d.root / "a", {{{"fid", 30.0}, {"precision", 0.5}}, 10}};
+    variant_outcome ob{&b, d.root / "b", {{{"fid", 45.5}}, 20}};
+    claim c;
+    c.metric = "fid";
+    c.variant = "ddim_10";
+    c.kind = claim::relation::less_than;
+    c.other = "ddpm_20";
+    write_comparison_report(d.root, "grid", {oa, ob}, {{c, true, "fid(ddim_10) = 30, fid(ddpm_20) = 45.5"}});
+    CHECK(read(d.root / "results.csv") ==
+          "variant,sample.sampler,nfe,fid,precision\n"
+          "ddim_10,\"{type: ddim, steps: 10}\",10,30,0.5\n"
+          "ddpm_20,\"{type: ddpm, steps: 20}\",20,45.5,\n");
+    const std::string report = read(d.root / "report.md");
+    CHECK(report.find("| ddpm_20 | 20 | 45.5 | – |") != std::string::npos);
+    CHECK(report.find("| fid(ddim_10) < fid(ddpm_20) | yes | fid(ddim_10) = 30, fid(ddpm_20) = 45.5 |") !=
+          std::string::npos);
+    // One line per sampler type against NFE: the data always, as CSV.
+    CHECK(read(d.root / "fid_vs_nfe.csv").find("ddpm,20,45.5") != std::string::npos);
+}
