@@ -86,6 +86,13 @@ TEST_CASE("a claim that fails exits 1 naming the claim and both numbers, with th
     // Claims are checked before anything runs: a misspelt variant is a configuration error.
     const result typo = run("run grid.yaml -q --overwrite '+expect.ddpm_1={mmd: {max: 1}}'", "", dir.root);
     CHECK(typo.exit_code == 2);
+
+    // A run without variants checks its claims against its own metrics.json.
+    const result single = run("run grid.yaml -q name=single variants=~ 'expect={mmd: {max: -1}}'", "", dir.root);
+    CHECK(single.exit_code == 1);
+    CHECK(single.err.find("mmd <= -1 does not hold: mmd = ") != std::string::npos);
+    CHECK(read_file(dir.root / "runs/single/report.md").find("| mmd <= -1 | **no** | mmd = ") != std::string::npos);
+    CHECK(read_file(dir.root / "runs/single/metrics.json").find("\"mmd\": ") != std::string::npos);
 }
 
 TEST_CASE("difflab evaluate recomputes a grid's metrics from its trained model with other settings") {
