@@ -58,3 +58,12 @@ TEST_CASE("set replaces in place and keeps order; erase removes") {
     CHECK_FALSE(m.erase("a"));
     CHECK(m.keys() == std::vector<std::string>{"b"});
 }
+
+TEST_CASE("equivalent trees: map keys in any order, scalars by text, lists in order") {
+    const config_node a = parse_yaml("{net: {channels: 32, mult: [1, 2]}, seed: 0}", "a");
+    CHECK(equivalent(a, parse_yaml("seed: 0\nnet:\n  mult: [1, 2]\n  channels: 32\n", "b")));
+    CHECK_FALSE(equivalent(a, parse_yaml("{net: {channels: 32, mult: [2, 1]}, seed: 0}", "c")));
+    CHECK_FALSE(equivalent(a, parse_yaml("{net: {channels: 32, mult: [1, 2]}, seed: 0, extra: 1}", "d")));
+    CHECK_FALSE(equivalent(a, parse_yaml("{net: {channels: 16, mult: [1, 2]}, seed: 0}", "e")));
+    CHECK(to_flow_yaml(a) == "{net: {channels: 32, mult: [1, 2]}, seed: 0}");
+}
