@@ -93,7 +93,7 @@ std::vector<variant_outcome> run_variants(const fs::path& run_dir, const fs::pat
         const std::string config = to_yaml(v.experiment);
 
         const bool done = resume && fs::exists(out / "metrics.json") && fs::exists(out / "config.yaml") &&
-                          to_yaml(load_yaml_file((out / "config.yaml").string())) == config;
+                          equivalent(load_yaml_file((out / "config.yaml").string()), v.experiment);
         if (done) {
             log_info("variant {}/{} {}: already evaluated", i + 1, variants.size(), v.label);
         } else {

@@ -48,7 +48,7 @@ param_spec<classifier_accuracy_metric::options> classifier_accuracy_metric::para
 }
 
 classifier_accuracy_metric::classifier_accuracy_metric(const options& opts, build_context& ctx)
-    : opts_(opts), features_(load_feature_network(opts.feature_network, ctx.components(), opts.batch_size)) {}
+    : feature_space_metric(opts.feature_network, opts.batch_size, ctx), opts_(opts) {}
 
 metric_values classifier_accuracy_metric::compute(const metric_inputs& in) {
     if (!in.sample_labels.defined())
@@ -61,11 +61,7 @@ metric_values classifier_accuracy_metric::compute(const metric_inputs& in) {
                         "label ({}), got {}",
                         in.sample_labels.numel(), in.samples.defined() ? shape_text(in.samples.shape()) : "none"));
     return {{"classifier_accuracy",
-             classification_accuracy(features_->logits(in.samples), in.sample_labels.reshape({-1}))}};
-}
-
-metric_protocol classifier_accuracy_metric::protocol() const {
-    return {{"feature_network", features_->path().string()}, {"feature_network_sha256", features_->sha256()}};
+             classification_accuracy(features().logits(in.samples), in.sample_labels.reshape({-1}))}};
 }
 
 }  // namespace difflab::plugins

@@ -27,7 +27,7 @@ double classification_accuracy(const tensor& logits, const tensor& labels);
 /// (a fixed classifier trained on real data judges the samples; cf. Ravuri & Vinyals 2019,
 /// "Classification accuracy score for conditional generative models", which trains on samples
 /// instead). Needs `sample_labels`. Spends no denoiser evaluations.
-class classifier_accuracy_metric final : public metric {
+class classifier_accuracy_metric final : public feature_space_metric {
 public:
     struct options {
         std::string feature_network = "fmnist_classifier";
@@ -38,11 +38,9 @@ public:
 
     /// {"classifier_accuracy", fraction in [0, 1]}.
     metric_values compute(const metric_inputs& in) override;
-    metric_protocol protocol() const override;
 
 private:
     options opts_;
-    std::unique_ptr<feature_network> features_;
 };
 
 }  // namespace difflab::plugins

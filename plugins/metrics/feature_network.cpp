@@ -171,4 +171,15 @@ std::unique_ptr<feature_network> load_feature_network(const std::string& value, 
     return std::make_unique<feature_network>(resolve_feature_network(value), components, batch_size);
 }
 
+feature_space_metric::feature_space_metric(const std::string& feature_network_value, std::int64_t batch_size,
+                                           build_context& ctx)
+    : features_(load_feature_network(feature_network_value, ctx.components(), batch_size)) {}
+
+metric_protocol feature_space_metric::protocol() const {
+    metric_protocol out = {{"feature_network", features_->path().string()},
+                           {"feature_network_sha256", features_->sha256()}};
+    for (auto& entry : settings()) out.push_back(std::move(entry));
+    return out;
+}
+
 }  // namespace difflab::plugins

@@ -2,6 +2,7 @@
 // The feature network of feature-space metrics: a trained classifier loaded from a safetensors file.
 #pragma once
 
+#include <difflab/metric.h>
 #include <difflab/network.h>
 #include <difflab/params.h>
 #include <difflab/registry.h>
@@ -78,6 +79,23 @@ private:
 /// Loads the file a `feature_network` option names (resolve_feature_network).
 std::unique_ptr<feature_network> load_feature_network(const std::string& value, const registry& components,
                                                       std::int64_t batch_size);
+
+/// Base of the metrics read in a feature network's space (fid, precision_recall,
+/// classifier_accuracy, inception_score): it loads the network their `feature_network` option
+/// names and puts its path and SHA-256 first in their protocol, then `settings()`.
+class feature_space_metric : public metric {
+public:
+    metric_protocol protocol() const final;
+
+protected:
+    feature_space_metric(const std::string& feature_network_value, std::int64_t batch_size, build_context& ctx);
+    /// The metric's own settings for the protocol (k, splits, ...).
+    virtual metric_protocol settings() const { return {}; }
+    feature_network& features() const { return *features_; }
+
+private:
+    std::unique_ptr<feature_network> features_;
+};
 
 /// Adds the `feature_network` and `batch_size` keys that every feature-space metric has to
 /// `spec`; Options has members `std::string feature_network` and `std::int64_t batch_size`.

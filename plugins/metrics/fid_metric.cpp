@@ -68,16 +68,12 @@ param_spec<fid_metric::options> fid_metric::params() {
 }
 
 fid_metric::fid_metric(const options& opts, build_context& ctx)
-    : opts_(opts), features_(load_feature_network(opts.feature_network, ctx.components(), opts.batch_size)) {}
+    : feature_space_metric(opts.feature_network, opts.batch_size, ctx), opts_(opts) {}
 
 metric_values fid_metric::compute(const metric_inputs& in) {
-    const gaussian_statistics a = feature_statistics(to_matrix(features_->features(needed(in.samples, "samples"))));
-    const gaussian_statistics b = feature_statistics(to_matrix(features_->features(needed(in.reference, "reference"))));
+    const gaussian_statistics a = feature_statistics(to_matrix(features().features(needed(in.samples, "samples"))));
+    const gaussian_statistics b = feature_statistics(to_matrix(features().features(needed(in.reference, "reference"))));
     return {{"fid", frechet_distance(a.mean, a.covariance, b.mean, b.covariance)}};
-}
-
-metric_protocol fid_metric::protocol() const {
-    return {{"feature_network", features_->path().string()}, {"feature_network_sha256", features_->sha256()}};
 }
 
 }  // namespace difflab::plugins

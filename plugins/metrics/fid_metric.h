@@ -39,7 +39,7 @@ double frechet_distance(const Eigen::VectorXd& mu1, const Eigen::MatrixXd& c1, c
 /// classifier (default: the Fashion-MNIST one in models/) instead of Inception-v3, so values are
 /// comparable between difflab runs with the same feature_network_sha256, not with published
 /// ImageNet-feature FIDs. Spends no denoiser evaluations.
-class fid_metric final : public metric {
+class fid_metric final : public feature_space_metric {
 public:
     struct options {
         std::string feature_network = "fmnist_classifier";
@@ -50,11 +50,9 @@ public:
 
     /// {"fid", value}; needs samples and reference images, at least 2 of each.
     metric_values compute(const metric_inputs& in) override;
-    metric_protocol protocol() const override;
 
 private:
     options opts_;
-    std::unique_ptr<feature_network> features_;
 };
 
 }  // namespace difflab::plugins

@@ -47,7 +47,7 @@ param_spec<inception_score_metric::options> inception_score_metric::params() {
 }
 
 inception_score_metric::inception_score_metric(const options& opts, build_context& ctx)
-    : opts_(opts), features_(load_feature_network(opts.feature_network, ctx.components(), opts.batch_size)) {}
+    : feature_space_metric(opts.feature_network, opts.batch_size, ctx), opts_(opts) {}
 
 metric_values inception_score_metric::compute(const metric_inputs& in) {
     if (!in.samples.defined() || in.samples.dim() != 4 || in.samples.size(0) < opts_.splits)
@@ -55,13 +55,11 @@ metric_values inception_score_metric::compute(const metric_inputs& in) {
             fmt::format("error: inception_score needs `samples` images [N, C, H, W] with N >= splits = {}, "
                         "got {}",
                         opts_.splits, in.samples.defined() ? shape_text(in.samples.shape()) : "none"));
-    return {{"inception_score", inception_score(softmax_rows(to_matrix(features_->logits(in.samples))), opts_.splits)}};
+    return {{"inception_score", inception_score(softmax_rows(to_matrix(features().logits(in.samples))), opts_.splits)}};
 }
 
-metric_protocol inception_score_metric::protocol() const {
-    return {{"feature_network", features_->path().string()},
-            {"feature_network_sha256", features_->sha256()},
-            {"splits", std::to_string(opts_.splits)}};
+metric_protocol inception_score_metric::settings() const {
+    return {{"splits", std::to_string(opts_.splits)}};
 }
 
 }  // namespace difflab::plugins

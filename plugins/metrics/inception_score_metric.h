@@ -30,7 +30,7 @@ double inception_score(const Eigen::MatrixXd& probabilities, std::int64_t splits
 /// evenly covered: 1 when every sample is the same class, num_classes at best. The paper cuts
 /// 50,000 samples into 10 splits and reports the mean (and standard deviation); `splits` sets
 /// the cut (default 1: the whole set at once). Spends no denoiser evaluations.
-class inception_score_metric final : public metric {
+class inception_score_metric final : public feature_space_metric {
 public:
     struct options {
         std::string feature_network = "fmnist_classifier";
@@ -42,11 +42,11 @@ public:
 
     /// {"inception_score", mean over splits}; needs at least `splits` samples.
     metric_values compute(const metric_inputs& in) override;
-    metric_protocol protocol() const override;
 
 private:
+    metric_protocol settings() const override;
+
     options opts_;
-    std::unique_ptr<feature_network> features_;
 };
 
 }  // namespace difflab::plugins

@@ -95,7 +95,7 @@ param_spec<precision_recall_metric::options> precision_recall_metric::params() {
 }
 
 precision_recall_metric::precision_recall_metric(const options& opts, build_context& ctx)
-    : opts_(opts), features_(load_feature_network(opts.feature_network, ctx.components(), opts.batch_size)) {}
+    : feature_space_metric(opts.feature_network, opts.batch_size, ctx), opts_(opts) {}
 
 metric_values precision_recall_metric::compute(const metric_inputs& in) {
     for (const auto& [field, t] : {std::pair<const char*, const tensor*>{"samples", &in.samples},
@@ -103,15 +103,13 @@ metric_values precision_recall_metric::compute(const metric_inputs& in) {
         if (!t->defined() || t->dim() != 4 || t->size(0) <= opts_.k)
             throw error(fmt::format("error: precision_recall needs `{}` images [N, C, H, W] with N > k = {}, got {}",
                                     field, opts_.k, t->defined() ? shape_text(t->shape()) : "none"));
-    const precision_recall_values v = improved_precision_recall(to_matrix(features_->features(in.reference)),
-                                                                to_matrix(features_->features(in.samples)), opts_.k);
+    const precision_recall_values v = improved_precision_recall(to_matrix(features().features(in.reference)),
+                                                                to_matrix(features().features(in.samples)), opts_.k);
     return {{"precision", v.precision}, {"recall", v.recall}};
 }
 
-metric_protocol precision_recall_metric::protocol() const {
-    return {{"feature_network", features_->path().string()},
-            {"feature_network_sha256", features_->sha256()},
-            {"k", std::to_string(opts_.k)}};
+metric_protocol precision_recall_metric::settings() const {
+    return {{"k", std::to_string(opts_.k)}};
 }
 
 }  // namespace difflab::plugins

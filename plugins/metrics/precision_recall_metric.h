@@ -41,7 +41,7 @@ precision_recall_values improved_precision_recall(const Eigen::MatrixXd& referen
 /// (quality), recall the fraction of reference points inside the sample manifold (coverage).
 /// Features are the feature network's embeddings (the paper uses VGG-16's). Gives "precision" and
 /// "recall". Spends no denoiser evaluations.
-class precision_recall_metric final : public metric {
+class precision_recall_metric final : public feature_space_metric {
 public:
     struct options {
         std::string feature_network = "fmnist_classifier";
@@ -53,11 +53,11 @@ public:
 
     /// {"precision", p}, {"recall", r}; needs more than k samples and reference images.
     metric_values compute(const metric_inputs& in) override;
-    metric_protocol protocol() const override;
 
 private:
+    metric_protocol settings() const override;
+
     options opts_;
-    std::unique_ptr<feature_network> features_;
 };
 
 }  // namespace difflab::plugins
