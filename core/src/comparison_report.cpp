@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace difflab {
@@ -49,40 +50,108 @@ std::string sampler_type(const variant_outcome& o) {
     return type ? type->text() : "none";
 }
 
-/// One plot per metric against NFE, a line per sampler type; names of the PNGs made.
-std::vector<std::string> plot_against_nfe(const fs::path& dir, const std::vector<variant_outcome>& outcomes,
-                                          const std::vector<std::string>& metrics) {
-    std::set<double> nfes;
-    for (const variant_outcome& o : outcomes) nfes.insert(o.metrics.nfe);
+/// The variant's values on the axes that `keep(path, index)` selects, as "path=value, ...".
+template <class Keep>
+std::string axes_label(const variant_outcome& o, Keep keep) {
+    std::string label;
+    for (std::size_t i = 0; i < o.variant->settings.size(); ++i) {
+        const auto& [path, value] = o.variant->settings[i];
+        if (keep(path, i)) label += (label.empty() ? "" : ", ") + path + "=" + axis_text(value);
+    }
+    return label;
+}
+
+/// The series as lines running left to right.
+std::vector<plot_series> sorted_by_x(std::map<std::string, plot_series> lines) {
+    std::vector<plot_series> series;
+    for (auto& [label, s] : lines) {
+        std::vector<std::size_t> order(s.x.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return s.x[a] < s.x[b]; });
+        plot_series sorted{label, {}, {}};
+        for (std::size_t i : order) {
+            sorted.x.push_back(s.x[i]);
+            sorted.y.push_back(s.y[i]);
+        }
+        series.push_back(std::move(sorted));
+    }
+    return series;
+}
+
+/// One plot per metric: the metric against `x_of`, a line per `line_of`; names of the PNGs made.
+template <class XOf, class LineOf>
+std::vector<std::string> plot_metrics(const fs::path& dir, const std::vector<variant_outcome>& outcomes,
+                                      const std::vector<std::string>& metrics, const std::string& x_name,
+                                      const std::string& x_label, bool log_x, XOf x_of, LineOf line_of) {
     std::vector<std::string> made;
-    if (nfes.size() < 2) return made;
     for (const std::string& metric : metrics) {
-        std::map<std::string, plot_series> by_sampler;
+        std::map<std::string, plot_series> lines;
         for (const variant_outcome& o : outcomes) {
             const std::string value = value_text(o, metric);
             if (value.empty() || value == "nan") continue;
-            plot_series& s = by_sampler[sampler_type(o)];
-            s.label = sampler_type(o);
-            s.x.push_back(o.metrics.nfe);
+            plot_series& s = lines[line_of(o)];
+            s.x.push_back(x_of(o));
             s.y.push_back(std::stod(value));
         }
-        std::vector<plot_series> series;
-        for (auto& [type, s] : by_sampler) {
-            // Sorted by NFE so that each line runs left to right.
-            std::vector<std::size_t> order(s.x.size());
-            for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-            std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return s.x[a] < s.x[b]; });
-            plot_series sorted{s.label, {}, {}};
-            for (std::size_t i : order) {
-                sorted.x.push_back(s.x[i]);
-                sorted.y.push_back(s.y[i]);
-            }
-            series.push_back(std::move(sorted));
-        }
-        if (series.empty()) continue;
-        const std::string base = metric + "_vs_nfe";
-        if (write_line_plot(dir / base, series, {metric + " against network evaluations", "NFE", metric, true, false}))
+        if (lines.empty()) continue;
+        const std::string base = metric + "_vs_" + x_name;
+        if (write_line_plot(dir / base, sorted_by_x(std::move(lines)),
+                            {metric + " against " + x_label, x_label, metric, log_x, false}))
             made.push_back(base + ".png");
+    }
+    return made;
+}
+
+/// The number a scalar axis value spells, if it spells one.
+std::optional<double> number(const config_node& value) {
+    if (!value.is_scalar() || value.text().empty()) return std::nullopt;
+    char* end = nullptr;
+    const double x = std::strtod(value.text().c_str(), &end);
+    if (*end != '\0' || !std::isfinite(x)) return std::nullopt;
+    return x;
+}
+
+/// Plots against NFE, when the variants differ in NFE, with a line per sampler type and value of
+/// the axes that do not set the sampler (process.schedule=cosine); then, for
+/// each axis whose values are all numbers and not all equal (train.steps: [500, 1000, 2000]),
+/// plots against it with a line per combination of the other axes. Names of the PNGs made.
+std::vector<std::string> plot_results(const fs::path& dir, const std::vector<variant_outcome>& outcomes,
+                                      const std::vector<std::string>& metrics) {
+    std::vector<std::string> made;
+    std::set<double> nfes;
+    for (const variant_outcome& o : outcomes) nfes.insert(o.metrics.nfe);
+    if (nfes.size() >= 2)
+        made = plot_metrics(
+            dir, outcomes, metrics, "nfe", "network evaluations", true,
+            [](const variant_outcome& o) { return o.metrics.nfe; },
+            [](const variant_outcome& o) {
+                // Variants that differ in more than the sampler get lines of their own.
+                const std::string others = axes_label(
+                    o, [](const std::string& path, std::size_t) { return path.rfind("sample.sampler", 0) != 0; });
+                return others.empty() ? sampler_type(o) : sampler_type(o) + ", " + others;
+            });
+    if (outcomes.empty()) return made;
+    const std::size_t axis_count = outcomes.front().variant->settings.size();
+    for (std::size_t axis = 0; axis < axis_count; ++axis) {
+        std::set<double> values;
+        bool numeric = true;
+        for (const variant_outcome& o : outcomes) {
+            const std::optional<double> x = number(o.variant->settings[axis].second);
+            numeric = numeric && x.has_value();
+            if (x) values.insert(*x);
+        }
+        if (!numeric || values.size() < 2) continue;
+        const std::string& path = outcomes.front().variant->settings[axis].first;
+        const std::string name = path.substr(path.rfind('.') + 1);
+        // A log axis when the values span a decade or more, as step counts and noise levels do.
+        const bool log_x = *values.begin() > 0 && *values.rbegin() >= 10 * *values.begin();
+        const auto x_of = [axis](const variant_outcome& o) { return *number(o.variant->settings[axis].second); };
+        const auto line_of = [axis](const variant_outcome& o) {
+            const std::string label = axes_label(o, [axis](const std::string&, std::size_t i) { return i != axis; });
+            return label.empty() ? std::string("all") : label;
+        };
+        for (std::string& png : plot_metrics(dir, outcomes, metrics, name, path, log_x, x_of, line_of))
+            made.push_back(std::move(png));
     }
     return made;
 }
@@ -131,8 +200,7 @@ void write_comparison_report(const fs::path& dir, const std::string& title,
 
     std::string md = fmt::format("# {}\n\n{} variants; the protocol of each value is in its metrics.json.\n\n{}", title,
                                  outcomes.size(), table);
-    for (const std::string& png : plot_against_nfe(dir, outcomes, metrics))
-        md += fmt::format("\n![{}]({})\n", png, png);
+    for (const std::string& png : plot_results(dir, outcomes, metrics)) md += fmt::format("\n![{}]({})\n", png, png);
     md += claims_markdown(claims);
     std::string grids;
     for (const variant_outcome& o : outcomes) {

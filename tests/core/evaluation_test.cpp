@@ -4,6 +4,7 @@
 #include <difflab/evaluation.h>
 #include <difflab/variants.h>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <fstream>
@@ -102,4 +103,31 @@ TEST_CASE("the grid report: results.csv has a row per variant and a column per a
           std::string::npos);
     // One line per sampler type against NFE: the data always, as CSV.
     CHECK(read(d.root / "fid_vs_nfe.csv").find("ddpm,20,45.5") != std::string::npos);
+}
+
+TEST_CASE("the grid report plots against NFE and each numeric axis with a line per value of the other axes") {
+    const scratch_dir d("axes");
+    std::vector<experiment_variant> variants;
+    for (const char* schedule : {"linear", "cosine"})
+        for (const char* steps : {"500", "2000"}) {
+            experiment_variant v;
+            v.label = fmt::format("schedule={}, steps={}", schedule, steps);
+            v.settings = {{"process.schedule", parse_yaml(schedule, "x")}, {"train.steps", parse_yaml(steps, "x")}};
+            v.experiment = parse_yaml("sample: {sampler: {type: ddim, steps: 10}}", "x");
+            variants.push_back(std::move(v));
+        }
+    std::vector<variant_outcome> outcomes;
+    const double fids[] = {9, 4, 8, 3}, nfes[] = {10, 10, 10, 50};
+    for (std::size_t i = 0; i < variants.size(); ++i)
+        outcomes.push_back({&variants[i], d.root / variants[i].slug, {{{"fid", fids[i]}}, nfes[i]}});
+    write_comparison_report(d.root, "grid", outcomes, {});
+    const std::string csv = read(d.root / "fid_vs_steps.csv");
+    CHECK(csv.find("process.schedule=cosine,500,8\nprocess.schedule=cosine,2000,3\n") != std::string::npos);
+    CHECK(csv.find("process.schedule=linear,500,9\nprocess.schedule=linear,2000,4\n") != std::string::npos);
+    // No plot against the schedule: it is not a number.
+    CHECK_FALSE(fs::exists(d.root / "fid_vs_schedule.csv"));
+    // Against NFE, the schedules are apart: a line per sampler type and value of the other axes.
+    const std::string nfe = read(d.root / "fid_vs_nfe.csv");
+    CHECK(nfe.find("\"ddim, process.schedule=cosine, train.steps=2000\",50,3\n") != std::string::npos);
+    CHECK(nfe.find("\"ddim, process.schedule=linear, train.steps=500\",10,9\n") != std::string::npos);
 }
