@@ -112,9 +112,9 @@ std::optional<double> number(const config_node& value) {
 }
 
 /// Plots against NFE, when the variants differ in NFE, with a line per sampler type and value of
-/// the axes that do not set the sampler (process.schedule=cosine); then, for
-/// each axis whose values are all numbers and not all equal (train.steps: [500, 1000, 2000]),
-/// plots against it with a line per combination of the other axes. Names of the PNGs made.
+/// the axes that do not set the sampler (process.schedule=cosine); then, for each axis whose
+/// values are all numbers and not all equal (train.steps: [500, 1000, 2000]), plots against it
+/// with a line per combination of the other axes. Names of the PNGs made.
 std::vector<std::string> plot_results(const fs::path& dir, const std::vector<variant_outcome>& outcomes,
                                       const std::vector<std::string>& metrics) {
     std::vector<std::string> made;
