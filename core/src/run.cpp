@@ -33,9 +33,11 @@ config_node with_provenance(const config_node& resolved, const plugin_loader& pl
 
 namespace {
 
-/// The configuration as compared for --resume: no provenance, no train.steps.
+/// The configuration as compared for --resume: no provenance, no train.steps, and no expect
+/// (claims are checked after the run against its recorded metrics, so new ones can be tried on it).
 std::string comparable(config_node config) {
     config.erase("provenance");
+    config.erase("expect");
     if (config_node* train = config.find("train")) train->erase("steps");
     return to_yaml(config);
 }
@@ -46,10 +48,10 @@ void check_resumable(const fs::path& run_dir, const config_node& resolved) {
         throw config_error(format_error(run_dir.string(), "--resume: no run to resume here (no config.yaml)",
                                         {"run without --resume to start it"}));
     if (comparable(load_yaml_file(saved)) != comparable(resolved))
-        throw config_error(format_error(saved.string(),
-                                        "--resume: the experiment differs from this run's configuration",
-                                        {"resume with the same experiment and overrides (only train.steps may change); "
-                                         "`difflab check` prints the resolved experiment to compare"}));
+        throw config_error(
+            format_error(saved.string(), "--resume: the experiment differs from this run's configuration",
+                         {"resume with the same experiment and overrides (only train.steps and expect may change); "
+                          "`difflab check` prints the resolved experiment to compare"}));
 }
 
 /// Builds and runs the experiment's task; exceptions that are not difflab errors name the

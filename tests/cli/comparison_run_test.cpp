@@ -83,6 +83,12 @@ TEST_CASE("a claim that fails exits 1 naming the claim and both numbers, with th
                      "sliced_wasserstein(ddpm_10) = ") != std::string::npos);
     CHECK(read_file(dir.root / "runs/grid/report.md").find("| **no** |") != std::string::npos);
 
+    // --resume with other claims runs nothing again and checks the new claims on the recorded metrics.
+    const result resumed = run("run grid.yaml --resume", "", dir.root);
+    CHECK_MESSAGE(resumed.exit_code == 0, resumed.err);
+    CHECK(count_of(resumed.err, "already evaluated") == 3);
+    CHECK(read_file(dir.root / "runs/grid/report.md").find("| **no** |") == std::string::npos);
+
     // Claims are checked before anything runs: a misspelt variant is a configuration error.
     const result typo = run("run grid.yaml -q --overwrite '+expect.ddpm_1={mmd: {max: 1}}'", "", dir.root);
     CHECK(typo.exit_code == 2);

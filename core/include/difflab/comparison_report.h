@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The report of a variant grid: results.csv, a markdown table, plots against NFE and numeric axes, claims.
+// A variant grid's report: results.csv, a markdown table, plots against NFE and numeric axes, claims.
 #pragma once
 
 #include <difflab/claims.h>
@@ -21,9 +21,10 @@ struct variant_outcome {
 
 /// Writes into `dir`: results.csv (variant, one column per axis, nfe, one per metric value),
 /// one plot per metric against NFE when the variants differ in NFE, with a line per sampler
-/// type and value of the axes that do not set the sampler, one per metric against each numeric axis (`<metric>_vs_<last
-/// key>`, a line per combination of the other axes) when its values differ (CSV always, PNG with gnuplot), and
-/// report.md: the table, the plots, each variant's sample grid, and the claims with their numbers.
+/// type and value of the axes that do not set the sampler; one per metric against each numeric
+/// axis whose values differ (`<metric>_vs_<last key>`, a line per combination of the other
+/// axes), CSV always and PNG with gnuplot; and report.md: the table, the plots, each variant's
+/// sample grid, and the claims with their numbers.
 void write_comparison_report(const std::filesystem::path& dir, const std::string& title,
                              const std::vector<variant_outcome>& outcomes, const std::vector<claim_outcome>& claims);
 
