@@ -2,7 +2,7 @@
 // The 'cifar10' dataset: binary batch files, checked record by record.
 #include "cifar10_dataset.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include <cerrno>

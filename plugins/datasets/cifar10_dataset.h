@@ -2,8 +2,8 @@
 // The 'cifar10' dataset: 32x32 color images in 10 classes from the binary batch files.
 #pragma once
 
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <cstdint>
 #include <string>

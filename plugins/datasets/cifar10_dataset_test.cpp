@@ -2,8 +2,8 @@
 // Tests of the 'cifar10' dataset on batch files written in the binary format.
 #include "cifar10_dataset.h"
 
-#include <difflab/error.h>
-#include <difflab/testing.h>
+#include <difflab/base/error.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 #include <unistd.h>
 

@@ -2,8 +2,8 @@
 // The 'fashion_mnist' dataset: IDX files through zlib, padding or resizing, filters.
 #include "fashion_mnist_dataset.h"
 
-#include <difflab/error.h>
-#include <difflab/image_io.h>
+#include <difflab/base/error.h>
+#include <difflab/io/image_io.h>
 #include <fmt/format.h>
 #include <zlib.h>
 

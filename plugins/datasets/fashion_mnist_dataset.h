@@ -2,8 +2,8 @@
 // The 'fashion_mnist' dataset: Zalando's 28x28 clothing images from Debian's IDX files.
 #pragma once
 
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <cstdint>
 #include <string>

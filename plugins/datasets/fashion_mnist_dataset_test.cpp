@@ -2,8 +2,8 @@
 // Tests of the 'fashion_mnist' dataset: the installed files, options, and corrupt files.
 #include "fashion_mnist_dataset.h"
 
-#include <difflab/error.h>
-#include <difflab/testing.h>
+#include <difflab/base/error.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 #include <unistd.h>
 #include <zlib.h>

@@ -2,7 +2,7 @@
 // Image datasets in memory: filters, flips and the conversion to [-1, 1].
 #include "image_dataset.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include <algorithm>

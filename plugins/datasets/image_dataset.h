@@ -2,7 +2,7 @@
 // What the image datasets share: 8-bit examples in memory, class and count filters, flips.
 #pragma once
 
-#include <difflab/dataset.h>
+#include <difflab/diffusion/dataset.h>
 
 #include <cstdint>
 #include <string>

@@ -2,8 +2,8 @@
 // The 'image_folder' dataset: scanning, decoding, resizing and center-cropping PNG files.
 #include "image_folder_dataset.h"
 
-#include <difflab/error.h>
-#include <difflab/image_io.h>
+#include <difflab/base/error.h>
+#include <difflab/io/image_io.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -2,8 +2,8 @@
 // The 'image_folder' dataset: every PNG under a folder, classes from its subfolders.
 #pragma once
 
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <cstdint>
 #include <string>

@@ -2,9 +2,9 @@
 // Tests of the 'image_folder' dataset on PNG files written with write_png.
 #include "image_folder_dataset.h"
 
-#include <difflab/error.h>
-#include <difflab/image_io.h>
-#include <difflab/testing.h>
+#include <difflab/base/error.h>
+#include <difflab/io/image_io.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 #include <unistd.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers the data sets: Fashion-MNIST, CIFAR-10, folders of PNG images and 2-D toy shapes.
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "cifar10_dataset.h"
 #include "fashion_mnist_dataset.h"

@@ -2,8 +2,8 @@
 // The 'toy2d' dataset: each shape drawn per example from its own Philox stream.
 #include "toy2d_dataset.h"
 
-#include <difflab/error.h>
-#include <difflab/random.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
 #include <cmath>

@@ -2,9 +2,9 @@
 // The 'toy2d' dataset: two moons, swiss roll, checkerboard and rings, the usual 2-D test sets.
 #pragma once
 
-#include <difflab/dataset.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/dataset.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <array>
 #include <cstdint>

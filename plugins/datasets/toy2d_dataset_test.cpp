@@ -2,7 +2,7 @@
 // Tests of the 'toy2d' dataset: the geometry of each shape, its moments, batch independence.
 #include "toy2d_dataset.h"
 
-#include <difflab/testing.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 

@@ -2,7 +2,7 @@
 // Ancestral DDPM sampling (Ho et al. 2020).
 #include "ancestral_sampler.h"
 
-#include <difflab/ops.h>
+#include <difflab/tensor/ops.h>
 
 #include <algorithm>
 #include <cmath>

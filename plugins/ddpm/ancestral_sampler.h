@@ -2,9 +2,9 @@
 // Ancestral DDPM sampling.
 #pragma once
 
-#include <difflab/params.h>
-#include <difflab/registry.h>
-#include <difflab/sampler.h>
+#include <difflab/diffusion/sampler.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <cstdint>
 #include <string>

@@ -2,8 +2,8 @@
 // The DDIM sampler (Song, Meng & Ermon 2021).
 #include "ddim_sampler.h"
 
-#include <difflab/autograd.h>
-#include <difflab/ops.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
 
 #include <algorithm>
 #include <cmath>

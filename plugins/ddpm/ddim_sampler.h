@@ -2,9 +2,9 @@
 // The DDIM sampler and DDIM inversion.
 #pragma once
 
-#include <difflab/params.h>
-#include <difflab/registry.h>
-#include <difflab/sampler.h>
+#include <difflab/diffusion/sampler.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <cstdint>
 #include <string>

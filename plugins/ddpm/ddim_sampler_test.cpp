@@ -2,10 +2,10 @@
 // Tests of the DDIM sampler with the exact Gaussian denoiser.
 #include "ddim_sampler.h"
 
-#include <difflab/gaussian_denoiser.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/testing.h>
+#include <difflab/diffusion/gaussian_denoiser.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

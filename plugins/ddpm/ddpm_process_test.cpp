@@ -2,7 +2,7 @@
 // Tests of the DDPM process: schedules against numpy's values, the exact step <-> t map, the SDE.
 #include "ddpm_process.h"
 
-#include <difflab/testing.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

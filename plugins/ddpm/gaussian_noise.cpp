@@ -2,7 +2,7 @@
 // The 'gaussian' noise.
 #include "gaussian_noise.h"
 
-#include <difflab/random.h>
+#include <difflab/tensor/random.h>
 
 namespace difflab::plugins {
 

@@ -2,9 +2,9 @@
 // The 'gaussian' noise: standard normal draws from the counter-based generator.
 #pragma once
 
-#include <difflab/noise.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/noise.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 namespace difflab::plugins {
 

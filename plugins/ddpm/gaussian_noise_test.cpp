@@ -2,9 +2,9 @@
 // Tests of the 'gaussian' noise and of samplers drawing through it.
 #include "gaussian_noise.h"
 
-#include <difflab/random.h>
-#include <difflab/sampler.h>
-#include <difflab/testing.h>
+#include <difflab/diffusion/sampler.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

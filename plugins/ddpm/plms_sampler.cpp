@@ -2,8 +2,8 @@
 // The PLMS / PNDM sampler (Liu, Ren, Lin & Zhao 2022).
 #include "plms_sampler.h"
 
-#include <difflab/autograd.h>
-#include <difflab/ops.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
 
 #include <algorithm>
 #include <vector>

@@ -2,9 +2,9 @@
 // Tests of the PLMS / PNDM sampler with the exact Gaussian denoiser.
 #include "plms_sampler.h"
 
-#include <difflab/gaussian_denoiser.h>
-#include <difflab/random.h>
-#include <difflab/testing.h>
+#include <difflab/diffusion/gaussian_denoiser.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

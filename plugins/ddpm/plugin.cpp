@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers the DDPM process, its Gaussian noise and sampler family (Ho et al. 2020; Nichol &
 // Dhariwal 2021; Song et al. 2021, DDIM; Liu et al. 2022, PNDM).
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "ancestral_sampler.h"
 #include "ddim_sampler.h"

@@ -2,11 +2,11 @@
 // The 'environment' task.
 #include "environment_task.h"
 
-#include <difflab/atomic_file.h>
-#include <difflab/error.h>
-#include <difflab/log.h>
-#include <difflab/threads.h>
-#include <difflab/version.h>
+#include <difflab/base/error.h>
+#include <difflab/base/log.h>
+#include <difflab/base/threads.h>
+#include <difflab/base/version.h>
+#include <difflab/io/atomic_file.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -2,7 +2,7 @@
 // The 'environment' task: what this installation is and whether oneDNN computes correctly.
 #pragma once
 
-#include <difflab/task.h>
+#include <difflab/run/task.h>
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers the diagnostics plugin: checks that an installation works end to end.
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "environment_task.h"
 

@@ -2,9 +2,9 @@
 // DPM-Solver (noise prediction) and DPM-Solver++ (data prediction), Lu et al. 2022.
 #include "dpm_solver.h"
 
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/ops.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 
 #include <cmath>

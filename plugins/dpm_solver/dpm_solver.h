@@ -2,9 +2,9 @@
 // DPM-Solver and DPM-Solver++: exponential integrators of the probability-flow ODE in log-SNR.
 #pragma once
 
-#include <difflab/params.h>
-#include <difflab/registry.h>
-#include <difflab/sampler.h>
+#include <difflab/diffusion/sampler.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <cstdint>
 #include <string>

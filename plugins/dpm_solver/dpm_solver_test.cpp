@@ -2,9 +2,9 @@
 // Tests of DPM-Solver and DPM-Solver++: convergence orders against the exact ODE solution.
 #include "dpm_solver.h"
 
-#include <difflab/gaussian_denoiser.h>
-#include <difflab/random.h>
-#include <difflab/testing.h>
+#include <difflab/diffusion/gaussian_denoiser.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers DPM-Solver and DPM-Solver++ (Lu et al. 2022).
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "dpm_solver.h"
 

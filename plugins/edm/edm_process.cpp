@@ -2,7 +2,7 @@
 // The EDM noise process (Karras et al. 2022).
 #include "edm_process.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include <algorithm>

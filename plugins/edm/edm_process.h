@@ -2,9 +2,9 @@
 // The EDM noise process and its training distribution.
 #pragma once
 
-#include <difflab/params.h>
-#include <difflab/process.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/process.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 namespace difflab::plugins {
 

@@ -2,7 +2,7 @@
 // Tests of the EDM process: the rho-warped time axis, the SDE and the training distribution.
 #include "edm_process.h"
 
-#include <difflab/testing.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -2,8 +2,8 @@
 // The EDM sampler (Karras et al. 2022, Algorithm 2).
 #include "edm_sampler.h"
 
-#include <difflab/autograd.h>
-#include <difflab/ops.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
 
 #include <algorithm>
 #include <cmath>

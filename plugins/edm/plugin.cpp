@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers the EDM process and sampler (Karras et al. 2022).
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "edm_process.h"
 #include "edm_sampler.h"

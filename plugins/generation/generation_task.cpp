@@ -2,20 +2,21 @@
 // The 'generation' task.
 #include "generation_task.h"
 
-#include <difflab/atomic_file.h>
-#include <difflab/autograd.h>
-#include <difflab/checkpoint.h>
-#include <difflab/error.h>
-#include <difflab/evaluation.h>
-#include <difflab/image_io.h>
-#include <difflab/log.h>
-#include <difflab/network_denoiser.h>
-#include <difflab/ops.h>
-#include <difflab/plot.h>
-#include <difflab/random.h>
-#include <difflab/safetensors.h>
-#include <difflab/training.h>
-#include <difflab/trajectory.h>
+#include <difflab/base/error.h>
+#include <difflab/base/log.h>
+#include <difflab/diffusion/network_denoiser.h>
+#include <difflab/diffusion/trajectory.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/io/checkpoint.h>
+#include <difflab/io/image_io.h>
+#include <difflab/io/plot.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/run/checkpoint_adoption.h>
+#include <difflab/run/evaluation.h>
+#include <difflab/run/training.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
 #include <chrono>

@@ -2,14 +2,14 @@
 // The 'generation' task: train a denoising network on a dataset, then sample from it.
 #pragma once
 
-#include <difflab/dataset.h>
-#include <difflab/denoiser.h>
-#include <difflab/network.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
-#include <difflab/task.h>
-#include <difflab/training.h>
-#include <difflab/trajectory.h>
+#include <difflab/diffusion/dataset.h>
+#include <difflab/diffusion/denoiser.h>
+#include <difflab/diffusion/network.h>
+#include <difflab/diffusion/trajectory.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
+#include <difflab/run/task.h>
+#include <difflab/run/training.h>
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers the generation task (unconditional and class-conditional, with guidance).
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "generation_task.h"
 

@@ -2,7 +2,7 @@
 // The 'classifier_accuracy' metric: argmax of the feature network's logits against sample labels.
 #include "classifier_accuracy_metric.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include <cmath>

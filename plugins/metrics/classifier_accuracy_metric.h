@@ -2,10 +2,10 @@
 // The 'classifier_accuracy' metric: how often the feature network recognizes the requested class.
 #pragma once
 
-#include <difflab/metric.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
-#include <difflab/tensor.h>
+#include <difflab/diffusion/metric.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
+#include <difflab/tensor/tensor.h>
 
 #include <cstdint>
 #include <memory>

@@ -2,7 +2,7 @@
 // Tests of the argmax accuracy that classifier_accuracy and the classifier training report.
 #include "classifier_accuracy_metric.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <doctest/doctest.h>
 
 using namespace difflab;

@@ -2,20 +2,20 @@
 // The 'classifier_training' task: cross-entropy training, test accuracy, the feature-network file.
 #include "classifier_training_task.h"
 
-#include <difflab/atomic_file.h>
-#include <difflab/autograd.h>
-#include <difflab/config_node.h>
-#include <difflab/dataset.h>
-#include <difflab/error.h>
-#include <difflab/log.h>
-#include <difflab/network.h>
-#include <difflab/nn.h>
-#include <difflab/ops.h>
-#include <difflab/optim.h>
-#include <difflab/progress.h>
-#include <difflab/random.h>
-#include <difflab/safetensors.h>
-#include <difflab/training.h>
+#include <difflab/base/error.h>
+#include <difflab/base/log.h>
+#include <difflab/base/progress.h>
+#include <difflab/diffusion/dataset.h>
+#include <difflab/diffusion/network.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/plugin/config_node.h>
+#include <difflab/run/training.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/nn.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/optim.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
 #include <chrono>

@@ -2,9 +2,9 @@
 // The 'classifier_training' task: trains the feature network that feature-space metrics read.
 #pragma once
 
-#include <difflab/params.h>
-#include <difflab/registry.h>
-#include <difflab/task.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
+#include <difflab/run/task.h>
 
 #include <cstdint>
 #include <string>

@@ -2,12 +2,12 @@
 // Tests of the classifier_training task: a short real run, its file, and the one-line YAML.
 #include "classifier_training_task.h"
 
-#include <difflab/dataset.h>
-#include <difflab/error.h>
-#include <difflab/experiment.h>
-#include <difflab/plugin_loader.h>
-#include <difflab/safetensors.h>
-#include <difflab/task.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/dataset.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/plugin/plugin_loader.h>
+#include <difflab/run/experiment.h>
+#include <difflab/run/task.h>
 #include <doctest/doctest.h>
 #include <unistd.h>
 

@@ -2,9 +2,9 @@
 // Ranking metrics of scores against binary labels: AUROC and average precision.
 #pragma once
 
-#include <difflab/metric.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/metric.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <vector>
 

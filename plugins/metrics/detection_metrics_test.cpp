@@ -2,9 +2,9 @@
 // Tests of auroc and average_precision on hand-computed cases and against brute force.
 #include "detection_metrics.h"
 
-#include <difflab/error.h>
-#include <difflab/random.h>
-#include <difflab/testing.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -2,8 +2,8 @@
 // Sliced Wasserstein and the unbiased Gaussian-kernel MMD between sample sets.
 #include "distribution_distances.h"
 
-#include <difflab/error.h>
-#include <difflab/sample_distances.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/sample_distances.h>
 #include <fmt/format.h>
 
 #include <algorithm>

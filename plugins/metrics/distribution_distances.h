@@ -2,9 +2,9 @@
 // Distances between the distributions of samples and reference: sliced Wasserstein and MMD.
 #pragma once
 
-#include <difflab/metric.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/metric.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <Eigen/Dense>
 #include <cstdint>
@@ -12,7 +12,7 @@
 namespace difflab::plugins {
 
 /// Sliced 2-Wasserstein distance (Rabin et al. 2011; Bonneel et al. 2015; difflab's
-/// sliced_wasserstein in difflab/sample_distances.h) between samples [N, ...] and reference
+/// sliced_wasserstein in difflab/diffusion/sample_distances.h) between samples [N, ...] and reference
 /// [M, ...], each row flattened to D values (equal D). It pairs sorted projections, so it
 /// needs equally many rows: with N != M it uses the first min(N, M) rows of each. The
 /// directions are drawn from the harness's seed. Value "sliced_wasserstein". No denoiser

@@ -2,11 +2,11 @@
 // Tests of the sliced_wasserstein and mmd metrics against exact and closed-form values.
 #include "distribution_distances.h"
 
-#include <difflab/error.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/sample_distances.h>
-#include <difflab/testing.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/sample_distances.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -2,11 +2,11 @@
 // The feature network: loading, hashing and batched evaluation of a trained classifier file.
 #include "feature_network.h"
 
-#include <difflab/autograd.h>
-#include <difflab/config_node.h>
-#include <difflab/error.h>
-#include <difflab/ops.h>
-#include <difflab/safetensors.h>
+#include <difflab/base/error.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/plugin/config_node.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
 

@@ -2,11 +2,11 @@
 // The feature network of feature-space metrics: a trained classifier loaded from a safetensors file.
 #pragma once
 
-#include <difflab/metric.h>
-#include <difflab/network.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
-#include <difflab/tensor.h>
+#include <difflab/diffusion/metric.h>
+#include <difflab/diffusion/network.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
+#include <difflab/tensor/tensor.h>
 
 #include <Eigen/Dense>
 #include <cstdint>

@@ -2,11 +2,11 @@
 // Tests of the committed Fashion-MNIST feature network and of the metrics end to end with it.
 #include "feature_network.h"
 
-#include <difflab/dataset.h>
-#include <difflab/error.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/safetensors.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/dataset.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <doctest/doctest.h>
 #include <unistd.h>
 

@@ -2,7 +2,7 @@
 // The 'fid' metric: feature statistics and the Fréchet distance of two Gaussians.
 #include "fid_metric.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include <Eigen/Eigenvalues>

@@ -2,9 +2,9 @@
 // The 'fid' metric: Fréchet distance between Gaussians fitted to feature-network embeddings.
 #pragma once
 
-#include <difflab/metric.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/metric.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <Eigen/Dense>
 #include <cstdint>

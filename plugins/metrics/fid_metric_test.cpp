@@ -2,7 +2,7 @@
 // Tests of the Fréchet distance and of feature statistics against closed forms.
 #include "fid_metric.h"
 
-#include <difflab/random.h>
+#include <difflab/tensor/random.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

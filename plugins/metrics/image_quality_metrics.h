@@ -2,9 +2,9 @@
 // Full-reference image quality: PSNR and SSIM of predictions paired with their targets.
 #pragma once
 
-#include <difflab/metric.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/metric.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <vector>
 

@@ -2,11 +2,11 @@
 // Tests of psnr and ssim against scikit-image (tests/fixtures/skimage) and by hand.
 #include "image_quality_metrics.h"
 
-#include <difflab/error.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/safetensors.h>
-#include <difflab/testing.h>
+#include <difflab/base/error.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

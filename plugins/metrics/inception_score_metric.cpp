@@ -2,7 +2,7 @@
 // The 'inception_score' metric: softmax probabilities, per-split KL divergences.
 #include "inception_score_metric.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include <cmath>

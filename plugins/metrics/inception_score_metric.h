@@ -2,9 +2,9 @@
 // The 'inception_score' metric: exp of the mean KL divergence of p(y|x) from p(y).
 #pragma once
 
-#include <difflab/metric.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/metric.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <Eigen/Dense>
 #include <cstdint>

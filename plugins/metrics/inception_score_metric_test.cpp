@@ -2,7 +2,7 @@
 // Tests of the inception score on probability matrices with known scores.
 #include "inception_score_metric.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -2,8 +2,8 @@
 // Checks of a metric's inputs with one-line errors naming the metric, and their values as doubles.
 #pragma once
 
-#include <difflab/error.h>
-#include <difflab/tensor.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/tensor.h>
 #include <fmt/format.h>
 
 #include <cstdint>

@@ -2,8 +2,8 @@
 // Test support: the real plugins of this build (unet's classifier, the datasets) in one registry.
 #pragma once
 
-#include <difflab/plugin_loader.h>
-#include <difflab/registry.h>
+#include <difflab/plugin/plugin_loader.h>
+#include <difflab/plugin/registry.h>
 
 #include <filesystem>
 #include <string>

@@ -2,9 +2,9 @@
 // Overlap of predicted and true segmentation masks: Dice and intersection over union.
 #pragma once
 
-#include <difflab/metric.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/metric.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <string>
 #include <vector>

@@ -2,10 +2,10 @@
 // Tests of dice and iou on hand-counted masks.
 #include "overlap_metrics.h"
 
-#include <difflab/error.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/testing.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <vector>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers the metrics of the comparison harness and the feature network's training task.
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "classifier_accuracy_metric.h"
 #include "classifier_training_task.h"

@@ -2,7 +2,7 @@
 // The 'precision_recall' metric: k-nearest-neighbour radii and manifold membership.
 #include "precision_recall_metric.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -2,9 +2,9 @@
 // The 'precision_recall' metric: k-NN manifold precision and recall in feature space.
 #pragma once
 
-#include <difflab/metric.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/metric.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <Eigen/Dense>
 #include <cstdint>

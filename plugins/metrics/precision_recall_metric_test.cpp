@@ -2,8 +2,8 @@
 // Tests of k-NN radii, manifold membership and improved precision/recall on hand-made point sets.
 #include "precision_recall_metric.h"
 
-#include <difflab/error.h>
-#include <difflab/random.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/random.h>
 #include <doctest/doctest.h>
 
 #include <vector>

@@ -2,10 +2,10 @@
 // The time-conditioned MLP for low-dimensional data.
 #include "mlp.h"
 
-#include <difflab/error.h>
-#include <difflab/network_parts.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/network_parts.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
 #include <cmath>

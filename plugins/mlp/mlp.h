@@ -2,10 +2,10 @@
 // A time-conditioned MLP: the network of low-dimensional (toy, point cloud) diffusion models.
 #pragma once
 
-#include <difflab/network.h>
-#include <difflab/nn.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/network.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
+#include <difflab/tensor/nn.h>
 
 #include <cstdint>
 #include <memory>

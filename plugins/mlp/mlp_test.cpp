@@ -2,13 +2,13 @@
 // Tests of the mlp network: shapes, parameter counts and names, determinism, PyTorch parity.
 #include "mlp.h"
 
-#include <difflab/autograd.h>
-#include <difflab/ops.h>
-#include <difflab/optim.h>
-#include <difflab/random.h>
-#include <difflab/safetensors.h>
-#include <difflab/testing.h>
-#include <difflab/network_testing.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/optim.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/network_testing.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <algorithm>

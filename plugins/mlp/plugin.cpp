@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers the time-conditioned MLP for low-dimensional data.
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "mlp.h"
 

@@ -2,9 +2,9 @@
 // Annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1).
 #include "annealed_langevin_sampler.h"
 
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/ops.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 
 #include <cmath>

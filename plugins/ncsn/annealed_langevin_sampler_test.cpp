@@ -2,11 +2,11 @@
 // Tests of annealed Langevin dynamics with the exact Gaussian denoiser.
 #include "annealed_langevin_sampler.h"
 
-#include <difflab/error.h>
-#include <difflab/gaussian_denoiser.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/testing.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/gaussian_denoiser.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -2,7 +2,7 @@
 // The NCSN noise levels (Song & Ermon 2019).
 #include "ncsn_process.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include <algorithm>

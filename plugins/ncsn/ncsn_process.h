@@ -2,9 +2,9 @@
 // The noise levels of noise-conditioned score networks.
 #pragma once
 
-#include <difflab/params.h>
-#include <difflab/process.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/process.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <cstdint>
 #include <vector>

@@ -2,7 +2,7 @@
 // Tests of the NCSN noise levels.
 #include "ncsn_process.h"
 
-#include <difflab/testing.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

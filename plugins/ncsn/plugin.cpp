@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers the NCSN process and annealed Langevin dynamics (Song & Ermon 2019).
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "annealed_langevin_sampler.h"
 #include "ncsn_process.h"

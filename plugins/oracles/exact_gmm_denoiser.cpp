@@ -2,7 +2,7 @@
 // The exact denoiser of Gaussian-mixture data.
 #include "exact_gmm_denoiser.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 namespace difflab::plugins {

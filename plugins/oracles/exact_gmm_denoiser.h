@@ -2,7 +2,7 @@
 // The exact denoiser of Gaussian-mixture data, for every process and time.
 #pragma once
 
-#include <difflab/denoiser.h>
+#include <difflab/diffusion/denoiser.h>
 
 #include "gaussian_mixture.h"
 

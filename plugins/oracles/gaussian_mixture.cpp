@@ -2,7 +2,7 @@
 // Gaussian mixtures: sampling, noised densities and exact posterior means.
 #include "gaussian_mixture.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -2,8 +2,8 @@
 // Tests of the Gaussian-mixture oracle: posterior means against closed forms and Tweedie's formula.
 #include "gaussian_mixture.h"
 
-#include <difflab/error.h>
-#include <difflab/process.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/process.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

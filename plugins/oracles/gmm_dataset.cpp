@@ -2,8 +2,8 @@
 // The 'gmm' dataset.
 #include "gmm_dataset.h"
 
-#include <difflab/error.h>
-#include <difflab/random.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
 namespace difflab::plugins {

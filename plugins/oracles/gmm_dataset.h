@@ -2,9 +2,9 @@
 // The 'gmm' dataset: samples of a Gaussian mixture in any shape, with the exact mixture at hand.
 #pragma once
 
-#include <difflab/dataset.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/dataset.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <cstdint>
 #include <string>

@@ -2,8 +2,8 @@
 // Tests of the 'gmm' dataset: moments, reproducible examples, shapes and options.
 #include "gmm_dataset.h"
 
-#include <difflab/error.h>
-#include <difflab/testing.h>
+#include <difflab/base/error.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <numeric>

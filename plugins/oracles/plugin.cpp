@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers the testing oracles: Gaussian-mixture data whose exact denoiser is known, and the
 // task that compares samplers on it.
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "gmm_dataset.h"
 #include "sampler_comparison_task.h"

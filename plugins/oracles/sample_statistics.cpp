@@ -2,8 +2,8 @@
 // Distances between sample sets and a known distribution.
 #include "sample_statistics.h"
 
-#include <difflab/error.h>
-#include <difflab/sample_distances.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/sample_distances.h>
 #include <fmt/format.h>
 
 #include <cmath>

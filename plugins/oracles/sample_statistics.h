@@ -7,7 +7,7 @@
 
 namespace difflab::plugins {
 
-/// difflab::sliced_wasserstein (difflab/sample_distances.h) of two sets of equally many
+/// difflab::sliced_wasserstein (difflab/diffusion/sample_distances.h) of two sets of equally many
 /// samples (rows), copied to the row-major layout it reads.
 double sliced_wasserstein(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, std::int64_t projections,
                           std::uint64_t seed);

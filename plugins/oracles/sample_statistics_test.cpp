@@ -2,9 +2,9 @@
 // Tests of the sample-set distances against closed forms.
 #include "sample_statistics.h"
 
-#include <difflab/error.h>
-#include <difflab/random.h>
-#include <difflab/sample_distances.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/sample_distances.h>
+#include <difflab/tensor/random.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -2,12 +2,12 @@
 // The 'sampler_comparison' task: samplers x processes x NFE on a Gaussian-mixture oracle.
 #include "sampler_comparison_task.h"
 
-#include <difflab/atomic_file.h>
-#include <difflab/error.h>
-#include <difflab/log.h>
-#include <difflab/ops.h>
-#include <difflab/plot.h>
-#include <difflab/random.h>
+#include <difflab/base/error.h>
+#include <difflab/base/log.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/io/plot.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 

@@ -2,11 +2,11 @@
 // The 'sampler_comparison' task: every sampler on every process at equal NFE, against exact answers.
 #pragma once
 
-#include <difflab/params.h>
-#include <difflab/process.h>
-#include <difflab/registry.h>
-#include <difflab/sampler.h>
-#include <difflab/task.h>
+#include <difflab/diffusion/process.h>
+#include <difflab/diffusion/sampler.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
+#include <difflab/run/task.h>
 
 #include <cstdint>
 #include <vector>

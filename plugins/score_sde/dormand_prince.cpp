@@ -2,7 +2,7 @@
 // Adaptive Dormand-Prince 5(4) integration (Dormand & Prince 1980), step control as scipy's RK45.
 #include "dormand_prince.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -2,7 +2,7 @@
 // Adaptive Dormand-Prince 5(4) integration of y' = F(t, y) for a state made of several tensors.
 #pragma once
 
-#include <difflab/tensor.h>
+#include <difflab/tensor/tensor.h>
 
 #include <cstdint>
 #include <functional>

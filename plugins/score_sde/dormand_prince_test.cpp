@@ -2,8 +2,8 @@
 // Tests of the Dormand-Prince 5(4) integrator against closed forms and scipy's RK45.
 #include "dormand_prince.h"
 
-#include <difflab/error.h>
-#include <difflab/ops.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/ops.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -2,10 +2,10 @@
 // Tests of Euler-Maruyama on the reverse SDE with the exact Gaussian denoiser.
 #include "euler_maruyama_sampler.h"
 
-#include <difflab/gaussian_denoiser.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/testing.h>
+#include <difflab/diffusion/gaussian_denoiser.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

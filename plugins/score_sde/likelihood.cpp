@@ -2,10 +2,10 @@
 // Negative log-likelihood in bits/dim through the probability-flow ODE (Song et al. 2021).
 #include "likelihood.h"
 
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -2,8 +2,8 @@
 // Negative log-likelihood in bits/dim through the probability-flow ODE (Song et al. 2021).
 #pragma once
 
-#include <difflab/denoiser.h>
-#include <difflab/tensor.h>
+#include <difflab/diffusion/denoiser.h>
+#include <difflab/tensor/tensor.h>
 
 #include <cstdint>
 #include <string>

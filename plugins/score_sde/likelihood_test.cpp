@@ -2,12 +2,12 @@
 // Tests of the probability-flow ODE likelihood against the closed-form Gaussian density.
 #include "likelihood.h"
 
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/gaussian_denoiser.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/testing.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/gaussian_denoiser.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -2,7 +2,7 @@
 // The metric nll_bpd over negative_log_likelihood (Song et al. 2021).
 #include "nll_bpd_metric.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include <cmath>

@@ -2,9 +2,9 @@
 // The metric nll_bpd: negative log-likelihood of held-out data in bits/dim via the PF-ODE.
 #pragma once
 
-#include <difflab/metric.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/metric.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 #include <cstdint>
 #include <string>

@@ -2,11 +2,11 @@
 // Tests of the nll_bpd metric against the closed-form NLL of Gaussian data under its exact denoiser.
 #include "nll_bpd_metric.h"
 
-#include <difflab/error.h>
-#include <difflab/gaussian_denoiser.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/testing.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/gaussian_denoiser.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -2,8 +2,8 @@
 // Solvers of the probability-flow ODE (Song et al. 2021): Euler, Heun, RK4 and adaptive RK45.
 #include "ode_sampler.h"
 
-#include <difflab/autograd.h>
-#include <difflab/ops.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
 
 #include "dormand_prince.h"
 

@@ -2,10 +2,10 @@
 // Tests of the probability-flow ODE solvers: convergence orders and adaptive RK45 against the exact solution.
 #include "ode_sampler.h"
 
-#include <difflab/gaussian_denoiser.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/testing.h>
+#include <difflab/diffusion/gaussian_denoiser.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 

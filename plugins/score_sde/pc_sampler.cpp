@@ -2,8 +2,8 @@
 // Predictor-corrector sampling (Song et al. 2021, Algorithms 2-3).
 #include "pc_sampler.h"
 
-#include <difflab/autograd.h>
-#include <difflab/ops.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
 
 #include <cmath>
 #include <optional>

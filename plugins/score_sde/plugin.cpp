@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers the SDE processes of Song et al. 2021 (score_sde), VP, sub-VP and VE, and its
 // samplers: the probability-flow ODE, Euler-Maruyama and predictor-corrector; and the metric nll_bpd.
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "euler_maruyama_sampler.h"
 #include "nll_bpd_metric.h"

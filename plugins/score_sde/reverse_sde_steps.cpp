@@ -2,7 +2,7 @@
 // One-step discretizations of the reverse-time SDE (Song et al. 2021).
 #include "reverse_sde_steps.h"
 
-#include <difflab/ops.h>
+#include <difflab/tensor/ops.h>
 
 #include <algorithm>
 #include <cmath>

@@ -2,8 +2,8 @@
 // One-step discretizations of the reverse-time SDE, shared by the Euler-Maruyama and PC samplers.
 #pragma once
 
-#include <difflab/process.h>
-#include <difflab/tensor.h>
+#include <difflab/diffusion/process.h>
+#include <difflab/tensor/tensor.h>
 
 namespace difflab::plugins {
 

@@ -2,7 +2,7 @@
 // The VP, sub-VP and VE SDEs (Song et al. 2021).
 #include "sde_processes.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -3,9 +3,9 @@
 // differential equations" (Song et al. 2021), as continuous-time processes.
 #pragma once
 
-#include <difflab/params.h>
-#include <difflab/process.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/process.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
 
 namespace difflab::plugins {
 

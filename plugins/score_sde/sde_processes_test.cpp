@@ -2,7 +2,7 @@
 // Tests of the VP, sub-VP and VE SDEs: marginals, closed forms against the numerical defaults.
 #include "sde_processes.h"
 
-#include <difflab/testing.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

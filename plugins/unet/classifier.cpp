@@ -2,9 +2,9 @@
 // The noisy image classifier of classifier guidance (Dhariwal & Nichol 2021), an encoder U-Net.
 #include "classifier.h"
 
-#include <difflab/error.h>
-#include <difflab/nn_ops.h>
-#include <difflab/ops.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/nn_ops.h>
+#include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 
 #include <algorithm>

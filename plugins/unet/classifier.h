@@ -2,10 +2,10 @@
 // The noisy image classifier of classifier guidance: the U-Net's encoder with a pooled linear head.
 #pragma once
 
-#include <difflab/network.h>
-#include <difflab/nn.h>
-#include <difflab/params.h>
-#include <difflab/registry.h>
+#include <difflab/diffusion/network.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
+#include <difflab/tensor/nn.h>
 
 #include <cstdint>
 #include <memory>

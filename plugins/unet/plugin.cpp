@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers the DDPM / ADM U-Net (Ho et al. 2020; Nichol & Dhariwal 2021; Dhariwal & Nichol 2021).
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "classifier.h"
 #include "unet.h"

@@ -2,9 +2,9 @@
 // The DDPM / ADM U-Net (Ho et al. 2020; Nichol & Dhariwal 2021; Dhariwal & Nichol 2021).
 #include "unet.h"
 
-#include <difflab/error.h>
-#include <difflab/nn_ops.h>
-#include <difflab/ops.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/nn_ops.h>
+#include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -2,11 +2,11 @@
 // The parts of the diffusion U-Net: residual block, attention block, timestep embedding, seeds.
 #include "unet_blocks.h"
 
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/nn_ops.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/nn_ops.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
 #include <algorithm>

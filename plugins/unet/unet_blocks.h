@@ -2,11 +2,11 @@
 // The parts of the diffusion U-Net: residual block with a time embedding, attention block.
 #pragma once
 
-#include <difflab/module.h>
-#include <difflab/network_parts.h>
-#include <difflab/nn.h>
-#include <difflab/params.h>
-#include <difflab/tensor.h>
+#include <difflab/plugin/params.h>
+#include <difflab/tensor/module.h>
+#include <difflab/tensor/network_parts.h>
+#include <difflab/tensor/nn.h>
+#include <difflab/tensor/tensor.h>
 
 #include <cstdint>
 #include <memory>

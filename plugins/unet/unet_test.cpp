@@ -2,14 +2,14 @@
 // Tests of the unet network: shapes, parameter counts and names, errors, determinism, PyTorch parity.
 #include "unet.h"
 
-#include <difflab/autograd.h>
-#include <difflab/config_node.h>
-#include <difflab/network_testing.h>
-#include <difflab/ops.h>
-#include <difflab/optim.h>
-#include <difflab/random.h>
-#include <difflab/safetensors.h>
-#include <difflab/testing.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/plugin/config_node.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/optim.h>
+#include <difflab/tensor/random.h>
+#include <difflab/testing/network_testing.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -9,12 +9,12 @@
 //                                                 MSE loss, backward) times in ms
 //
 // tools/bench/unet_reference.py --check runs `dump` and has PyTorch reproduce the numbers.
-#include <difflab/autograd.h>
-#include <difflab/checkpoint.h>
-#include <difflab/config_node.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/safetensors.h>
+#include <difflab/io/checkpoint.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/plugin/config_node.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
 #include <algorithm>

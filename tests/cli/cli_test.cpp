@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // check, run, describe and the exit codes, with the testkit fixture plugin.
-#include <difflab/config_node.h>
+#include <difflab/plugin/config_node.h>
 #include <doctest/doctest.h>
 
 #include "cli_runner.h"

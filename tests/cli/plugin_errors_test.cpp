@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The loader's refusals, as `difflab plugins` prints them: one line each, exit code 2.
-#include <difflab/version.h>
+#include <difflab/base/version.h>
 #include <doctest/doctest.h>
 
 #include "cli_runner.h"

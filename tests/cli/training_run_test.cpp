@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Training through `difflab run` on a tiny configuration: resume, NaN, and `difflab sample`.
-#include <difflab/image_io.h>
-#include <difflab/safetensors.h>
+#include <difflab/io/image_io.h>
+#include <difflab/io/safetensors.h>
 #include <doctest/doctest.h>
 
 #include <string>

@@ -2,7 +2,7 @@
 // The 'greeting' task of the consumer_demo plugin.
 #include "greeting_task.h"
 
-#include <difflab/atomic_file.h>
+#include <difflab/io/atomic_file.h>
 
 namespace consumer_demo {
 

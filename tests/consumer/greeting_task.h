@@ -2,9 +2,9 @@
 // The 'greeting' task of the consumer_demo plugin (the docs/writing-a-plugin.md walkthrough).
 #pragma once
 
-#include <difflab/params.h>
-#include <difflab/registry.h>
-#include <difflab/task.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
+#include <difflab/run/task.h>
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Registers the consumer_demo plugin's components.
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "greeting_task.h"
 

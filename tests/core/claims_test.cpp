@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `expect:` claims: parsing, checking with numbers, mistakes.
-#include <difflab/claims.h>
+#include <difflab/run/claims.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the YAML tree: source positions, strictness, round trip.
-#include <difflab/config_node.h>
+#include <difflab/plugin/config_node.h>
 #include <doctest/doctest.h>
 
 using namespace difflab;

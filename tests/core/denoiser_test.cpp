@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the parametrizations (eps, x0, v, score, EDM) and the denoiser's conversions.
-#include <difflab/denoiser.h>
-#include <difflab/error.h>
-#include <difflab/ops.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/denoiser.h>
+#include <difflab/tensor/ops.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // metrics.json and the grid report: what is written is what is read back.
-#include <difflab/comparison_report.h>
-#include <difflab/evaluation.h>
-#include <difflab/variants.h>
+#include <difflab/run/comparison_report.h>
+#include <difflab/run/evaluation.h>
+#include <difflab/run/variants.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of experiment composition (defaults), command-line overrides and validation.
-#include <difflab/experiment.h>
+#include <difflab/run/experiment.h>
 #include <doctest/doctest.h>
 
 #include <filesystem>

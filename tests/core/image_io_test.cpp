@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of PNG files, image <-> tensor conversions, sample grids and resizing.
-#include <difflab/error.h>
-#include <difflab/image_io.h>
+#include <difflab/base/error.h>
+#include <difflab/io/image_io.h>
 #include <doctest/doctest.h>
 #include <unistd.h>
 

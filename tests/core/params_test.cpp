@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of parameter tables: every type, defaults, constraints, required keys, sections,
 // nested components, and the exact error texts.
-#include <difflab/params.h>
+#include <difflab/plugin/params.h>
 #include <doctest/doctest.h>
 
 #include "test_components.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of line plots: the CSV always, the PNG through gnuplot.
-#include <difflab/plot.h>
+#include <difflab/io/plot.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the progress bar: duration format and plain log lines off a terminal.
-#include <difflab/progress.h>
+#include <difflab/base/progress.h>
 #include <doctest/doctest.h>
 #include <unistd.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the registries: lookup, duplicates, construction and errors from component code.
-#include <difflab/registry.h>
+#include <difflab/plugin/registry.h>
 #include <doctest/doctest.h>
 
 #include "test_components.h"

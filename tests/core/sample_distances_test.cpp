@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the sliced Wasserstein distance against exact W2 and the Gaussian closed form.
-#include <difflab/error.h>
-#include <difflab/random.h>
-#include <difflab/sample_distances.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/sample_distances.h>
+#include <difflab/tensor/random.h>
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of edit distance and "did you mean".
-#include <difflab/suggest.h>
+#include <difflab/base/suggest.h>
 #include <doctest/doctest.h>
 
 using namespace difflab;

@@ -2,9 +2,9 @@
 // Small components registered directly (no plugin) for the core tests.
 #pragma once
 
-#include <difflab/registry.h>
-#include <difflab/sampler.h>
-#include <difflab/task.h>
+#include <difflab/diffusion/sampler.h>
+#include <difflab/plugin/registry.h>
+#include <difflab/run/task.h>
 
 #include <stdexcept>
 #include <string>

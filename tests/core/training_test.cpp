@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the denoising loss and the training loop: known losses, resume, NaN, interruption.
-#include <difflab/checkpoint.h>
-#include <difflab/error.h>
-#include <difflab/network_denoiser.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/training.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/network_denoiser.h>
+#include <difflab/io/checkpoint.h>
+#include <difflab/run/training.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the denoising-trajectory recorder and its strip image.
-#include <difflab/gaussian_denoiser.h>
-#include <difflab/image_io.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
-#include <difflab/trajectory.h>
+#include <difflab/diffusion/gaussian_denoiser.h>
+#include <difflab/diffusion/trajectory.h>
+#include <difflab/io/image_io.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <doctest/doctest.h>
 #include <unistd.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `variants:` grid: combinations, labels, merging, model sharing, errors.
-#include <difflab/experiment.h>
-#include <difflab/variants.h>
+#include <difflab/run/experiment.h>
+#include <difflab/run/variants.h>
 #include <doctest/doctest.h>
 
 #include "test_components.h"

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Checkpoint sets: round trip, latest, retention, and what an interrupted save leaves behind.
-#include <difflab/checkpoint.h>
-#include <difflab/error.h>
-#include <difflab/module.h>
-#include <difflab/optim.h>
-#include <difflab/safetensors.h>
+#include <difflab/base/error.h>
+#include <difflab/io/checkpoint.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/tensor/module.h>
+#include <difflab/tensor/optim.h>
 #include <doctest/doctest.h>
 
 #include <filesystem>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Philox-4x32-10: Random123 known answers, distributions, and batch/thread independence.
-#include <difflab/error.h>
-#include <difflab/random.h>
-#include <difflab/threads.h>
+#include <difflab/base/error.h>
+#include <difflab/base/threads.h>
+#include <difflab/tensor/random.h>
 #include <doctest/doctest.h>
 
 #include <algorithm>

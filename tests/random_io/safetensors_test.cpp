@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // safetensors: round trips, PyTorch's byte layout, and one exact error per kind of corruption.
-#include <difflab/atomic_file.h>
-#include <difflab/error.h>
-#include <difflab/random.h>
-#include <difflab/safetensors.h>
+#include <difflab/base/error.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/tensor/random.h>
 #include <doctest/doctest.h>
 
 #include <cstring>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tensor-level randomness (randn/rand per sample) and tensor <-> safetensors conversions.
-#include <difflab/error.h>
-#include <difflab/random.h>
-#include <difflab/safetensors.h>
+#include <difflab/base/error.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/tensor/random.h>
 #include <doctest/doctest.h>
 
 #include <cstring>

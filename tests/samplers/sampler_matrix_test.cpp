@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Every registered sampler on every registered process, loaded from the real plugin libraries.
-#include <difflab/error.h>
-#include <difflab/gaussian_denoiser.h>
-#include <difflab/ops.h>
-#include <difflab/plugin_loader.h>
-#include <difflab/random.h>
-#include <difflab/sampler.h>
+#include <difflab/base/error.h>
+#include <difflab/diffusion/gaussian_denoiser.h>
+#include <difflab/diffusion/sampler.h>
+#include <difflab/plugin/plugin_loader.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The autograd engine: views, accumulation, gradients() w.r.t. inputs, no_grad_guard.
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/tensor.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/tensor.h>
 #include <doctest/doctest.h>
 
 #include "gradcheck.h"

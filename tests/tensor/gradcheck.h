@@ -2,8 +2,8 @@
 // Finite-difference gradient checker for tests of differentiable ops and modules.
 #pragma once
 
-#include <difflab/autograd.h>
-#include <difflab/tensor.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/tensor.h>
 #include <fmt/format.h>
 
 #include <algorithm>

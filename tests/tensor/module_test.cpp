@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Modules: naming, modes, state dicts with exact errors, PyTorch-style initialization, and
 // finite-difference gradients of every layer module.
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/nn.h>
-#include <difflab/ops.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/nn.h>
+#include <difflab/tensor/ops.h>
 #include <doctest/doctest.h>
 
 #include <cmath>

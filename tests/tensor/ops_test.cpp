@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // ops.h: values against closed forms, finite-difference gradients (broadcasting, strided
 // views, batch 1), determinism.
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/ops.h>
-#include <difflab/threads.h>
+#include <difflab/base/error.h>
+#include <difflab/base/threads.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 

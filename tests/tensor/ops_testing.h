@@ -2,7 +2,7 @@
 // Deterministic test inputs for the tensor core tests.
 #pragma once
 
-#include <difflab/tensor.h>
+#include <difflab/tensor/tensor.h>
 
 #include <cmath>
 #include <cstdint>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Optimizers, EMA and gradient clipping against torch.optim (tests/fixtures/torch/optim/,
 // written by tools/bench/torch_optim_reference.py), LR schedules against closed forms.
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/ops.h>
-#include <difflab/optim.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/optim.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 

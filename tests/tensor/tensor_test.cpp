@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tensor storage, construction, views and copies: alias semantics and values.
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/tensor.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/tensor.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Op throughput of difflab's oneDNN layers (conv 3x3, group norm + silu, attention); see ops.sh.
-#include <difflab/autograd.h>
-#include <difflab/nn_ops.h>
-#include <difflab/tensor.h>
-#include <difflab/threads.h>
+#include <difflab/base/threads.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/nn_ops.h>
+#include <difflab/tensor/tensor.h>
 
 #include <algorithm>
 #include <chrono>

@@ -9,7 +9,7 @@ Run with Debian's python3-torch (the pyenv python on PATH has no torch):
 
 Each case builds seeded inputs and weights, runs the op in float64, and backpropagates a
 seeded output gradient `grad_out` (so every input gradient is d(sum(out * grad_out))/d input).
-One safetensors file per case (the format difflab reads with difflab/safetensors.h; written
+One safetensors file per case (the format difflab reads with difflab/io/safetensors.h; written
 here by hand, so no Python package beyond torch is needed):
 
     tensors   x, weight, ... (the inputs), out, grad_out, grad_x, grad_weight, ... (F32)
@@ -171,7 +171,7 @@ def main():
     write_case("attention_cross", "attention", {"heads": 2},
                {"q": seeded(70, 2, 5, 8), "k": seeded(71, 2, 6, 8), "v": seeded(72, 2, 6, 8)},
                lambda q, k, v: attention(q, k, v, 2))
-    # multi_head_attention (difflab/attention.h): diffusers-style to_q/to_k/to_v/to_out.
+    # multi_head_attention (difflab/tensor/attention.h): diffusers-style to_q/to_k/to_v/to_out.
     def attention_module(x, context, **w):
         q = F.linear(x, w["to_q.weight"])
         k = F.linear(context, w["to_k.weight"])

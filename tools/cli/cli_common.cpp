@@ -2,10 +2,10 @@
 // Options and argument parsing shared by the subcommands.
 #include "cli_common.h"
 
-#include <difflab/error.h>
-#include <difflab/experiment.h>
-#include <difflab/log.h>
-#include <difflab/threads.h>
+#include <difflab/base/error.h>
+#include <difflab/base/log.h>
+#include <difflab/base/threads.h>
+#include <difflab/run/experiment.h>
 
 #include <iostream>
 

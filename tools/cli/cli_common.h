@@ -2,9 +2,9 @@
 // What every subcommand shares: common options, plugin loading, exit codes.
 #pragma once
 
-#include <difflab/config_node.h>
-#include <difflab/plugin_loader.h>
-#include <difflab/registry.h>
+#include <difflab/plugin/config_node.h>
+#include <difflab/plugin/plugin_loader.h>
+#include <difflab/plugin/registry.h>
 
 #include <boost/program_options.hpp>
 #include <filesystem>

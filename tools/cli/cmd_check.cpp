@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab check: compose and validate an experiment, print the resolved YAML, run nothing.
-#include <difflab/error.h>
-#include <difflab/experiment.h>
-#include <difflab/run.h>
+#include <difflab/base/error.h>
+#include <difflab/run/experiment.h>
+#include <difflab/run/run.h>
 
 #include <iostream>
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab describe: one component's parameters, as text or as a docs/reference page.
-#include <difflab/atomic_file.h>
-#include <difflab/describe.h>
-#include <difflab/error.h>
-#include <difflab/suggest.h>
+#include <difflab/base/error.h>
+#include <difflab/base/suggest.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/run/describe.h>
 #include <fmt/format.h>
 
 #include <filesystem>

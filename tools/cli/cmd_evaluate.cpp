@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab evaluate: recompute the metrics of an existing run with other settings.
-#include <difflab/log.h>
-#include <difflab/run.h>
+#include <difflab/base/log.h>
+#include <difflab/run/run.h>
 
 #include <cctype>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab new-plugin: scaffold an out-of-tree plugin project.
-#include <difflab/error.h>
-#include <difflab/log.h>
+#include <difflab/base/error.h>
+#include <difflab/base/log.h>
 
 #include <iostream>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab plugins: what is loaded, from where, with every component (and parameter table).
-#include <difflab/describe.h>
+#include <difflab/run/describe.h>
 #include <fmt/format.h>
 
 #include <iostream>

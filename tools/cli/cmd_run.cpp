@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab run: compose, validate and carry out an experiment.
-#include <difflab/error.h>
-#include <difflab/experiment.h>
-#include <difflab/log.h>
-#include <difflab/run.h>
+#include <difflab/base/error.h>
+#include <difflab/base/log.h>
+#include <difflab/run/experiment.h>
+#include <difflab/run/run.h>
 
 #include "cli_common.h"
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab sample: draw samples from an existing run with other sampler settings.
-#include <difflab/error.h>
-#include <difflab/log.h>
-#include <difflab/run.h>
+#include <difflab/base/error.h>
+#include <difflab/base/log.h>
+#include <difflab/run/run.h>
 
 #include "cli_common.h"
 

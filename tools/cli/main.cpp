@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab: run, check and describe diffusion experiments composed from plugins.
-#include <difflab/error.h>
-#include <difflab/version.h>
+#include <difflab/base/error.h>
+#include <difflab/base/version.h>
 
 #include <cstdio>
 #include <iostream>

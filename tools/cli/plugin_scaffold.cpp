@@ -2,10 +2,10 @@
 // Templates of an out-of-tree plugin project (tests/new_plugin builds one in CI).
 #include "plugin_scaffold.h"
 
-#include <difflab/atomic_file.h>
-#include <difflab/component.h>
-#include <difflab/error.h>
-#include <difflab/suggest.h>
+#include <difflab/base/error.h>
+#include <difflab/base/suggest.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/plugin/component.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,10 +18,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Fills {name}, {kind} and {class} in a template.
+// Fills {name}, {kind}, {layer} (the header folder of the kind) and {class} in a template.
 std::string fill(std::string text, const std::string& name, const std::string& kind) {
+    const std::string layer = kind == "task" ? "run" : "diffusion";
     const std::vector<std::pair<std::string, std::string>> fields{
-        {"{name}", name}, {"{kind}", kind}, {"{class}", name + "_" + kind}};
+        {"{name}", name}, {"{kind}", kind}, {"{layer}", layer}, {"{class}", name + "_" + kind}};
     for (const auto& [key, value] : fields)
         for (auto pos = text.find(key); pos != std::string::npos; pos = text.find(key, pos + value.size()))
             text.replace(pos, key.size(), value);
@@ -46,7 +47,7 @@ difflab_add_plugin(NAME {name}
 
 constexpr const char* plugin_template = R"(// SPDX-License-Identifier: Apache-2.0
 // Registers the {name} plugin's components.
-#include <difflab/plugin.h>
+#include <difflab/plugin/plugin.h>
 
 #include "{class}.h"
 
@@ -59,10 +60,10 @@ constexpr const char* header_template = R"(// SPDX-License-Identifier: Apache-2.
 // The {kind} '{name}'.
 #pragma once
 
-#include <difflab/{kind}.h>
-#include <difflab/params.h>
-#include <difflab/random.h>
-#include <difflab/registry.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
+#include <difflab/tensor/random.h>
+#include <difflab/{layer}/{kind}.h>
 
 #include <cstdint>
 #include <string>
@@ -169,8 +170,8 @@ constexpr const char* test_template = R"(// SPDX-License-Identifier: Apache-2.0
 // Tests of the {kind} '{name}'.
 #include "{class}.h"
 
-#include <difflab/config_node.h>
-#include <difflab/error.h>
+#include <difflab/base/error.h>
+#include <difflab/plugin/config_node.h>
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Streaming atomic file writer (temp file, fsync, rename, directory fsync).
-#include <difflab/atomic_file.h>
-#include <difflab/error.h>
+#include <difflab/base/error.h>
+#include <difflab/io/atomic_file.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>

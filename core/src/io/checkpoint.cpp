@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Checkpoint sets (weights + training state + latest) written so that a crash never mixes steps.
-#include <difflab/atomic_file.h>
-#include <difflab/checkpoint.h>
-#include <difflab/error.h>
-#include <difflab/safetensors.h>
+#include <difflab/base/error.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/io/checkpoint.h>
+#include <difflab/io/safetensors.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // PNG files through libpng's simplified API, image <-> tensor conversions, grids and resizing.
-#include <difflab/atomic_file.h>
-#include <difflab/error.h>
-#include <difflab/image_io.h>
+#include <difflab/base/error.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/io/image_io.h>
 #include <fmt/format.h>
 #include <png.h>
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Line plots: CSV always, PNG through gnuplot when it is installed.
-#include <difflab/atomic_file.h>
-#include <difflab/error.h>
-#include <difflab/plot.h>
+#include <difflab/base/error.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/io/plot.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // safetensors reader (validating every header field against the file) and atomic writer.
-#include <difflab/atomic_file.h>
-#include <difflab/error.h>
-#include <difflab/safetensors.h>
+#include <difflab/base/error.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/io/safetensors.h>
 #include <fmt/format.h>
 
 #include <algorithm>

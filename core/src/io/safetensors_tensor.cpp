@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Conversions between safetensors entries and difflab tensors (F32 and BF16).
-#include <difflab/error.h>
-#include <difflab/safetensors.h>
+#include <difflab/base/error.h>
+#include <difflab/io/safetensors.h>
 #include <fmt/format.h>
 
 #include <cstring>

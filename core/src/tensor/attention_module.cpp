@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // multi_head_attention: linear projections around the fused attention op of nn_ops.h.
-#include <difflab/attention.h>
-#include <difflab/error.h>
-#include <difflab/nn_ops.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/attention.h>
+#include <difflab/tensor/nn_ops.h>
 #include <fmt/format.h>
 
 namespace difflab::nn {

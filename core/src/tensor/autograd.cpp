@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The reverse-mode engine: recording, topological backward pass, gradient accumulation.
-#include <difflab/autograd.h>
-#include <difflab/error.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
 #include <fmt/format.h>
 
 #include <unordered_map>

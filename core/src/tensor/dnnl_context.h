@@ -2,8 +2,8 @@
 // The oneDNN engine and stream, a primitive cache, and tensor <-> dnnl::memory glue (internal).
 #pragma once
 
-#include <difflab/error.h>
-#include <difflab/tensor.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/tensor.h>
 
 #include <dnnl.hpp>
 #include <functional>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The module base: registration, traversal by dotted names, train/eval, state dicts.
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/module.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/module.h>
 #include <fmt/format.h>
 
 #include <set>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Standard layer modules over nn_ops.h and ops.h, initialized as PyTorch initializes them.
-#include <difflab/error.h>
-#include <difflab/nn.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/nn.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
 #include <cmath>

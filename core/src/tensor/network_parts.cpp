@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The timestep embedding and per-layer seeds shared by the networks.
-#include <difflab/network_parts.h>
-#include <difflab/random.h>
+#include <difflab/tensor/network_parts.h>
+#include <difflab/tensor/random.h>
 
 #include <cmath>
 #include <vector>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Multi-head scaled dot-product attention as one recorded op on oneDNN matmul and softmax.
-#include <difflab/nn_ops.h>
+#include <difflab/tensor/nn_ops.h>
 #include <fmt/format.h>
 
 #include <cmath>

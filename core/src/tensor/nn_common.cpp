@@ -2,7 +2,7 @@
 // Shared plumbing of the oneDNN layers: execution, reorders, broadcast-gradient reductions.
 #include "nn_common.h"
 
-#include <difflab/error.h>
+#include <difflab/base/error.h>
 #include <fmt/format.h>
 
 #include "nn_matmul.h"

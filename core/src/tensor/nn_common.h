@@ -2,8 +2,8 @@
 // Shared plumbing of the oneDNN layers (nn_*.cpp): execution, layout moves, reductions (internal).
 #pragma once
 
-#include <difflab/autograd.h>
-#include <difflab/tensor.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/tensor.h>
 
 #include <dnnl.hpp>
 #include <functional>

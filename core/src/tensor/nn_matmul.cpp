@@ -2,7 +2,7 @@
 // linear and matmul (batch broadcasting) on the oneDNN matmul primitive.
 #include "nn_matmul.h"
 
-#include <difflab/nn_ops.h>
+#include <difflab/tensor/nn_ops.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -2,7 +2,7 @@
 // Matrix products shared by linear, matmul and attention (internal).
 #pragma once
 
-#include <difflab/tensor.h>
+#include <difflab/tensor/tensor.h>
 
 namespace difflab::nn_detail {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // layer_norm and group_norm: oneDNN layer normalization and binary primitives, own loops on channels-last.
-#include <difflab/nn_ops.h>
+#include <difflab/tensor/nn_ops.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // avg_pool2d and max_pool2d on the oneDNN pooling primitive.
-#include <difflab/nn_ops.h>
+#include <difflab/tensor/nn_ops.h>
 #include <fmt/format.h>
 
 #include "nn_common.h"

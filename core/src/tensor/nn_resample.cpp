@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // interpolate (nearest, bilinear; up and down) on the oneDNN resampling primitive.
-#include <difflab/nn_ops.h>
+#include <difflab/tensor/nn_ops.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // softmax and log_softmax on the oneDNN softmax and logsoftmax primitives.
-#include <difflab/nn_ops.h>
+#include <difflab/tensor/nn_ops.h>
 #include <fmt/format.h>
 
 #include "nn_common.h"

@@ -2,9 +2,9 @@
 // Shared helpers of the ops.h sources: dense layouts, broadcasting, oneDNN execution.
 #include "ops_common.h"
 
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/ops.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 
 #include "tensor_impl.h"

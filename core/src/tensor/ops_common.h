@@ -2,7 +2,7 @@
 // Shared helpers of the ops.h sources: dense layouts, broadcasting, oneDNN execution (internal).
 #pragma once
 
-#include <difflab/tensor.h>
+#include <difflab/tensor/tensor.h>
 
 #include <dnnl.hpp>
 #include <string>

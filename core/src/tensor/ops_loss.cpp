@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Dropout, embedding lookup and the losses (mse, l1, cross-entropy, binary cross-entropy).
-#include <difflab/autograd.h>
-#include <difflab/ops.h>
-#include <difflab/random.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
 #include <algorithm>

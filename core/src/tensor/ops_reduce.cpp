@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reductions (oneDNN reduction primitive), concatenation and splitting.
-#include <difflab/autograd.h>
-#include <difflab/ops.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 
 #include <algorithm>

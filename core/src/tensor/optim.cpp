@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // SGD, Adam and AdamW with PyTorch's update formulas; EMA, gradient clipping, LR schedules.
-#include <difflab/autograd.h>
-#include <difflab/error.h>
-#include <difflab/ops.h>
-#include <difflab/optim.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/optim.h>
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -2,7 +2,7 @@
 // Strided element loops over several same-shaped operands, for ops oneDNN has no primitive for (internal).
 #pragma once
 
-#include <difflab/tensor.h>
+#include <difflab/tensor/tensor.h>
 
 #include <algorithm>
 #include <array>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tensors: storage, construction, strided views (recorded by autograd), copies and printing.
-#include <difflab/autograd.h>
-#include <difflab/error.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
 #include <fmt/format.h>
 
 #include <algorithm>

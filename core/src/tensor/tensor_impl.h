@@ -2,8 +2,8 @@
 // The state behind a tensor handle, and access to it for the engine's own sources (internal).
 #pragma once
 
-#include <difflab/autograd.h>
-#include <difflab/tensor.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/tensor.h>
 
 #include <memory>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // multi_head_attention: PyTorch parity of the module, parameter names, shape errors.
-#include <difflab/attention.h>
-#include <difflab/error.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/attention.h>
 
 #include "layers_testing.h"
 

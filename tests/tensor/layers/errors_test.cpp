@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The oneDNN layers reject bad operands with one-line errors that say how to fix them.
-#include <difflab/error.h>
-#include <difflab/nn_ops.h>
+#include <difflab/base/error.h>
+#include <difflab/tensor/nn_ops.h>
 
 #include "layers_testing.h"
 

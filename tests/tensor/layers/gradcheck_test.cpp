@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Finite-difference gradient checks of the oneDNN layers, across layouts and batch 1.
-#include <difflab/nn_ops.h>
+#include <difflab/tensor/nn_ops.h>
 
 #include "layers_testing.h"
 

@@ -2,9 +2,9 @@
 // Test helpers for the oneDNN layers: PyTorch fixtures, error measures, finite differences.
 #pragma once
 
-#include <difflab/autograd.h>
-#include <difflab/safetensors.h>
-#include <difflab/tensor.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/tensor.h>
 #include <doctest/doctest.h>
 
 #include <algorithm>

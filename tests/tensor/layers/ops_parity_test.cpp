@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // PyTorch parity of ops.h: pointwise functions, broadcasting arithmetic, reductions, joins,
 // embedding and losses; outputs and input gradients against fixtures (op_*.safetensors).
-#include <difflab/ops.h>
+#include <difflab/tensor/ops.h>
 
 #include "layers_testing.h"
 

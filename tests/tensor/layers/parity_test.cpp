@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // PyTorch parity of the oneDNN layers: outputs and input/weight gradients against fixtures.
-#include <difflab/nn_ops.h>
-#include <difflab/ops.h>
-#include <difflab/threads.h>
+#include <difflab/base/threads.h>
+#include <difflab/tensor/nn_ops.h>
+#include <difflab/tensor/ops.h>
 
 #include "layers_testing.h"
 

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// The `variants:` grid of an experiment: one run per combination of settings.
+#pragma once
+
+#include <difflab/plugin/config_node.h>
+#include <difflab/plugin/registry.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace difflab {
+
+/// One combination of a `variants:` grid.
+struct experiment_variant {
+    /// How reports and `expect:` name it: the axes' labels joined by ", ". An axis written as a
+    /// map ({ddim_10: {...}, ...}) labels its values with their keys; one written as a list
+    /// labels a scalar value `key=value` (last path segment: `steps=10`) and a map value with
+    /// its one-line YAML.
+    std::string label;
+    /// The label as a directory name (characters other than letters, digits and ._=- become _).
+    std::string slug;
+    /// Per axis: its key path and the value this variant sets there.
+    std::vector<std::pair<std::string, config_node>> settings;
+    /// The experiment with these settings merged in (maps merge key by key unless the
+    /// component type changes, as with `defaults:`), resolved, without `variants` and `expect`.
+    config_node experiment;
+};
+
+/// The combinations of the resolved experiment's `variants:` in order (the first axis varies
+/// slowest), each validated; empty when it has none. Errors point at the axis or value.
+std::vector<experiment_variant> expand_variants(const config_node& resolved, const registry& components);
+
+/// The part of a resolved experiment that determines its trained model: everything but
+/// name, description, sample, evaluate, expect and variants. Variants with equal keys share
+/// one training run.
+std::string model_key(const config_node& experiment);
+
+}  // namespace difflab

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: Apache-2.0
+// The train: and sample: sections, and the diffusion training loop.
+#include <difflab/base/error.h>
+#include <difflab/base/log.h>
+#include <difflab/base/progress.h>
+#include <difflab/diffusion/network_denoiser.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/io/checkpoint.h>
+#include <difflab/run/training.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/nn.h>
+#include <difflab/tensor/optim.h>
+#include <difflab/tensor/random.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace difflab {
+
+namespace fs = std::filesystem;
+
+param_spec<training_options> training_options::params() {
+    param_spec<training_options> spec{"Training of the network (denoising loss of the process)."};
+    spec.add(&training_options::steps, "steps", "Optimizer steps; 0 trains nothing.", at_least<std::int64_t>(0));
+    spec.add(&training_options::batch_size, "batch_size", "Examples per step.", at_least<std::int64_t>(1));
+    spec.add(&training_options::prediction, "prediction", "What the network predicts: eps, x0, v, score or edm.",
+             one_of({"eps", "x0", "v", "score", "edm"}));
+    spec.add(&training_options::sigma_data, "sigma_data", "Data standard deviation of EDM preconditioning.",
+             greater_than(0.0));
+    spec.add(&training_options::optimizer, "optimizer", "adam or adamw.", one_of({"adam", "adamw"}));
+    spec.add(&training_options::lr, "lr", "Learning rate (after warm-up).", greater_than(0.0));
+    spec.add(&training_options::beta1, "beta1", "Adam beta1.", closed_range(0.0, 1.0));
+    spec.add(&training_options::beta2, "beta2", "Adam beta2.", closed_range(0.0, 1.0));
+    spec.add(&training_options::weight_decay, "weight_decay", "Weight decay (decoupled for adamw).", at_least(0.0));
+    spec.add(&training_options::warmup, "warmup", "Steps of linear learning-rate warm-up.", at_least<std::int64_t>(0));
+    spec.add(&training_options::grad_clip, "grad_clip", "Clip the gradient norm to this; 0 disables.", at_least(0.0));
+    spec.add(&training_options::ema, "ema",
+             "Decay of the EMA weights used for sampling, warmed up as min(ema, (1 + n) / (10 + n)) after n steps; 0 "
+             "disables.",
+             closed_range(0.0, 1.0));
+    spec.add(&training_options::checkpoint_every, "checkpoint_every", "Steps between checkpoints (and one at the end).",
+             at_least<std::int64_t>(1));
+    spec.add(&training_options::keep_checkpoints, "keep_checkpoints", "Newest checkpoints kept; 0 keeps all.",
+             at_least<std::int64_t>(0));
+    spec.add(&training_options::log_every, "log_every", "Steps between lines of log.jsonl.", at_least<std::int64_t>(1));
+    spec.add(&training_options::init_from, "init_from",
+             "Run directory whose latest checkpoint this run starts from (same network and process): fine-tuning, "
+             "or with steps equal to its step, new sampling and evaluation settings without training again.");
+    return spec;
+}
+
+param_spec<sampling_options> sampling_options::params() {
+    param_spec<sampling_options> spec{"Sampling after training (and `difflab sample` on a run directory)."};
+    spec.add(&sampling_options::sampler, "sampler", "The sampler.");
+    spec.add(&sampling_options::count, "count", "Samples to draw.", at_least<std::int64_t>(1));
+    spec.add(&sampling_options::batch_size, "batch_size", "Samples per sampler call (results do not depend on it).",
+             at_least<std::int64_t>(1));
+    spec.add(&sampling_options::columns, "columns", "Columns of the sample grid.", at_least<std::int64_t>(1));
+    spec.add(&sampling_options::ema, "ema", "Sample with the EMA weights when the run keeps them.");
+    spec.add(&sampling_options::clip_denoised, "clip_denoised",
+             "Clamp each denoised estimate to [-1, 1], the range of image data (Ho et al. 2020).");
+    spec.add(&sampling_options::trajectory, "trajectory",
+             "Samples whose denoising trajectory (x_t and its denoised estimate along the sampler's evaluations) "
+             "is drawn in trajectory.png, for image data; 0 draws none.",
+             at_least<std::int64_t>(0));
+    spec.add(&sampling_options::trajectory_columns, "trajectory_columns",
+             "Evaluations shown in each row of trajectory.png, spread evenly from the first to the last.",
+             at_least<std::int64_t>(1));
+    return spec;
+}
+
+namespace {
+
+using json = nlohmann::json;
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_interrupt(int) {
+    interrupted.store(true);
+}
+
+/// Drops log lines past `step` (those of steps a resumed run repeats).
+void truncate_log(const fs::path& file, std::int64_t step) {
+    if (!fs::exists(file)) return;
+    std::ifstream in(file);
+    std::string kept;
+    for (std::string line; std::getline(in, line);) {
+        const json entry = json::parse(line, nullptr, false);
+        if (!entry.is_discarded() && entry.contains("step") && entry["step"].get<std::int64_t>() <= step)
+            kept += line + "\n";
+    }
+    write_file_atomically(file, kept);
+}
+
+/// The examples of `count` consecutive positions of the data stream: epoch e visits the data
+/// in the Philox permutation (seed, "train/order", e).
+class data_order {
+public:
+    data_order(std::int64_t size, std::uint64_t seed) : size_(size), seed_(seed) {}
+
+    std::vector<std::int64_t> indices(std::int64_t first_position, std::int64_t count) {
+        std::vector<std::int64_t> out(static_cast<std::size_t>(count));
+        for (std::int64_t i = 0; i < count; ++i) {
+            const std::int64_t position = first_position + i, epoch = position / size_;
+            if (epoch != epoch_) {
+                permutation_ = philox_stream(seed_, random_purpose("train/order"), static_cast<std::uint64_t>(epoch))
+                                   .permutation(size_);
+                epoch_ = epoch;
+            }
+            out[static_cast<std::size_t>(i)] = permutation_[static_cast<std::size_t>(position % size_)];
+        }
+        return out;
+    }
+
+private:
+    std::int64_t size_;
+    std::uint64_t seed_;
+    std::int64_t epoch_ = -1;
+    std::vector<std::int64_t> permutation_;
+};
+
+std::unique_ptr<optim::optimizer> make_optimizer(const training_options& o, std::vector<tensor> params) {
+    optim::adam_options a;
+    a.lr = static_cast<float>(o.lr);
+    a.beta1 = static_cast<float>(o.beta1);
+    a.beta2 = static_cast<float>(o.beta2);
+    a.weight_decay = static_cast<float>(o.weight_decay);
+    if (o.optimizer == "adamw") return std::make_unique<optim::adamw>(std::move(params), a);
+    return std::make_unique<optim::adam>(std::move(params), a);
+}
+
+}  // namespace
+
+interrupt_guard::interrupt_guard() {
+    interrupted.store(false);
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+}
+
+interrupt_guard::~interrupt_guard() {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+}
+
+const std::atomic<bool>& interrupt_guard::flag() const {
+    return interrupted;
+}
+
+training_result train_diffusion(const training_job& job, const std::atomic<bool>* stop) {
+    const training_options& o = job.options;
+    const process& p = job.diffusion;
+    const prediction kind = parse_prediction(o.prediction);
+    const auto batch = o.batch_size;
+    if (job.data.size() < 1) throw config_error("error: train: the dataset is empty");
+
+    job.net.train();
+    const auto optimizer = make_optimizer(o, job.net.parameters());
+    std::unique_ptr<optim::ema> average =
+        o.ema > 0 ? std::make_unique<optim::ema>(job.net, static_cast<float>(o.ema)) : nullptr;
+    std::int64_t step = 0;
+    if (job.resume) {
+        const auto latest = latest_checkpoint_step(job.checkpoint_dir);
+        if (!latest)
+            throw config_error(format_error(job.checkpoint_dir.string(), "--resume: no checkpoint to resume from",
+                                            {"run without --resume to start the training"}));
+        const checkpoint restored = restore_checkpoint(job.checkpoint_dir, *latest, job.net, *optimizer, average.get());
+        const auto saved_batch = restored.state.find("batch_size");
+        if (saved_batch != restored.state.end() && std::stoll(saved_batch->second) != batch)
+            throw config_error(fmt::format(
+                "error: --resume: the checkpoint was trained with train.batch_size={}, the experiment says {}; "
+                "resume with the same batch size",
+                saved_batch->second, batch));
+        step = static_cast<std::int64_t>(restored.step);
+        if (!job.log_file.empty()) truncate_log(job.log_file, step);
+        log_info("train: resumed at step {} from {}", step, job.checkpoint_dir.string());
+    }
+
+    auto save = [&](std::int64_t at) {
+        save_checkpoint(job.checkpoint_dir, static_cast<std::uint64_t>(at), job.net, *optimizer, average.get(),
+                        {{"batch_size", std::to_string(batch)}}, static_cast<int>(o.keep_checkpoints));
+    };
+    data_order order(job.data.size(), job.seed);
+    const shape_t example = job.data.example_shape();
+    std::ofstream log;
+    if (!job.log_file.empty()) log.open(job.log_file, std::ios::app);
+
+    training_result result;
+    const auto start = std::chrono::steady_clock::now();
+    progress_bar bar("training", o.steps, step);
+    const std::int64_t first_step = step;
+    for (; step < o.steps; ++step) {
+        const std::int64_t first = step * batch;  // position of the batch in the data stream
+        const example_batch examples = job.data.get(order.indices(first, batch));
+        std::vector<double> times(static_cast<std::size_t>(batch));
+        for (std::int64_t i = 0; i < batch; ++i) {
+            philox_stream stream(job.seed, random_purpose("train/time"), static_cast<std::uint64_t>(first + i));
+            float u = 0;
+            stream.uniform(&u, 1);
+            times[static_cast<std::size_t>(i)] = p.training_time(u);
+        }
+        shape_t shape{batch};
+        shape.insert(shape.end(), example.begin(), example.end());
+        const tensor noise = randn(shape, job.seed, random_purpose("train/noise"), static_cast<std::uint64_t>(first));
+        const tensor labels = job.labels ? job.labels(examples.labels, step, first) : tensor();
+
+        const float lr =
+            static_cast<float>(o.lr * std::min(1.0, static_cast<double>(step + 1) /
+                                                        static_cast<double>(std::max<std::int64_t>(o.warmup, 1))));
+        optimizer->set_learning_rate(lr);
+        optimizer->zero_grad();
+        nn::set_dropout_stream(job.net, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(first));
+        const tensor loss = denoising_loss(job.net, p, kind, o.sigma_data, examples.x, times, noise, labels);
+        const double value = loss.to_vector().front();
+        if (!std::isfinite(value)) {
+            const auto good = latest_checkpoint_step(job.checkpoint_dir);
+            throw error(
+                fmt::format("error: train: the loss is {} at step {}; {}; lower train.lr or set train.grad_clip",
+                            std::isnan(value) ? "NaN" : "infinite", step + 1,
+                            good ? fmt::format("the last good checkpoint (step {}) is kept in {}", *good,
+                                               job.checkpoint_dir.string())
+                                 : std::string("no checkpoint was saved yet")));
+        }
+        loss.backward();
+        const double grad_norm =
+            o.grad_clip > 0 ? optim::clip_grad_norm(job.net.parameters(), static_cast<float>(o.grad_clip)) : 0.0;
+        optimizer->step();
+        if (average) {
+            // Warm-up of the average (TensorFlow's ExponentialMovingAverage with num_updates):
+            // decay min(ema, (1 + n) / (10 + n)) after n updates, so that a short run's average is
+            // not dominated by its initialization (0.995^700 still weighs the initial weights 3%).
+            const double n = static_cast<double>(step);
+            average->set_decay(static_cast<float>(std::min(o.ema, (1 + n) / (10 + n))));
+            average->update(job.net);
+        }
+        result.last_loss = value;
+
+        const std::int64_t done = step + 1;
+        if (log.is_open() && (done % o.log_every == 0 || done == o.steps)) {
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            log << nlohmann::ordered_json{{"step", done},
+                                          {"loss", value},
+                                          {"lr", lr},
+                                          {"grad_norm", grad_norm},
+                                          {"seconds", seconds}}
+                       .dump()
+                << "\n"
+                << std::flush;
+        }
+        bar.update(done, fmt::format("loss {:.4f}", value));
+        if (done % o.checkpoint_every == 0 || done == o.steps) save(done);
+        if (stop && stop->load()) {
+            if (done % o.checkpoint_every != 0 && done != o.steps) save(done);
+            bar.finish();
+            throw error(fmt::format(
+                "error: train: interrupted at step {}; checkpoint saved in {}; continue with difflab run ... --resume",
+                done, job.checkpoint_dir.string()));
+        }
+    }
+    bar.finish();
+    result.steps_done = step - first_step;
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+}
+
+}  // namespace difflab
