@@ -24,7 +24,7 @@ struct checkpoint {
     std::map<std::string, std::string> state;
 };
 
-/// Saves `value` in `directory` (DESIGN.md §6) as a consistent set:
+/// Saves `value` in `directory` (docs/architecture.md, "Run directories") as a consistent set:
 ///   step_<n>.safetensors        the weights alone, loadable by safetensors.torch.load_file;
 ///   step_<n>.state.safetensors  "ema/<name>" and "optimizer/<name>" tensors, `state` in its
 ///                               metadata;

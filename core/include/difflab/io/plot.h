@@ -22,8 +22,8 @@ struct plot_options {
     bool log_y = false;
 };
 
-/// Writes `base`.csv (columns series,x,y) and, when gnuplot is on the PATH, `base`.png
-/// (DESIGN.md §6). Points that a log axis cannot show (y <= 0, NaN) stay in the CSV and are
+/// Writes `base`.csv (columns series,x,y) and, when gnuplot is on the PATH, `base`.png.
+/// Points that a log axis cannot show (y <= 0, NaN) stay in the CSV and are
 /// left out of the picture. Both files are written atomically. Returns whether the PNG was
 /// made; a gnuplot failure is an error naming its log.
 bool write_line_plot(const std::filesystem::path& base, const std::vector<plot_series>& series,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The plugin entry point: one exported descriptor per plugin library (DESIGN.md §3).
+// The plugin entry point: one exported descriptor per plugin library.
 #pragma once
 
 #include <difflab/base/version.h>

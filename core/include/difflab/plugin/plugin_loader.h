@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Finds, checks and loads plugin libraries (difflab_*.so) into a registry (DESIGN.md §3).
+// Finds, checks and loads plugin libraries (difflab_*.so) into a registry.
 #pragma once
 
 #include <difflab/plugin/registry.h>

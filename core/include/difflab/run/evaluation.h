@@ -16,7 +16,7 @@ namespace difflab {
 class run_context;
 class dataset;
 
-/// `evaluate:` — which metrics a run computes and on how much data (DESIGN.md §4).
+/// `evaluate:` — which metrics a run computes and on how much data.
 struct evaluation_options {
     std::int64_t count = 0;  ///< samples drawn for the metrics; 0: sample.count
     std::vector<component_ref<metric>> metrics;

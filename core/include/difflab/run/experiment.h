@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Experiment files: composition of defaults, command-line overrides, validation (DESIGN.md §4).
+// Experiment files: composition of defaults, command-line overrides, validation.
 #pragma once
 
 #include <difflab/diffusion/dataset.h>

@@ -31,15 +31,15 @@ struct run_options {
 std::filesystem::path run_experiment(const config_node& resolved, const registry& components,
                                      const plugin_loader& plugins, const run_options& options);
 
-/// `difflab sample`: runs the task of an existing run directory in sampling-only mode with
-/// `resolved` (its config.yaml with overrides), writing to run_dir/samples/<label>/ (with the
-/// config.yaml used). Returns that directory.
 /// `difflab evaluate`: samples and evaluates an existing run (every variant of a grid) from its
 /// trained models with `resolved` (its config.yaml with overrides), into
 /// run_dir/evaluations/<label>/, then checks the claims as `run` does. Returns that directory.
 std::filesystem::path evaluate_run(const std::filesystem::path& run_dir, const config_node& resolved,
                                    const registry& components, const std::string& label);
 
+/// `difflab sample`: runs the task of an existing run directory in sampling-only mode with
+/// `resolved` (its config.yaml with overrides), writing to run_dir/samples/<label>/ (with the
+/// config.yaml used). Returns that directory.
 std::filesystem::path sample_run(const std::filesystem::path& run_dir, const config_node& resolved,
                                  const registry& components, const std::string& label);
 

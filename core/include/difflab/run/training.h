@@ -20,7 +20,7 @@ namespace difflab {
 
 class run_context;
 
-/// `train:` — how a network is trained (DESIGN.md §4).
+/// `train:` — how a network is trained.
 struct training_options {
     std::int64_t steps = 0;  ///< 0: no training (sampling an existing run, or an exact denoiser)
     std::int64_t batch_size = 64;
