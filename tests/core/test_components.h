@@ -2,9 +2,12 @@
 // Small components registered directly (no plugin) for the core tests.
 #pragma once
 
+#include <difflab/diffusion/noise.h>
 #include <difflab/diffusion/sampler.h>
 #include <difflab/plugin/registry.h>
 #include <difflab/run/task.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 
 #include <stdexcept>
 #include <string>
@@ -89,6 +92,18 @@ public:
     void run(difflab::run_context&) override {}
     options opts;
     std::unique_ptr<difflab::sampler> sampler;
+};
+
+/// Noise that is not Gaussian: uniform on [-sqrt(3), sqrt(3)] (zero mean, unit variance).
+class uniform_noise final : public difflab::noise {
+public:
+    struct options {};
+    static difflab::param_spec<options> params() { return difflab::param_spec<options>{"Uniform noise."}; }
+    uniform_noise(const options&, difflab::build_context&) {}
+    difflab::tensor draw(const difflab::shape_t& shape, std::uint64_t seed, std::uint64_t purpose,
+                         std::uint64_t first_index, std::uint64_t step) const override {
+        return (difflab::rand(shape, seed, purpose, first_index, step) - 0.5f) * 3.4641016f;
+    }
 };
 
 inline void register_all(difflab::registry& reg) {

@@ -23,7 +23,8 @@ param_spec<experiment_options> experiment_options::params() {
              "directory or difflab_<name>.so, relative to the experiment file.");
     spec.add(&experiment_options::data, "data", "The dataset.");
     spec.add(&experiment_options::process, "process", "The forward (noising) process.");
-    spec.add(&experiment_options::noise, "noise", "The noise the process draws.");
+    spec.add(&experiment_options::noise, "noise",
+             "The noise the process draws; only gaussian for now (training and samplers draw Gaussian noise).");
     spec.add(&experiment_options::network, "network", "The network (denoiser backbone).");
     spec.require(&experiment_options::task, "task", "What the run does (generation, super_resolution, ...).");
     spec.section(&experiment_options::train, "train", "Training of the network.", training_options::params());
@@ -190,6 +191,19 @@ void apply(config_node& root, const parsed_override& o) {
     node->set(key, o.value, key_mark);
 }
 
+/// Training and samplers draw standard Gaussian noise whatever `noise:` names; until they
+/// draw through the noise component, another noise type would be silently ignored, so it is
+/// refused where it is written.
+void refuse_unused_noise(const config_node& resolved) {
+    const config_node* noise = resolved.find("noise");
+    const config_node* type = noise && noise->is_map() ? noise->find("type") : nullptr;
+    if (!type || type->text() == "gaussian") return;
+    throw config_error_at(type->mark(),
+                          fmt::format("noise type '{}' would be ignored: training and sampling draw Gaussian noise "
+                                      "for now; remove the `noise:` section or set noise.type: gaussian",
+                                      type->text()));
+}
+
 }  // namespace
 
 config_node compose_experiment(const fs::path& file) {
@@ -227,6 +241,7 @@ config_node resolve_experiment(const config_node& experiment, const registry& co
     const param_spec<experiment_options> spec = experiment_options::params();
     config_node resolved = spec.emit(spec.parse(written, parse_context(&components)));
     copy_marks(resolved, written);
+    refuse_unused_noise(resolved);
     // The grid and the claims are checked now, so that `difflab check` finds their mistakes.
     std::vector<std::string> labels;
     for (const experiment_variant& v : expand_variants(resolved, components)) labels.push_back(v.label);
