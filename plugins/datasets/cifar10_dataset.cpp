@@ -36,25 +36,26 @@ fs::path batch_folder(const std::string& directory, const std::string& first_fil
 void read_cifar10_batch(const std::string& path, image_store& images) {
     std::error_code ec;
     if (!fs::is_regular_file(path, ec))
-        throw config_error(format_error(path, fmt::format("missing CIFAR-10 batch file; {}", download_hint)));
+        throw config_error(source_mark{path}, fmt::format("missing CIFAR-10 batch file; {}", download_hint));
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw error(format_error(path, fmt::format("cannot open: {}", std::strerror(errno))));
+    if (!in) throw error(source_mark{path}, fmt::format("cannot open: {}", std::strerror(errno)));
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw error(format_error(path, "read failed"));
+    if (in.bad()) throw error(source_mark{path}, "read failed");
     const std::int64_t size = static_cast<std::int64_t>(bytes.size()), records = size / record_bytes;
     if (size % record_bytes != 0)
-        throw error(format_error(
-            path, fmt::format("truncated CIFAR-10 batch: {} bytes is not a whole number of {}-byte records (record {} "
-                              "has {} of its {} bytes); {}",
-                              size, record_bytes, records, size % record_bytes, record_bytes, download_hint)));
-    if (records == 0) throw error(format_error(path, fmt::format("empty CIFAR-10 batch file; {}", download_hint)));
+        throw error(
+            source_mark{path},
+            fmt::format("truncated CIFAR-10 batch: {} bytes is not a whole number of {}-byte records (record {} "
+                        "has {} of its {} bytes); {}",
+                        size, record_bytes, records, size % record_bytes, record_bytes, download_hint));
+    if (records == 0) throw error(source_mark{path}, fmt::format("empty CIFAR-10 batch file; {}", download_hint));
     images.pixels.reserve(images.pixels.size() + static_cast<std::size_t>(records * image_bytes));
     for (std::int64_t r = 0; r < records; ++r) {
         const auto* record = reinterpret_cast<const std::uint8_t*>(bytes.data()) + r * record_bytes;
         if (record[0] > 9)
-            throw error(format_error(path, fmt::format("record {} has label {}; CIFAR-10 labels are 0..9 (is this the "
+            throw error(source_mark{path}, fmt::format("record {} has label {}; CIFAR-10 labels are 0..9 (is this the "
                                                        "CIFAR-100 file?)",
-                                                       r, record[0])));
+                                                       r, record[0]));
         images.labels.push_back(record[0]);
         images.pixels.insert(images.pixels.end(), record + 1, record + record_bytes);
     }

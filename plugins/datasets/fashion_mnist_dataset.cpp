@@ -27,8 +27,8 @@ class gz_reader {
 public:
     explicit gz_reader(std::string path) : path_(std::move(path)), file_(gzopen(path_.c_str(), "rb")) {
         if (!file_)
-            throw error(
-                format_error(path_, fmt::format("cannot open: {}", errno ? std::strerror(errno) : "out of memory")));
+            throw error(source_mark{path_},
+                        fmt::format("cannot open: {}", errno ? std::strerror(errno) : "out of memory"));
         gzbuffer(file_, 1 << 20);
     }
     ~gz_reader() { gzclose(file_); }
@@ -48,13 +48,13 @@ public:
             int code = Z_OK;
             const char* message = gzerror(file_, &code);
             if (n < 0 || (code != Z_OK && code != Z_BUF_ERROR))
-                throw error(format_error(
-                    path_, fmt::format("cannot decompress ({}); the file is corrupt, {}", message, reinstall_hint())));
+                throw error(source_mark{path_},
+                            fmt::format("cannot decompress ({}); the file is corrupt, {}", message, reinstall_hint()));
             if (code == Z_BUF_ERROR)
-                throw error(format_error(path_, fmt::format("the compressed data ends early (truncated .gz file) "
+                throw error(source_mark{path_}, fmt::format("the compressed data ends early (truncated .gz file) "
                                                             "while reading {}; {}",
-                                                            what, reinstall_hint())));
-            throw error(format_error(path_, fmt::format("file ends after {} of the {} bytes of {}", got, bytes, what)));
+                                                            what, reinstall_hint()));
+            throw error(source_mark{path_}, fmt::format("file ends after {} of the {} bytes of {}", got, bytes, what));
         }
     }
 
@@ -77,7 +77,7 @@ std::string find_file(const std::string& directory, const std::string& name) {
     std::error_code ec;
     if (fs::is_regular_file(gz, ec)) return gz.string();
     if (fs::is_regular_file(plain, ec)) return plain.string();
-    throw config_error(format_error(gz.string(), fmt::format("missing Fashion-MNIST file; {}", install_hint)));
+    throw config_error(source_mark{gz.string()}, fmt::format("missing Fashion-MNIST file; {}", install_hint));
 }
 
 image_store pad_images(const image_store& in, std::int64_t size) {
@@ -110,24 +110,24 @@ image_store read_idx_pair(const std::string& images_path, const std::string& lab
     std::uint8_t header[16];
     images.read(header, 16, "the 16-byte IDX header");
     if (big_endian(header) != 0x00000803)
-        throw error(format_error(images_path, fmt::format("not an IDX image file: magic number 0x{:08x}, expected "
+        throw error(source_mark{images_path}, fmt::format("not an IDX image file: magic number 0x{:08x}, expected "
                                                           "0x00000803 (unsigned bytes, 3 dimensions)",
-                                                          big_endian(header))));
+                                                          big_endian(header)));
     const std::int64_t count = big_endian(header + 4), rows = big_endian(header + 8), cols = big_endian(header + 12);
     if (rows != side || cols != side)
-        throw error(format_error(
-            images_path, fmt::format("images are {}x{}; Fashion-MNIST images are {}x{}", rows, cols, side, side)));
+        throw error(source_mark{images_path},
+                    fmt::format("images are {}x{}; Fashion-MNIST images are {}x{}", rows, cols, side, side));
     std::uint8_t label_header[8];
     labels.read(label_header, 8, "the 8-byte IDX header");
     if (big_endian(label_header) != 0x00000801)
-        throw error(format_error(labels_path, fmt::format("not an IDX label file: magic number 0x{:08x}, expected "
+        throw error(source_mark{labels_path}, fmt::format("not an IDX label file: magic number 0x{:08x}, expected "
                                                           "0x00000801 (unsigned bytes, 1 dimension)",
-                                                          big_endian(label_header))));
+                                                          big_endian(label_header)));
     const std::int64_t label_count = big_endian(label_header + 4);
     if (label_count != count)
-        throw error(format_error(
-            labels_path, fmt::format("holds {} labels but {} holds {} images", label_count, images_path, count)));
-    if (count == 0) throw error(format_error(images_path, "holds no images"));
+        throw error(source_mark{labels_path},
+                    fmt::format("holds {} labels but {} holds {} images", label_count, images_path, count));
+    if (count == 0) throw error(source_mark{images_path}, "holds no images");
 
     image_store store{1, side, side, {}, {}};
     store.pixels.resize(static_cast<std::size_t>(count * side * side));
@@ -138,8 +138,8 @@ image_store read_idx_pair(const std::string& images_path, const std::string& lab
     store.labels.assign(bytes.begin(), bytes.end());
     for (std::int64_t i = 0; i < count; ++i)
         if (bytes[static_cast<std::size_t>(i)] > 9)
-            throw error(format_error(labels_path, fmt::format("label {} of example {} is not a class 0..9",
-                                                              bytes[static_cast<std::size_t>(i)], i)));
+            throw error(source_mark{labels_path}, fmt::format("label {} of example {} is not a class 0..9",
+                                                              bytes[static_cast<std::size_t>(i)], i));
     return store;
 }
 
@@ -168,10 +168,9 @@ namespace {
 
 image_store load(const fashion_mnist_dataset::options& o) {
     if (o.resize == "pad" && o.size < side)
-        throw config_error(
-            fmt::format("error: fashion_mnist: size {} is smaller than the {}x{} images; padding "
-                        "needs size >= {}, or set resize: bilinear",
-                        o.size, side, side, side));
+        throw config_error(fmt::format("fashion_mnist: size {} is smaller than the {}x{} images; padding "
+                                        "needs size >= {}, or set resize: bilinear",
+                                       o.size, side, side, side));
     const std::string prefix = o.split == "train" ? "train" : "t10k";
     const std::string images = find_file(o.directory, prefix + "-images-idx3-ubyte");
     image_store store = read_idx_pair(images, find_file(o.directory, prefix + "-labels-idx1-ubyte"));

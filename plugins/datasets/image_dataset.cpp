@@ -33,7 +33,7 @@ void keep_examples(image_store& images, const std::vector<std::int64_t>& classes
     if (kept == 0) {
         std::string list;
         for (std::int64_t c : classes) list += (list.empty() ? "" : ", ") + std::to_string(c);
-        throw config_error(fmt::format("error: {}: no example has a class in [{}]; check `classes`", name, list));
+        throw config_error(fmt::format("{}: no example has a class in [{}]; check `classes`", name, list));
     }
 }
 
@@ -54,7 +54,7 @@ example_batch image_dataset::get(const std::vector<std::int64_t>& indices) const
     for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t index = indices[static_cast<std::size_t>(i)];
         if (index < 0 || index >= size())
-            throw error(fmt::format("error: {}: example index {} is out of range [0, {})", name_, index, size()));
+            throw error(fmt::format("{}: example index {} is out of range [0, {})", name_, index, size()));
         const bool flip = index >= stored;
         const std::int64_t source = flip ? index - stored : index;
         const std::uint8_t* p = images_.pixels.data() + source * bytes;

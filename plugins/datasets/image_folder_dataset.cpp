@@ -55,14 +55,14 @@ std::pair<image_store, std::vector<std::string>> load(const image_folder_dataset
     const fs::path root(o.directory);
     std::error_code ec;
     if (!fs::is_directory(root, ec))
-        throw config_error(format_error(o.directory, "no such directory; set `directory` to a folder of PNG files"));
+        throw config_error(source_mark{o.directory}, "no such directory; set `directory` to a folder of PNG files");
 
     // Every PNG, with the top-level subfolder it lies in ("" for files directly in root).
     std::vector<std::pair<std::string, fs::path>> files;
     fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
-    if (ec) throw error(format_error(o.directory, fmt::format("cannot list the folder: {}", ec.message())));
+    if (ec) throw error(source_mark{o.directory}, fmt::format("cannot list the folder: {}", ec.message()));
     for (; it != end; it.increment(ec)) {
-        if (ec) throw error(format_error(o.directory, fmt::format("cannot list the folder: {}", ec.message())));
+        if (ec) throw error(source_mark{o.directory}, fmt::format("cannot list the folder: {}", ec.message()));
         const fs::path& path = it->path();
         if (hidden(path)) {
             if (it->is_directory(ec)) it.disable_recursion_pending();
@@ -73,7 +73,7 @@ std::pair<image_store, std::vector<std::string>> load(const image_folder_dataset
         const std::string top = std::distance(relative.begin(), relative.end()) > 1 ? relative.begin()->string() : "";
         files.emplace_back(top, path);
     }
-    if (files.empty()) throw config_error(format_error(o.directory, "no PNG files in the folder or its subfolders"));
+    if (files.empty()) throw config_error(source_mark{o.directory}, "no PNG files in the folder or its subfolders");
     std::sort(files.begin(), files.end(),
               [](const auto& a, const auto& b) { return a.second.generic_string() < b.second.generic_string(); });
 
@@ -81,9 +81,9 @@ std::pair<image_store, std::vector<std::string>> load(const image_folder_dataset
     for (const auto& [top, path] : files) labels.emplace(top, 0);
     if (labels.size() > 1 && labels.count("") != 0) {
         const auto loose = std::find_if(files.begin(), files.end(), [](const auto& f) { return f.first.empty(); });
-        throw config_error(format_error(loose->second.string(),
-                                        "PNG file beside class subfolders; put every image in a class subfolder "
-                                        "(labels come from the subfolders) or all of them directly in the folder"));
+        throw config_error(source_mark{loose->second.string()},
+                           "PNG file beside class subfolders; put every image in a class subfolder "
+                           "(labels come from the subfolders) or all of them directly in the folder");
     }
     std::vector<std::string> class_names;
     for (auto& [top, label] : labels) {
@@ -103,10 +103,10 @@ std::pair<image_store, std::vector<std::string>> load(const image_folder_dataset
             store.pixels.reserve(count * static_cast<std::size_t>(store.example_bytes()));
             first_path = path.string();
         } else if (img.width != store.width || img.height != store.height) {
-            throw config_error(
-                format_error(path.string(), fmt::format("image is {}x{} but {} is {}x{}; set `size` to resize every "
-                                                        "image to size x size",
-                                                        img.width, img.height, first_path, store.width, store.height)));
+            throw config_error(source_mark{path.string()},
+                               fmt::format("image is {}x{} but {} is {}x{}; set `size` to resize every "
+                                           "image to size x size",
+                                           img.width, img.height, first_path, store.width, store.height));
         }
         // Interleaved pixels to planes.
         const std::int64_t pixels = img.width * img.height;

@@ -76,7 +76,7 @@ example_batch toy2d_dataset::get(const std::vector<std::int64_t>& indices) const
     for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t index = indices[static_cast<std::size_t>(i)];
         if (index < 0 || index >= opts_.size)
-            throw error(fmt::format("error: toy2d: example index {} is out of range [0, {})", index, opts_.size));
+            throw error(fmt::format("toy2d: example index {} is out of range [0, {})", index, opts_.size));
         philox_stream stream(static_cast<std::uint64_t>(opts_.seed), random_purpose("toy2d/example"),
                              static_cast<std::uint64_t>(index));
         float u[3], z[2];

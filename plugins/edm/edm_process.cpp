@@ -27,8 +27,8 @@ edm_process::edm_process(const options& opts, build_context&)
       root_min_(std::pow(opts.sigma_min, 1.0 / opts.rho)),
       root_max_(std::pow(opts.sigma_max, 1.0 / opts.rho)) {
     if (opts.sigma_max <= opts.sigma_min)
-        throw config_error(format_error("", fmt::format("edm: sigma_max ({}) must exceed sigma_min ({}); swap them",
-                                                        opts.sigma_max, opts.sigma_min)));
+        throw config_error(source_mark{""}, fmt::format("edm: sigma_max ({}) must exceed sigma_min ({}); swap them",
+                                                        opts.sigma_max, opts.sigma_min));
 }
 
 double edm_process::sigma(double t) const {

@@ -199,7 +199,7 @@ void generation_task::run(run_context& ctx) {
     const auto diffusion = ctx.build<process>("process");
     const auto net = ctx.build<network>("network");
     if (!data || !diffusion || !net)
-        throw config_error("error: task 'generation' needs `data`, `process` and `network` sections");
+        throw config_error("task 'generation' needs `data`, `process` and `network` sections");
     const fs::path checkpoints = ctx.run_dir() / "checkpoints";
     std::string report = fmt::format("# {}\n\n", ctx.experiment().find("name")->text());
 
@@ -223,14 +223,13 @@ void generation_task::run(run_context& ctx) {
         report += fmt::format("\nSampled with the {} weights of step {}.\n",
                               protocol.weights == "ema" ? "EMA" : "trained", *latest);
     } else if (ctx.sampling_only() || train.steps > 0) {
-        throw error(format_error(checkpoints.string(), "no checkpoint to sample from",
-                                 {"train the run first (train.steps > 0)"}));
+        throw error(source_mark{checkpoints.string()}, "no checkpoint to sample from",
+                    {"train the run first (train.steps > 0)"});
     }
 
     // Sampling: the grid shows the first sample.count; the metrics read the first evaluate.count.
     if (!sample.sampler.present())
-        throw config_error(
-            "error: task 'generation' needs `sample.sampler`, e.g. sample: {sampler: {type: ddim, steps: 50}}");
+        throw config_error("task 'generation' needs `sample.sampler`, e.g. sample: {sampler: {type: ddim, steps: 50}}");
     const bool evaluating = !evaluation.metrics.empty();
     const std::int64_t eval_count = evaluation.count > 0 ? evaluation.count : sample.count;
     const drawn_samples drawn =

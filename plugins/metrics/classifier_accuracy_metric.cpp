@@ -13,19 +13,18 @@ namespace difflab::plugins {
 std::int64_t correct_classifications(const tensor& logits, const tensor& labels) {
     if (!logits.defined() || logits.dim() != 2 || !labels.defined() || labels.dim() != 1 ||
         labels.size(0) != logits.size(0) || logits.size(0) < 1)
-        throw error(
-            fmt::format("error: classification accuracy needs logits [N, C] and labels [N] with N >= 1, got {} "
-                        "and {}",
-                        logits.defined() ? shape_text(logits.shape()) : "none",
-                        labels.defined() ? shape_text(labels.shape()) : "none"));
+        throw error(fmt::format("classification accuracy needs logits [N, C] and labels [N] with N >= 1, got {} "
+                                 "and {}",
+                                logits.defined() ? shape_text(logits.shape()) : "none",
+                                labels.defined() ? shape_text(labels.shape()) : "none"));
     const std::int64_t n = logits.size(0), classes = logits.size(1);
     const std::vector<float> scores = logits.contiguous().to_vector(), wanted = labels.contiguous().to_vector();
     std::int64_t right = 0;
     for (std::int64_t i = 0; i < n; ++i) {
         const float label = wanted[static_cast<std::size_t>(i)];
         if (!(label >= 0 && label < static_cast<float>(classes)) || label != std::floor(label))
-            throw error(fmt::format("error: classification accuracy: label {} of row {} is not a class 0..{}", label, i,
-                                    classes - 1));
+            throw error(
+                fmt::format("classification accuracy: label {} of row {} is not a class 0..{}", label, i, classes - 1));
         const float* row = scores.data() + i * classes;
         std::int64_t best = 0;
         for (std::int64_t c = 1; c < classes; ++c)
@@ -53,13 +52,13 @@ classifier_accuracy_metric::classifier_accuracy_metric(const options& opts, buil
 metric_values classifier_accuracy_metric::compute(const metric_inputs& in) {
     if (!in.sample_labels.defined())
         throw error(
-            "error: classifier_accuracy needs `sample_labels` (the class each sample was generated for); use it with "
+            "classifier_accuracy needs `sample_labels` (the class each sample was generated for); use it with "
             "class-conditional generation");
     if (!in.samples.defined() || in.samples.dim() != 4 || in.samples.size(0) != in.sample_labels.numel())
-        throw error(
-            fmt::format("error: classifier_accuracy needs `samples` images [N, C, H, W], one per sample "
-                        "label ({}), got {}",
-                        in.sample_labels.numel(), in.samples.defined() ? shape_text(in.samples.shape()) : "none"));
+        throw error(fmt::format("classifier_accuracy needs `samples` images [N, C, H, W], one per sample "
+                                 "label ({}), got {}",
+                                in.sample_labels.numel(),
+                                in.samples.defined() ? shape_text(in.samples.shape()) : "none"));
     return {{"classifier_accuracy",
              classification_accuracy(features().logits(in.samples), in.sample_labels.reshape({-1}))}};
 }

@@ -58,31 +58,27 @@ void classifier_training_task::run(run_context& ctx) {
     const auto data = ctx.build<dataset>("data");
     const auto net = ctx.build<network>("network");
     if (!data || !net)
-        throw config_error("error: task 'classifier_training' needs `data` (with labels) and `network` (a classifier)");
+        throw config_error("task 'classifier_training' needs `data` (with labels) and `network` (a classifier)");
     const config_node& network_node = *ctx.experiment().find("network");
     if (const config_node* t = network_node.find("time_conditioned"); t && t->is_scalar() && t->text() == "true")
         throw config_error(
-            "error: classifier_training trains a classifier of clean images; set network.time_conditioned: false");
-    if (data->size() < 1) throw config_error("error: classifier_training: the dataset is empty");
+            "classifier_training trains a classifier of clean images; set network.time_conditioned: false");
+    if (data->size() < 1) throw config_error("classifier_training: the dataset is empty");
     if (!data->get({0}).labels.defined())
-        throw config_error(
-            "error: classifier_training needs a dataset with class labels (fashion_mnist, cifar10, ...)");
+        throw config_error("classifier_training needs a dataset with class labels (fashion_mnist, cifar10, ...)");
     // The test data: the same dataset with `split` replaced, built now so that a bad split fails early.
     config_node test_node = *ctx.experiment().find("data");
     if (!test_node.find("split"))
-        throw config_error(
-            fmt::format("error: classifier_training: dataset '{}' has no `split` option to select "
-                        "test_split '{}' with; use a dataset with train and test splits",
-                        test_node.find("type")->text(), opts_.test_split));
+        throw config_error(fmt::format("classifier_training: dataset '{}' has no `split` option to select "
+                                        "test_split '{}' with; use a dataset with train and test splits",
+                                       test_node.find("type")->text(), opts_.test_split));
     test_node.set("split", config_node::scalar(opts_.test_split));
     std::unique_ptr<dataset> test;
     try {
         test.reset(static_cast<dataset*>(ctx.builder().create("dataset", test_node).release()));
-    } catch (const config_error& e) {
+    } catch (const config_error&) {
         // The dataset's message has no place to point at: name the option that chose the split.
-        std::string what = e.what();
-        if (what.rfind("error: ", 0) == 0) what.erase(0, 7);
-        throw config_error(fmt::format("error: task.test_split '{}': {}", opts_.test_split, what));
+        rethrow_with_context(fmt::format("task.test_split '{}': ", opts_.test_split));
     }
     const std::string name = ctx.experiment().find("name")->text();
     const std::uint64_t seed = ctx.seed();
@@ -126,14 +122,14 @@ void classifier_training_task::run(run_context& ctx) {
         // A clean-image classifier ignores the noise input: it gets none, nor labels.
         const tensor logits = net->forward(batch.x, tensor(), tensor());
         if (logits.dim() != 2 || logits.size(0) != opts_.batch_size)
-            throw config_error(
-                fmt::format("error: classifier_training: network '{}' gave {} for a batch of {}; it must "
-                            "be a classifier giving logits [N, num_classes]",
-                            network_node.find("type")->text(), shape_text(logits.shape()), opts_.batch_size));
+            throw config_error(fmt::format("classifier_training: network '{}' gave {} for a batch of {}; it must "
+                                            "be a classifier giving logits [N, num_classes]",
+                                           network_node.find("type")->text(), shape_text(logits.shape()),
+                                           opts_.batch_size));
         const tensor loss = cross_entropy(logits, batch.labels);
         const double value = loss.item();
         if (!std::isfinite(value))
-            throw error(fmt::format("error: classifier_training: the loss is {} at step {}; lower task.lr",
+            throw error(fmt::format("classifier_training: the loss is {} at step {}; lower task.lr",
                                     std::isnan(value) ? "NaN" : "infinite", step + 1));
         loss.backward();
         const double grad_norm =
@@ -153,7 +149,7 @@ void classifier_training_task::run(run_context& ctx) {
         }
         bar.update(done, fmt::format("loss {:.4f}", value));
         if (interrupt.flag().load())
-            throw error(fmt::format("error: classifier_training: interrupted at step {}; nothing was saved", done));
+            throw error(fmt::format("classifier_training: interrupted at step {}; nothing was saved", done));
     }
     bar.finish();
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

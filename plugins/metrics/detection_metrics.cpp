@@ -36,16 +36,15 @@ std::vector<std::size_t> by_score_descending(const std::vector<double>& scores) 
 std::size_t count_positives(const std::vector<double>& scores, const std::vector<double>& labels,
                             const std::string& name) {
     if (scores.size() != labels.size())
-        throw error(fmt::format("error: {}: {} scores but {} labels", name, scores.size(), labels.size()));
+        throw error(fmt::format("{}: {} scores but {} labels", name, scores.size(), labels.size()));
     std::size_t positives = 0;
     for (std::size_t i = 0; i < labels.size(); ++i) {
         if (labels[i] != 0 && labels[i] != 1)
-            throw error(
-                fmt::format("error: {}: label {} at position {} is not 0 or 1; reference must hold binary "
-                            "labels (1 positive, 0 negative)",
-                            name, labels[i], i));
+            throw error(fmt::format("{}: label {} at position {} is not 0 or 1; reference must hold binary "
+                                     "labels (1 positive, 0 negative)",
+                                    name, labels[i], i));
         if (std::isnan(scores[i]))
-            throw error(fmt::format("error: {}: score at position {} is NaN; scores must be numbers", name, i));
+            throw error(fmt::format("{}: score at position {} is NaN; scores must be numbers", name, i));
         positives += labels[i] == 1;
     }
     return positives;
@@ -57,10 +56,9 @@ double auroc(const std::vector<double>& scores, const std::vector<double>& label
     const std::size_t positives = count_positives(scores, labels, "auroc");
     const std::size_t negatives = labels.size() - positives;
     if (positives == 0 || negatives == 0)
-        throw error(
-            fmt::format("error: auroc: the labels hold {} positives and {} negatives; the ROC curve needs both "
-                        "classes",
-                        positives, negatives));
+        throw error(fmt::format("auroc: the labels hold {} positives and {} negatives; the ROC curve needs both "
+                                 "classes",
+                                positives, negatives));
     // U = sum of the positives' ranks (ascending, tied scores sharing the mean rank) - P (P + 1) / 2.
     std::vector<std::size_t> order = by_score_descending(scores);
     std::reverse(order.begin(), order.end());
@@ -80,7 +78,7 @@ double auroc(const std::vector<double>& scores, const std::vector<double>& label
 double average_precision(const std::vector<double>& scores, const std::vector<double>& labels) {
     const std::size_t positives = count_positives(scores, labels, "average_precision");
     if (positives == 0)
-        throw error("error: average_precision: the labels hold no positive; precision and recall need at least one");
+        throw error("average_precision: the labels hold no positive; precision and recall need at least one");
     const std::vector<std::size_t> order = by_score_descending(scores);
     double ap = 0, recall_before = 0, true_positives = 0;
     for (std::size_t begin = 0; begin < order.size();) {

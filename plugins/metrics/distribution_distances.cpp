@@ -30,11 +30,10 @@ void check_sets(const metric_inputs& in, const std::string& name) {
     require_input(in.samples, name, "samples", "the generated samples [N, ...]");
     require_input(in.reference, name, "reference", "the reference data [M, ...]");
     if (row_size(in.samples) != row_size(in.reference))
-        throw error(
-            fmt::format("error: {}: samples {} and reference {} have {} and {} values per row; {} compares "
-                        "rows of equal size",
-                        name, shape_text(in.samples.shape()), shape_text(in.reference.shape()), row_size(in.samples),
-                        row_size(in.reference), name));
+        throw error(fmt::format("{}: samples {} and reference {} have {} and {} values per row; {} compares "
+                                 "rows of equal size",
+                                name, shape_text(in.samples.shape()), shape_text(in.reference.shape()),
+                                row_size(in.samples), row_size(in.reference), name));
 }
 
 /// sum over (i, j) of exp(-|a_i - b_j|^2 / (2 h^2)), without i == j when `distinct`; the squared
@@ -60,17 +59,16 @@ double kernel_sum(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, double ban
 
 double mmd_unbiased(const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, double bandwidth) {
     if (x.rows() < 2 || y.rows() < 2 || x.cols() != y.cols() || !(bandwidth > 0))
-        throw error(
-            fmt::format("error: mmd: needs two sets of at least 2 rows of equal size and a positive bandwidth, "
-                        "got {}x{} and {}x{} with bandwidth {}",
-                        x.rows(), x.cols(), y.rows(), y.cols(), bandwidth));
+        throw error(fmt::format("mmd: needs two sets of at least 2 rows of equal size and a positive bandwidth, "
+                                 "got {}x{} and {}x{} with bandwidth {}",
+                                x.rows(), x.cols(), y.rows(), y.cols(), bandwidth));
     const double m = static_cast<double>(x.rows()), n = static_cast<double>(y.rows());
     return kernel_sum(x, x, bandwidth, true) / (m * (m - 1)) + kernel_sum(y, y, bandwidth, true) / (n * (n - 1)) -
            2 * kernel_sum(x, y, bandwidth, false) / (m * n);
 }
 
 double median_pairwise_distance(const Eigen::MatrixXd& z) {
-    if (z.rows() < 2) throw error("error: mmd: the median heuristic needs at least 2 rows");
+    if (z.rows() < 2) throw error("mmd: the median heuristic needs at least 2 rows");
     const Eigen::VectorXd norms = z.rowwise().squaredNorm();
     const Eigen::MatrixXd dot = z * z.transpose();
     std::vector<double> d;
@@ -124,10 +122,9 @@ mmd_metric::mmd_metric(const options& opts, build_context&) : opts_(opts) {}
 metric_values mmd_metric::compute(const metric_inputs& in) {
     check_sets(in, "mmd");
     if (in.samples.size(0) < 2 || in.reference.size(0) < 2)
-        throw error(
-            fmt::format("error: mmd: samples {} and reference {} need at least 2 rows each for the unbiased "
-                        "estimator",
-                        shape_text(in.samples.shape()), shape_text(in.reference.shape())));
+        throw error(fmt::format("mmd: samples {} and reference {} need at least 2 rows each for the unbiased "
+                                 "estimator",
+                                shape_text(in.samples.shape()), shape_text(in.reference.shape())));
     const Eigen::MatrixXd x = rows_of(in.samples, in.samples.size(0));
     const Eigen::MatrixXd y = rows_of(in.reference, in.reference.size(0));
     double bandwidth = opts_.bandwidth;
@@ -138,7 +135,7 @@ metric_values mmd_metric::compute(const metric_inputs& in) {
         bandwidth = median_pairwise_distance(pooled);
         if (!(bandwidth > 0))
             throw error(
-                "error: mmd: the median pairwise distance is 0 (more than half the rows coincide); set "
+                "mmd: the median pairwise distance is 0 (more than half the rows coincide); set "
                 "bandwidth explicitly");
     }
     return {{"mmd", mmd_unbiased(x, y, bandwidth)}};

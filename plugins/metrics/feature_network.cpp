@@ -48,7 +48,7 @@ std::string one_line(std::string text) {
 }
 
 [[noreturn]] void fail(const fs::path& file, const std::string& what) {
-    throw error(format_error(file.string(), fmt::format("{}; {}", what, feature_network_hint)));
+    throw error(source_mark{file.string()}, fmt::format("{}; {}", what, feature_network_hint));
 }
 
 }  // namespace
@@ -69,22 +69,22 @@ fs::path resolve_feature_network(const std::string& value) {
 
 std::string file_sha256(const fs::path& file) {
     std::ifstream in(file, std::ios::binary);
-    if (!in) throw error(format_error(file.string(), "cannot open the file to hash it"));
+    if (!in) throw error(source_mark{file.string()}, "cannot open the file to hash it");
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
     if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1)
-        throw error("error: OpenSSL cannot start a SHA-256 digest");
+        throw error("OpenSSL cannot start a SHA-256 digest");
     std::vector<char> buffer(std::size_t{1} << 16);
     while (in) {
         in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
         const auto got = static_cast<std::size_t>(in.gcount());
         if (got > 0 && EVP_DigestUpdate(md.get(), buffer.data(), got) != 1)
-            throw error(format_error(file.string(), "OpenSSL SHA-256 update failed"));
+            throw error(source_mark{file.string()}, "OpenSSL SHA-256 update failed");
     }
-    if (in.bad()) throw error(format_error(file.string(), "read error while hashing the file"));
+    if (in.bad()) throw error(source_mark{file.string()}, "read error while hashing the file");
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     if (EVP_DigestFinal_ex(md.get(), digest, &length) != 1)
-        throw error(format_error(file.string(), "OpenSSL SHA-256 finalization failed"));
+        throw error(source_mark{file.string()}, "OpenSSL SHA-256 finalization failed");
     std::string hex;
     for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
     return hex;
@@ -92,7 +92,7 @@ std::string file_sha256(const fs::path& file) {
 
 Eigen::MatrixXd to_matrix(const tensor& values) {
     if (!values.defined() || values.dim() != 2)
-        throw error(fmt::format("error: expected a matrix [N, F], got {}",
+        throw error(fmt::format("expected a matrix [N, F], got {}",
                                 values.defined() ? shape_text(values.shape()) : "an undefined tensor"));
     const std::vector<float> flat = values.contiguous().to_vector();
     const Eigen::Index rows = values.size(0), cols = values.size(1);
@@ -110,8 +110,8 @@ feature_network::feature_network(const fs::path& file, const registry& component
     try {
         content = read_safetensors(file);
     } catch (const error& e) {
-        // read_safetensors says what is wrong ("PATH: error: header length ..."); add the fix.
-        throw error(fmt::format("{}; {}", one_line(e.what()), feature_network_hint));
+        // read_safetensors says where and what is wrong ("header length ..."); add the fix.
+        throw error(e.where(), fmt::format("{}; {}", e.message(), feature_network_hint));
     }
     metadata_ = content.metadata;
     const auto spec = metadata_.find("network");
@@ -145,8 +145,8 @@ feature_network::feature_network(const fs::path& file, const registry& component
 template <class F>
 tensor feature_network::batched(const tensor& x, F f) {
     if (!x.defined() || x.dim() != 4 || x.size(0) < 1)
-        throw error(fmt::format("error: feature network {}: expected images [N, C, H, W] with N >= 1, got {}",
-                                path_.string(), x.defined() ? shape_text(x.shape()) : "an undefined tensor"));
+        throw error(fmt::format("feature network {}: expected images [N, C, H, W] with N >= 1, got {}", path_.string(),
+                                x.defined() ? shape_text(x.shape()) : "an undefined tensor"));
     const no_grad_guard no_grad;
     std::vector<tensor> parts;
     for (std::int64_t begin = 0; begin < x.size(0); begin += batch_size_) {

@@ -16,7 +16,7 @@ namespace {
 /// V diag(sqrt(max(lambda, 0))) V^T of a symmetric positive semi-definite matrix.
 Eigen::MatrixXd psd_sqrt(const Eigen::MatrixXd& m) {
     const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(m);
-    if (solver.info() != Eigen::Success) throw error("error: fid: eigendecomposition of a covariance failed");
+    if (solver.info() != Eigen::Success) throw error("fid: eigendecomposition of a covariance failed");
     const Eigen::VectorXd roots = solver.eigenvalues().cwiseMax(0.0).cwiseSqrt();
     return solver.eigenvectors() * roots.asDiagonal() * solver.eigenvectors().transpose();
 }
@@ -24,7 +24,7 @@ Eigen::MatrixXd psd_sqrt(const Eigen::MatrixXd& m) {
 /// The images of `field`, or an error naming what fid needs.
 const tensor& needed(const tensor& t, const char* field) {
     if (!t.defined() || t.dim() != 4 || t.size(0) < 2)
-        throw error(fmt::format("error: fid needs `{}` images [N, C, H, W] with N >= 2, got {}", field,
+        throw error(fmt::format("fid needs `{}` images [N, C, H, W] with N >= 2, got {}", field,
                                 t.defined() ? shape_text(t.shape()) : "none"));
     return t;
 }
@@ -33,7 +33,7 @@ const tensor& needed(const tensor& t, const char* field) {
 
 gaussian_statistics feature_statistics(const Eigen::MatrixXd& features) {
     if (features.rows() < 2)
-        throw error(fmt::format("error: fid: a covariance needs at least 2 feature vectors, got {}", features.rows()));
+        throw error(fmt::format("fid: a covariance needs at least 2 feature vectors, got {}", features.rows()));
     gaussian_statistics s;
     s.mean = features.colwise().mean().transpose();
     const Eigen::MatrixXd centered = features.rowwise() - s.mean.transpose();
@@ -45,7 +45,7 @@ double frechet_distance(const Eigen::VectorXd& mu1, const Eigen::MatrixXd& c1, c
                         const Eigen::MatrixXd& c2) {
     const Eigen::Index f = mu1.size();
     if (mu2.size() != f || c1.rows() != f || c1.cols() != f || c2.rows() != f || c2.cols() != f)
-        throw error(fmt::format("error: fid: statistics of different dimensions ({} and {})", f, mu2.size()));
+        throw error(fmt::format("fid: statistics of different dimensions ({} and {})", f, mu2.size()));
     // tr((c1 c2)^{1/2}) through the symmetric form c1^{1/2} c2 c1^{1/2}, which has the same
     // eigenvalues as c1 c2 but is positive semi-definite, so the root is real (pytorch-fid takes
     // scipy's sqrtm of the non-symmetric product and drops an imaginary part instead).
@@ -53,7 +53,7 @@ double frechet_distance(const Eigen::VectorXd& mu1, const Eigen::MatrixXd& c1, c
     const Eigen::MatrixXd middle = root1 * c2 * root1;
     const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver((middle + middle.transpose()) / 2,
                                                                 Eigen::EigenvaluesOnly);
-    if (solver.info() != Eigen::Success) throw error("error: fid: eigendecomposition of c1^1/2 c2 c1^1/2 failed");
+    if (solver.info() != Eigen::Success) throw error("fid: eigendecomposition of c1^1/2 c2 c1^1/2 failed");
     const double trace_root = solver.eigenvalues().cwiseMax(0.0).cwiseSqrt().sum();
     const double value = (mu1 - mu2).squaredNorm() + c1.trace() + c2.trace() - 2 * trace_root;
     return std::max(value, 0.0);

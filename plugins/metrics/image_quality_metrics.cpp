@@ -149,10 +149,9 @@ metric_values ssim_metric::compute(const metric_inputs& in) {
     check_pair(in, "ssim");
     const shape_t& shape = in.samples.shape();
     if (shape.size() != 4 || shape[2] < ssim_window || shape[3] < ssim_window)
-        throw error(
-            fmt::format("error: ssim: samples {} must be images [N, C, H, W] with H and W at least {} (the "
-                        "Gaussian window of sigma 1.5)",
-                        shape_text(shape), ssim_window));
+        throw error(fmt::format("ssim: samples {} must be images [N, C, H, W] with H and W at least {} (the "
+                                 "Gaussian window of sigma 1.5)",
+                                shape_text(shape), ssim_window));
     return {{"ssim", mean_of(per_image(in.samples, in.reference))}};
 }
 

@@ -18,8 +18,7 @@ Eigen::MatrixXd softmax_rows(const Eigen::MatrixXd& logits) {
 double inception_score(const Eigen::MatrixXd& probabilities, std::int64_t splits) {
     const Eigen::Index n = probabilities.rows();
     if (splits < 1 || splits > n)
-        throw error(
-            fmt::format("error: inception_score: {} splits of {} samples; need 1 <= splits <= samples", splits, n));
+        throw error(fmt::format("inception_score: {} splits of {} samples; need 1 <= splits <= samples", splits, n));
     double total = 0;
     for (std::int64_t s = 0; s < splits; ++s) {
         const Eigen::Index first = n * s / splits, last = n * (s + 1) / splits;
@@ -51,10 +50,9 @@ inception_score_metric::inception_score_metric(const options& opts, build_contex
 
 metric_values inception_score_metric::compute(const metric_inputs& in) {
     if (!in.samples.defined() || in.samples.dim() != 4 || in.samples.size(0) < opts_.splits)
-        throw error(
-            fmt::format("error: inception_score needs `samples` images [N, C, H, W] with N >= splits = {}, "
-                        "got {}",
-                        opts_.splits, in.samples.defined() ? shape_text(in.samples.shape()) : "none"));
+        throw error(fmt::format("inception_score needs `samples` images [N, C, H, W] with N >= splits = {}, "
+                                 "got {}",
+                                opts_.splits, in.samples.defined() ? shape_text(in.samples.shape()) : "none"));
     return {{"inception_score", inception_score(softmax_rows(to_matrix(features().logits(in.samples))), opts_.splits)}};
 }
 

@@ -17,7 +17,7 @@ namespace difflab::plugins {
 inline const tensor& require_input(const tensor& t, const std::string& metric, const std::string& field,
                                    const std::string& what) {
     if (!t.defined() || t.dim() < 1 || t.numel() == 0)
-        throw error(fmt::format("error: {}: no {} given; {} must hold {}", metric, field, field, what));
+        throw error(fmt::format("{}: no {} given; {} must hold {}", metric, field, field, what));
     return t;
 }
 
@@ -26,7 +26,7 @@ inline const tensor& require_input(const tensor& t, const std::string& metric, c
 inline void require_same_shape(const tensor& samples, const tensor& reference, const std::string& metric,
                                const std::string& why) {
     if (samples.shape() != reference.shape())
-        throw error(fmt::format("error: {}: samples {} and reference {} must have the same shape; {}", metric,
+        throw error(fmt::format("{}: samples {} and reference {} must have the same shape; {}", metric,
                                 shape_text(samples.shape()), shape_text(reference.shape()), why));
 }
 

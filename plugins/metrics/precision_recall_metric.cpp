@@ -30,7 +30,7 @@ Eigen::MatrixXd squared_distances(const Eigen::MatrixXd& a, Eigen::Index first, 
 void check_set(const Eigen::MatrixXd& points, std::int64_t k, const char* what) {
     if (k < 1 || points.rows() <= k)
         throw error(
-            fmt::format("error: precision_recall: {} has {} points; k = {} needs more than k", what, points.rows(), k));
+            fmt::format("precision_recall: {} has {} points; k = {} needs more than k", what, points.rows(), k));
 }
 
 }  // namespace
@@ -57,10 +57,9 @@ Eigen::VectorXd knn_radii(const Eigen::MatrixXd& points, std::int64_t k) {
 
 double manifold_coverage(const Eigen::MatrixXd& points, const Eigen::VectorXd& radii, const Eigen::MatrixXd& queries) {
     if (points.cols() != queries.cols() || radii.size() != points.rows())
-        throw error(
-            fmt::format("error: precision_recall: {} points of dimension {} with {} radii against queries "
-                        "of dimension {}",
-                        points.rows(), points.cols(), radii.size(), queries.cols()));
+        throw error(fmt::format("precision_recall: {} points of dimension {} with {} radii against queries "
+                                 "of dimension {}",
+                                points.rows(), points.cols(), radii.size(), queries.cols()));
     if (queries.rows() == 0) return 0.0;
     const Eigen::VectorXd norms = points.rowwise().squaredNorm();
     const Eigen::RowVectorXd limits = radii.cwiseProduct(radii).transpose();
@@ -101,8 +100,8 @@ metric_values precision_recall_metric::compute(const metric_inputs& in) {
     for (const auto& [field, t] : {std::pair<const char*, const tensor*>{"samples", &in.samples},
                                    std::pair<const char*, const tensor*>{"reference", &in.reference}})
         if (!t->defined() || t->dim() != 4 || t->size(0) <= opts_.k)
-            throw error(fmt::format("error: precision_recall needs `{}` images [N, C, H, W] with N > k = {}, got {}",
-                                    field, opts_.k, t->defined() ? shape_text(t->shape()) : "none"));
+            throw error(fmt::format("precision_recall needs `{}` images [N, C, H, W] with N > k = {}, got {}", field,
+                                    opts_.k, t->defined() ? shape_text(t->shape()) : "none"));
     const precision_recall_values v = improved_precision_recall(to_matrix(features().features(in.reference)),
                                                                 to_matrix(features().features(in.samples)), opts_.k);
     return {{"precision", v.precision}, {"recall", v.recall}};

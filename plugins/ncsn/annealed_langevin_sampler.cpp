@@ -36,7 +36,7 @@ void annealed_langevin_sampler::check(const process& p) const {
         const double a = p.alpha(t);
         if (std::abs(a - 1.0) > 1e-12)
             throw config_error(fmt::format(
-                "error: sampler 'annealed_langevin' is defined for variance-exploding processes (alpha = 1: ncsn, "
+                "sampler 'annealed_langevin' is defined for variance-exploding processes (alpha = 1: ncsn, "
                 "ve_sde, edm), not for a process with alpha({}) = {:.6g}; use sampler 'pc' with predictor 'none' and "
                 "corrector 'langevin' instead",
                 where, a));
@@ -49,7 +49,7 @@ void annealed_langevin_sampler::check(const process& p) const {
     const double ratio = opts_.step_size / (sigma_last * sigma_last);
     if (ratio >= 4.0)
         throw config_error(fmt::format(
-            "error: sampler 'annealed_langevin': step_size {:g} is unstable at the smallest noise level sigma = {:.4g} "
+            "sampler 'annealed_langevin': step_size {:g} is unstable at the smallest noise level sigma = {:.4g} "
             "(step_size / sigma^2 = {:.3g} must be below 4); set step_size below {:.3g} (Song & Ermon's ratio 0.2 "
             "gives {:.3g})",
             opts_.step_size, sigma_last, ratio, 4 * sigma_last * sigma_last, 0.2 * sigma_last * sigma_last));

@@ -20,8 +20,8 @@ param_spec<ncsn_process::options> ncsn_process::params() {
 
 ncsn_process::ncsn_process(const options& opts, build_context&) : opts_(opts) {
     if (opts.sigma_max <= opts.sigma_min)
-        throw config_error(format_error("", fmt::format("ncsn: sigma_max ({}) must exceed sigma_min ({}); swap them",
-                                                        opts.sigma_max, opts.sigma_min)));
+        throw config_error(source_mark{""}, fmt::format("ncsn: sigma_max ({}) must exceed sigma_min ({}); swap them",
+                                                        opts.sigma_max, opts.sigma_min));
 }
 
 double ncsn_process::sigma(double t) const {

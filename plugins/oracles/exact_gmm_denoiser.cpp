@@ -10,8 +10,7 @@ namespace difflab::plugins {
 tensor exact_gmm_denoiser::denoise(const tensor& x, double t) const {
     const std::int64_t d = mixture_.dimension();
     if (x.dim() < 1 || x.numel() != x.size(0) * d)
-        throw error(
-            fmt::format("error: exact_gmm: input {} does not hold examples of {} values", shape_text(x.shape()), d));
+        throw error(fmt::format("exact_gmm: input {} does not hold examples of {} values", shape_text(x.shape()), d));
     const tensor dense = x.contiguous();
     const std::vector<float> values = dense.to_vector();
     const Eigen::MatrixXd columns = Eigen::Map<const Eigen::MatrixXf>(values.data(), d, x.size(0)).cast<double>();

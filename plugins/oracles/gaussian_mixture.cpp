@@ -40,25 +40,23 @@ gaussian_mixture::gaussian_mixture(std::vector<double> weights, std::vector<Eige
                                    std::vector<Eigen::MatrixXd> covariances)
     : weights_(std::move(weights)), means_(std::move(means)), covariances_(std::move(covariances)) {
     if (weights_.empty() || weights_.size() != means_.size() || weights_.size() != covariances_.size())
-        throw config_error(
-            fmt::format("error: gmm: {} weights, {} means and {} covariances; give one of each per "
-                        "component",
-                        weights_.size(), means_.size(), covariances_.size()));
+        throw config_error(fmt::format("gmm: {} weights, {} means and {} covariances; give one of each per "
+                                        "component",
+                                       weights_.size(), means_.size(), covariances_.size()));
     const double total = std::accumulate(weights_.begin(), weights_.end(), 0.0);
     for (double& w : weights_) {
-        if (!(w > 0)) throw config_error("error: gmm: component weights must be positive");
+        if (!(w > 0)) throw config_error("gmm: component weights must be positive");
         w /= total;
     }
     for (std::size_t k = 0; k < means_.size(); ++k) {
         if (means_[k].size() != means_.front().size() || covariances_[k].rows() != means_[k].size() ||
             covariances_[k].cols() != means_[k].size())
-            throw config_error(
-                fmt::format("error: gmm: component {} has a mean or covariance of the wrong size "
-                            "(dimension {})",
-                            k, means_.front().size()));
+            throw config_error(fmt::format("gmm: component {} has a mean or covariance of the wrong size "
+                                            "(dimension {})",
+                                           k, means_.front().size()));
         Eigen::LLT<Eigen::MatrixXd> factor(covariances_[k]);
         if (factor.info() != Eigen::Success)
-            throw config_error(fmt::format("error: gmm: covariance {} is not positive definite", k));
+            throw config_error(fmt::format("gmm: covariance {} is not positive definite", k));
         cholesky_.push_back(factor.matrixL());
     }
 }

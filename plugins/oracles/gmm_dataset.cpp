@@ -29,19 +29,18 @@ gaussian_mixture make_mixture(const gmm_dataset::options& o) {
         if (given) {
             const auto& m = o.means[static_cast<std::size_t>(c)];
             if (static_cast<std::int64_t>(m.size()) != d)
-                throw config_error(fmt::format("error: gmm: mean {} has {} values but shape {} has {}", c, m.size(),
-                                               shape_text(o.shape), d));
+                throw config_error(
+                    fmt::format("gmm: mean {} has {} values but shape {} has {}", c, m.size(), shape_text(o.shape), d));
             means.push_back(Eigen::Map<const Eigen::VectorXd>(m.data(), static_cast<Eigen::Index>(m.size())));
         } else {
             means.push_back(o.spread * normals(d));
         }
         if (!o.covariances.empty()) {
             if (o.covariances.size() != static_cast<std::size_t>(k))
-                throw config_error(
-                    fmt::format("error: gmm: {} covariances for {} components", o.covariances.size(), k));
+                throw config_error(fmt::format("gmm: {} covariances for {} components", o.covariances.size(), k));
             const auto& c_values = o.covariances[static_cast<std::size_t>(c)];
             if (static_cast<std::int64_t>(c_values.size()) != d * d)
-                throw config_error(fmt::format("error: gmm: covariance {} has {} values; a {}x{} matrix needs {}", c,
+                throw config_error(fmt::format("gmm: covariance {} has {} values; a {}x{} matrix needs {}", c,
                                                c_values.size(), d, d, d * d));
             covariances.push_back(
                 Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(

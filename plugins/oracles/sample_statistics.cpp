@@ -13,7 +13,7 @@ namespace difflab::plugins {
 double sliced_wasserstein(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, std::int64_t projections,
                           std::uint64_t seed) {
     if (a.rows() != b.rows() || a.cols() != b.cols() || a.rows() == 0)
-        throw error(fmt::format("error: sliced Wasserstein needs two equal, non-empty sample sets, got {}x{} and {}x{}",
+        throw error(fmt::format("sliced Wasserstein needs two equal, non-empty sample sets, got {}x{} and {}x{}",
                                 a.rows(), a.cols(), b.rows(), b.cols()));
     using row_major = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     const row_major ra = a, rb = b;

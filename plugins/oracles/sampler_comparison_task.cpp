@@ -225,10 +225,9 @@ void sampler_comparison_task::run(run_context& ctx) {
     const std::unique_ptr<dataset> data = ctx.build<dataset>("data");
     const auto* gmm = dynamic_cast<const gmm_dataset*>(data.get());
     if (!gmm)
-        throw config_error(
-            "error: task 'sampler_comparison' needs `data: {type: gmm, ...}`, whose exact denoiser it uses");
+        throw config_error("task 'sampler_comparison' needs `data: {type: gmm, ...}`, whose exact denoiser it uses");
     if (opts_.processes.empty() || opts_.samplers.empty())
-        throw config_error("error: task 'sampler_comparison' needs at least one entry in `processes` and `samplers`");
+        throw config_error("task 'sampler_comparison' needs at least one entry in `processes` and `samplers`");
     build_context& builder = ctx.builder();
     const registry& components = builder.components();
     const gaussian_mixture& mixture = gmm->mixture();
@@ -271,7 +270,7 @@ void sampler_comparison_task::run(run_context& ctx) {
             if (!reference) {
                 if (!components.find("sampler", "ode"))
                     throw config_error(
-                        "error: task 'sampler_comparison' needs sampler 'ode' (plugin score_sde) for its ODE "
+                        "task 'sampler_comparison' needs sampler 'ode' (plugin score_sde) for its ODE "
                         "reference; load it, or set reference_count: 0");
                 config_node node = config_node::map();
                 node.set("type", config_node::scalar("ode"));
@@ -314,7 +313,7 @@ void sampler_comparison_task::run(run_context& ctx) {
                 if (adaptive) {  // evaluations per sample, on average (rk45 integrates row by row)
                     c.nfe = (d.evaluations() + opts_.count / 2) / opts_.count;
                 } else if (d.evaluations() != s->evaluations(*p) * calls) {
-                    throw error(fmt::format("error: sampler '{}' announced {} evaluations per run but spent {}", label,
+                    throw error(fmt::format("sampler '{}' announced {} evaluations per run but spent {}", label,
                                             s->evaluations(*p), d.evaluations() / calls));
                 } else {
                     c.nfe = s->evaluations(*p);
@@ -380,7 +379,7 @@ void sampler_comparison_task::run(run_context& ctx) {
     write_file_atomically(ctx.run_dir() / "report.md", report);
     log_info("sampler_comparison: wrote {}", (ctx.run_dir() / "report.md").string());
     if (!failures.empty())
-        throw error(fmt::format("error: {} of {} cells exceed max_sliced_w2 = {:g}, first: {}; see {}", failures.size(),
+        throw error(fmt::format("{} of {} cells exceed max_sliced_w2 = {:g}, first: {}; see {}", failures.size(),
                                 cells.size(), opts_.max_sliced_w2, failures.front(),
                                 (ctx.run_dir() / "report.md").string()));
 }

@@ -41,7 +41,7 @@ class state_layout {
 public:
     explicit state_layout(const ode_state& y) {
         for (const tensor& part : y) {
-            if (!part.defined()) throw error("error: dormand_prince: a part of the initial state is undefined");
+            if (!part.defined()) throw error("dormand_prince: a part of the initial state is undefined");
             shapes_.push_back(part.shape());
             sizes_.push_back(static_cast<std::size_t>(part.numel()));
             total_ += sizes_.back();
@@ -50,14 +50,14 @@ public:
 
     vec flatten(const ode_state& y, const char* what) const {
         if (y.size() != shapes_.size())
-            throw error(fmt::format("error: dormand_prince: {} has {} parts, the state has {}", what, y.size(),
-                                    shapes_.size()));
+            throw error(
+                fmt::format("dormand_prince: {} has {} parts, the state has {}", what, y.size(), shapes_.size()));
         vec out;
         out.reserve(total_);
         for (std::size_t i = 0; i < y.size(); ++i) {
             if (!y[i].defined() || static_cast<std::size_t>(y[i].numel()) != sizes_[i])
-                throw error(fmt::format("error: dormand_prince: part {} of {} has {} values, the state part has {}", i,
-                                        what, y[i].defined() ? y[i].numel() : 0, sizes_[i]));
+                throw error(fmt::format("dormand_prince: part {} of {} has {} values, the state part has {}", i, what,
+                                        y[i].defined() ? y[i].numel() : 0, sizes_[i]));
             const std::vector<float> values = y[i].to_vector();
             out.insert(out.end(), values.begin(), values.end());
         }
@@ -101,7 +101,7 @@ dormand_prince_result dormand_prince(const ode_function& f, const ode_state& y0,
                                      const dormand_prince_options& options) {
     if (!(options.rtol > 0) || !(options.atol > 0))
         throw error(
-            fmt::format("error: dormand_prince: rtol ({}) and atol ({}) must be positive", options.rtol, options.atol));
+            fmt::format("dormand_prince: rtol ({}) and atol ({}) must be positive", options.rtol, options.atol));
     const state_layout layout(y0);
     dormand_prince_result result;
     vec y = layout.flatten(y0, "the initial state");
@@ -150,7 +150,7 @@ dormand_prince_result dormand_prince(const ode_function& f, const ode_state& y0,
         for (;;) {
             if (h_abs < min_step)
                 throw error(fmt::format(
-                    "error: dormand_prince: the step size fell below {:.3g} at t = {:.9g} after {} evaluations; the "
+                    "dormand_prince: the step size fell below {:.3g} at t = {:.9g} after {} evaluations; the "
                     "right-hand side is too stiff for an explicit method or returns non-finite values",
                     min_step, t, result.evaluations));
             double t_new = t + h_abs * direction;

@@ -34,7 +34,7 @@ tensor scalar_part(double value) {
 }
 
 void validate(const likelihood_options& o, const tensor& x) {
-    auto fail = [](const std::string& message) { throw config_error("error: likelihood: " + message); };
+    auto fail = [](const std::string& message) { throw config_error("likelihood: " + message); };
     if (o.probe != "rademacher" && o.probe != "gaussian")
         fail(fmt::format("probe '{}' is not known; use rademacher or gaussian", o.probe));
     if (o.divergence != "auto" && o.divergence != "autograd" && o.divergence != "finite_difference")
@@ -88,12 +88,11 @@ std::pair<double, double> sample_nll(const denoiser& d, const tensor& row, const
             }
             if (o.divergence == "autograd")
                 throw error(
-                    "error: likelihood: the denoiser's output does not depend differentiably on x, so the "
+                    "likelihood: the denoiser's output does not depend differentiably on x, so the "
                     "divergence cannot come from autograd; use divergence: finite_difference (or auto)");
             out[0] = v.detach();
         } else if (o.divergence == "autograd") {
-            throw error(
-                "error: likelihood: divergence: autograd needs gradient recording; call outside a no_grad_guard");
+            throw error("likelihood: divergence: autograd needs gradient recording; call outside a no_grad_guard");
         } else {
             no_grad_guard no_grad;
             out[0] = probability_flow(d, y[0], t);
@@ -136,16 +135,16 @@ std::pair<double, double> sample_nll(const denoiser& d, const tensor& row, const
 }  // namespace
 
 tensor dequantize_8bit(const tensor& x, std::uint64_t seed, std::uint64_t first_index) {
-    if (!x.defined() || x.dim() < 1) throw error("error: dequantize_8bit: x must be a batch with samples along dim 0");
+    if (!x.defined() || x.dim() < 1) throw error("dequantize_8bit: x must be a batch with samples along dim 0");
     const std::vector<float> values = x.to_vector();
     std::vector<float> u = rand(x.shape(), seed, random_purpose("likelihood/dequantize"), first_index).to_vector();
     for (std::size_t i = 0; i < values.size(); ++i) {
         const double level = (static_cast<double>(values[i]) + 1) * 127.5;
         if (!(level >= -0.5 && level <= 255.5))
-            throw error(fmt::format(
-                "error: dequantize_8bit: value {} is outside [-1, 1]; dequantization expects 8-bit data stored as "
-                "2 k / 255 - 1",
-                values[i]));
+            throw error(
+                fmt::format("dequantize_8bit: value {} is outside [-1, 1]; dequantization expects 8-bit data stored as "
+                            "2 k / 255 - 1",
+                            values[i]));
         const double k = std::min(std::max(std::round(level), 0.0), 255.0);
         u[i] = static_cast<float>((k + u[i]) / 128.0 - 1.0);
     }

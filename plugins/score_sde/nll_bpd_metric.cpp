@@ -36,18 +36,17 @@ nll_bpd_metric::nll_bpd_metric(const options& opts, build_context&) : opts_(opts
 metric_values nll_bpd_metric::compute(const metric_inputs& in) {
     if (in.model == nullptr)
         throw error(
-            "error: nll_bpd: nll_bpd needs the trained model; it is computed by the harness of a run, not on "
+            "nll_bpd: nll_bpd needs the trained model; it is computed by the harness of a run, not on "
             "samples");
     if (!in.reference.defined() || in.reference.dim() < 1 || in.reference.size(0) == 0)
         throw error(
-            "error: nll_bpd: no reference given; reference must hold the held-out data [N, ...] to measure "
+            "nll_bpd: no reference given; reference must hold the held-out data [N, ...] to measure "
             "the likelihood of");
     const std::int64_t available = in.reference.size(0);
     if (opts_.count > available)
-        throw error(
-            fmt::format("error: nll_bpd: count {} but the reference holds {} examples; lower count, or set 0 "
-                        "for all of them",
-                        opts_.count, available));
+        throw error(fmt::format("nll_bpd: count {} but the reference holds {} examples; lower count, or set 0 "
+                                 "for all of them",
+                                opts_.count, available));
     const std::int64_t count = opts_.count == 0 ? available : opts_.count;
 
     likelihood_options lo;

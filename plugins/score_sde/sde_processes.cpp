@@ -23,8 +23,8 @@ param_spec<linear_beta_options> linear_beta_params(const char* description) {
 
 void check_beta(const char* name, const linear_beta_options& o) {
     if (o.beta_max < o.beta_min)
-        throw config_error(format_error(
-            "", fmt::format("{}: beta_max ({}) is below beta_min ({}); swap them", name, o.beta_max, o.beta_min)));
+        throw config_error(source_mark{""}, fmt::format("{}: beta_max ({}) is below beta_min ({}); swap them", name,
+                                                        o.beta_max, o.beta_min));
 }
 
 double training_time_in(double u, double eps) {
@@ -121,8 +121,8 @@ param_spec<ve_sde::options> ve_sde::params() {
 
 ve_sde::ve_sde(const options& opts, build_context&) : opts_(opts) {
     if (opts.sigma_max <= opts.sigma_min)
-        throw config_error(format_error("", fmt::format("ve_sde: sigma_max ({}) must exceed sigma_min ({}); swap them",
-                                                        opts.sigma_max, opts.sigma_min)));
+        throw config_error(source_mark{""}, fmt::format("ve_sde: sigma_max ({}) must exceed sigma_min ({}); swap them",
+                                                        opts.sigma_max, opts.sigma_min));
 }
 
 double ve_sde::sigma(double t) const {

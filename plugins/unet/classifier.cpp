@@ -126,15 +126,15 @@ classifier::classifier(const options& opts, build_context& ctx) : opts_(opts) {
 
 tensor classifier::features(const tensor& x, const tensor& noise) {
     if (!x.defined() || x.dim() != 4 || x.size(1) != opts_.in_channels)
-        throw error(fmt::format("error: classifier: expected x [N, {}, H, W] (in_channels {}), got {}",
-                                opts_.in_channels, opts_.in_channels, shape_or_undefined(x)));
+        throw error(fmt::format("classifier: expected x [N, {}, H, W] (in_channels {}), got {}", opts_.in_channels,
+                                opts_.in_channels, shape_or_undefined(x)));
     const std::int64_t n = x.size(0);
     tensor emb_silu;
     if (opts_.time_conditioned) {
         if (!noise.defined() || noise.numel() != n)
             throw error(
-                fmt::format("error: classifier: time_conditioned needs one noise input per example ([{}]), got {}; set "
-                            "time_conditioned: false for a classifier of clean images",
+                fmt::format("classifier: time_conditioned needs one noise input per example ([{}]), got {}; set "
+                             "time_conditioned: false for a classifier of clean images",
                             n, shape_or_undefined(noise)));
         // Every residual block opens its embedding projection with SiLU: apply it once for all.
         emb_silu = silu(time_linear_2_->forward(
@@ -153,17 +153,17 @@ tensor classifier::features(const tensor& x, const tensor& noise) {
 
 tensor classifier::head(const tensor& features) {
     if (!features.defined() || features.dim() != 2 || features.size(1) != feature_channels())
-        throw error(fmt::format("error: classifier: head expects features [N, {}], got {}", feature_channels(),
+        throw error(fmt::format("classifier: head expects features [N, {}], got {}", feature_channels(),
                                 shape_or_undefined(features)));
     return head_->forward(features);
 }
 
 tensor classifier::forward(const tensor& x, const tensor& noise, const tensor& labels) {
     if (labels.defined())
-        throw error(fmt::format(
-            "error: classifier: got labels {}, but a classifier takes no labels (it predicts them); pass an "
-            "undefined tensor",
-            shape_text(labels.shape())));
+        throw error(
+            fmt::format("classifier: got labels {}, but a classifier takes no labels (it predicts them); pass an "
+                        "undefined tensor",
+                        shape_text(labels.shape())));
     return head(features(x, noise)).contiguous();
 }
 

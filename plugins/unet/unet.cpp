@@ -154,20 +154,20 @@ unet::unet(const options& opts, build_context& ctx) : opts_(opts) {
 
 tensor unet::forward(const tensor& x, const tensor& noise, const tensor& labels) {
     if (!x.defined() || x.dim() != 4 || x.size(1) != input_channels())
-        throw error(fmt::format("error: unet: expected x [N, {}, H, W] (in_channels {} + extra_in_channels {}), got {}",
+        throw error(fmt::format("unet: expected x [N, {}, H, W] (in_channels {} + extra_in_channels {}), got {}",
                                 input_channels(), opts_.in_channels, opts_.extra_in_channels,
                                 x.defined() ? shape_text(x.shape()) : std::string("an undefined tensor")));
     const std::int64_t n = x.size(0);
     if (!noise.defined() || noise.numel() != n)
-        throw error(fmt::format("error: unet: expected one noise input per example ([{}]), got {}", n,
+        throw error(fmt::format("unet: expected one noise input per example ([{}]), got {}", n,
                                 noise.defined() ? shape_text(noise.shape()) : std::string("an undefined tensor")));
 
     tensor emb = time_linear_2_->forward(
         silu(time_linear_1_->forward(timestep_embedding(noise, opts_.channels, opts_.time_scale))));
     if (class_embed_) {
         if (labels.defined() && labels.numel() != n)
-            throw error(fmt::format("error: unet: expected one label per example ([{}]), got {}", n,
-                                    shape_text(labels.shape())));
+            throw error(
+                fmt::format("unet: expected one label per example ([{}]), got {}", n, shape_text(labels.shape())));
         const tensor ids =
             labels.defined() ? labels.reshape({n}) : tensor::full({n}, static_cast<float>(opts_.num_classes));
         emb = emb + class_embed_->forward(ids);

@@ -99,25 +99,24 @@ void check_layout(const char* network, std::int64_t channels, std::int64_t group
                   const std::vector<std::int64_t>& channel_mult, const std::vector<std::int64_t>& attention_resolutions,
                   std::int64_t image_size) {
     if (channel_mult.empty())
-        throw config_error(
-            fmt::format("error: {}: channel_mult must list at least one level (e.g. [1, 2, 2])", network));
+        throw config_error(fmt::format("{}: channel_mult must list at least one level (e.g. [1, 2, 2])", network));
     // Every group norm sees channels x mult (or a sum of such counts at a skip concatenation),
     // all multiples of `channels`; conv_in's output, normalized by the first block, is channels itself.
     if (channels % groups != 0) {
         std::int64_t fit = groups;
         while (channels % fit != 0) --fit;
-        throw config_error(fmt::format(
-            "error: {}: groups {} does not divide channels {}; group normalization needs every channel count "
-            "(channels x channel_mult) divisible by groups: set groups to a divisor of {} (e.g. {})",
-            network, groups, channels, channels, fit));
+        throw config_error(
+            fmt::format("{}: groups {} does not divide channels {}; group normalization needs every channel count "
+                        "(channels x channel_mult) divisible by groups: set groups to a divisor of {} (e.g. {})",
+                        network, groups, channels, channels, fit));
     }
     const std::vector<std::int64_t> sizes = level_sizes(image_size, channel_mult.size());
     for (std::int64_t r : attention_resolutions)
         if (std::find(sizes.begin(), sizes.end(), r) == sizes.end())
-            throw config_error(fmt::format(
-                "error: {}: attention_resolutions lists {}, which is not a feature-map size of a {}x{} input with "
-                "{} levels ({}); pick from those sizes, or set image_size to the data's size",
-                network, r, image_size, image_size, sizes.size(), fmt::join(sizes, ", ")));
+            throw config_error(
+                fmt::format("{}: attention_resolutions lists {}, which is not a feature-map size of a {}x{} input with "
+                            "{} levels ({}); pick from those sizes, or set image_size to the data's size",
+                            network, r, image_size, image_size, sizes.size(), fmt::join(sizes, ", ")));
 }
 
 std::int64_t attention_heads(const char* network, std::int64_t channels, std::int64_t size, std::int64_t num_heads,
@@ -125,15 +124,15 @@ std::int64_t attention_heads(const char* network, std::int64_t channels, std::in
     if (head_channels > 0) {
         if (channels % head_channels != 0)
             throw config_error(
-                fmt::format("error: {}: the attention at {}x{} has {} channels, which do not split into heads of "
-                            "head_channels {}; pick head_channels dividing {}",
+                fmt::format("{}: the attention at {}x{} has {} channels, which do not split into heads of "
+                             "head_channels {}; pick head_channels dividing {}",
                             network, size, size, channels, head_channels, channels));
         return channels / head_channels;
     }
     if (channels % num_heads != 0)
         throw config_error(
-            fmt::format("error: {}: the attention at {}x{} has {} channels, which do not split into num_heads {}; "
-                        "pick num_heads dividing {}",
+            fmt::format("{}: the attention at {}x{} has {} channels, which do not split into num_heads {}; "
+                         "pick num_heads dividing {}",
                         network, size, size, channels, num_heads, channels));
     return num_heads;
 }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // metrics.json and the grid report: what is written is what is read back.
+#include <difflab/diffusion/metric.h>
+#include <difflab/plugin/registry.h>
 #include <difflab/run/comparison_report.h>
 #include <difflab/run/evaluation.h>
+#include <difflab/run/task.h>
 #include <difflab/run/variants.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -45,7 +48,39 @@ evaluation_result example_result() {
     return r;
 }
 
+/// A metric whose inputs are wrong for it: a mistake in the experiment, not a failure.
+class picky_metric final : public metric {
+public:
+    struct options {};
+    static param_spec<options> params() { return param_spec<options>{"Refuses every input."}; }
+    picky_metric(const options&, build_context&) {}
+    metric_values compute(const metric_inputs&) override {
+        throw config_error("picky: the samples are not images; use picky on an image data set");
+    }
+};
+
 }  // namespace
+
+TEST_CASE("a metric's configuration error keeps exit code 2 and points at the metric's entry") {
+    registry components;
+    components.set_current_plugin("evaluation_test", "0.0.0", "(test)");
+    components.add<picky_metric>("picky");
+    const config_node written = parse_yaml("count: 4\nmetrics: [{type: picky}]\n", "eval.yaml");
+    const evaluation_options options = evaluation_options::params().parse(written, parse_context(&components));
+    scratch_dir dir("picky");
+    run_context ctx(components, parse_yaml("{name: x}", "x.yaml"), dir.root, 0);
+    std::string message = "(no error)";
+    try {
+        evaluate_metrics(ctx, options, metric_inputs{}, evaluation_protocol{});
+    } catch (const config_error& e) {
+        message = e.what();
+    } catch (const std::exception& e) {
+        message = std::string("not a config_error: ") + e.what();
+    }
+    CHECK(message ==
+          "eval.yaml:2:11: error: metric 'picky' failed: picky: the samples are not images; use picky on an image "
+          "data set");
+}
 
 TEST_CASE("metrics.json keeps the values in order with the protocol, NaN as null") {
     const scratch_dir d("json");

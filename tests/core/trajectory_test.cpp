@@ -50,7 +50,7 @@ TEST_CASE("the trajectory recorder passes evaluations through and keeps the firs
     CHECK(second.x.shape() == shape_t{2, 4});
     CHECK(second.x.to_vector() == (x * 0.5f).slice(0, 0, 2).contiguous().to_vector());
     CHECK(second.x0.to_vector() == exact.x0(x * 0.5f, 0.5).slice(0, 0, 2).contiguous().to_vector());
-    CHECK_THROWS_WITH_AS(trajectory_recorder(exact, 0), "trajectory: record at least 1 sample, not 0", std::exception);
+    CHECK_THROWS_WITH_AS(trajectory_recorder(exact, 0), "error: trajectory: record at least 1 sample, not 0", std::exception);
 }
 
 TEST_CASE("strip frames are spread evenly from the first evaluation to the last") {

@@ -26,7 +26,7 @@ bool handle_common_options(const po::variables_map& vm, const std::string& usage
     if (vm.count("quiet")) set_log_level(log_level::quiet);
     if (vm.count("verbose")) set_log_level(log_level::debug);
     const int threads = vm["threads"].as<int>();
-    if (threads < 0) throw config_error("error: --threads must be 0 (all cores) or a positive count");
+    if (threads < 0) throw config_error("--threads must be 0 (all cores) or a positive count");
     set_thread_count(threads);
     return false;
 }
@@ -46,22 +46,22 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
                   vm);
         po::notify(vm);
     } catch (const po::error& e) {
-        throw config_error(std::string("error: ") + e.what() + "; see --help");
+        throw config_error(std::string(e.what()) + "; see --help");
     }
     return vm;
 }
 
 existing_run load_existing_run(const po::variables_map& vm, const std::string& command, session& s) {
     if (!vm.count("args"))
-        throw config_error(fmt::format("error: {} needs a run directory; see difflab {} --help", command, command));
+        throw config_error(fmt::format("{} needs a run directory; see difflab {} --help", command, command));
     existing_run run;
     run.overrides = vm["args"].as<std::vector<std::string>>();
     run.dir = run.overrides.front();
     run.overrides.erase(run.overrides.begin());
     const std::filesystem::path config = run.dir / "config.yaml";
     if (!std::filesystem::exists(config))
-        throw config_error(format_error(run.dir.string(), "not a run directory (no config.yaml)",
-                                        {"give the directory `difflab run` wrote, e.g. runs/NAME"}));
+        throw config_error(source_mark{run.dir.string()}, "not a run directory (no config.yaml)",
+                           {"give the directory `difflab run` wrote, e.g. runs/NAME"});
     run.resolved = load_experiment(config, run.overrides, s.plugins, s.components);
     return run;
 }

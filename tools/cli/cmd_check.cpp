@@ -21,7 +21,7 @@ int cmd_check(const std::vector<std::string>& args) {
                               "every key and prints the resolved configuration. Runs nothing.",
                               options))
         return ok;
-    if (!vm.count("args")) throw config_error("error: check needs an experiment file; see difflab check --help");
+    if (!vm.count("args")) throw config_error("check needs an experiment file; see difflab check --help");
     std::vector<std::string> positional = vm["args"].as<std::vector<std::string>>();
     const std::string file = positional.front();
     positional.erase(positional.begin());

@@ -50,13 +50,12 @@ int cmd_describe(const std::vector<std::string>& args) {
     session s;
     s.load_default_plugins();
     if (vm.count("all")) {
-        if (!vm.count("markdown") || !vm.count("output"))
-            throw config_error("error: --all needs --markdown and --output DIR");
+        if (!vm.count("markdown") || !vm.count("output")) throw config_error("--all needs --markdown and --output DIR");
         write_reference(s.components, vm["output"].as<std::string>());
         return ok;
     }
     if (!vm.count("name") || vm["name"].as<std::vector<std::string>>().size() != 1)
-        throw config_error("error: describe takes one KIND/NAME, e.g. difflab describe sampler/ddim");
+        throw config_error("describe takes one KIND/NAME, e.g. difflab describe sampler/ddim");
     const std::string what = vm["name"].as<std::vector<std::string>>().front();
     if (what == "experiment") {
         std::cout << experiment_markdown();
@@ -64,14 +63,13 @@ int cmd_describe(const std::vector<std::string>& args) {
     }
     const auto slash = what.find('/');
     if (slash == std::string::npos)
-        throw config_error(
-            fmt::format("error: '{}' is not KIND/NAME; kinds: process, noise, network, sampler, task, "
-                        "dataset, metric",
-                        what));
+        throw config_error(fmt::format("'{}' is not KIND/NAME; kinds: process, noise, network, sampler, task, "
+                                        "dataset, metric",
+                                       what));
     const std::string kind = what.substr(0, slash);
     std::vector<std::string> kinds(std::begin(component_kinds), std::end(component_kinds));
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
-        throw config_error(fmt::format("error: unknown kind '{}'{}", kind, did_you_mean(kind, kinds)) +
+        throw config_error(fmt::format("unknown kind '{}'{}", kind, did_you_mean(kind, kinds)) +
                            "\n    kinds: " + join(kinds));
     const component_info& info = s.components.at(kind, what.substr(slash + 1));
     std::cout << (vm.count("markdown") ? describe_markdown(info) : describe_text(info));

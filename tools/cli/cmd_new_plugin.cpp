@@ -25,7 +25,7 @@ int cmd_new_plugin(const std::vector<std::string>& args) {
                               options))
         return ok;
     if (!vm.count("name") || vm["name"].as<std::vector<std::string>>().size() != 1 || !vm.count("kind"))
-        throw config_error("error: new-plugin needs NAME and --kind KIND; see difflab new-plugin --help");
+        throw config_error("new-plugin needs NAME and --kind KIND; see difflab new-plugin --help");
     const std::string name = vm["name"].as<std::vector<std::string>>().front();
     const std::string dir = vm.count("dir") ? vm["dir"].as<std::string>() : name;
     write_plugin_scaffold(name, vm["kind"].as<std::string>(), dir);

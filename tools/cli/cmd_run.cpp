@@ -23,7 +23,7 @@ int cmd_run(const std::vector<std::string>& args) {
                               "Runs the experiment in OUTPUT/<name>/ (config.yaml, logs, samples, report).",
                               options))
         return ok;
-    if (!vm.count("args")) throw config_error("error: run needs an experiment file; see difflab run --help");
+    if (!vm.count("args")) throw config_error("run needs an experiment file; see difflab run --help");
     std::vector<std::string> positional = vm["args"].as<std::vector<std::string>>();
     const std::string file = positional.front();
     positional.erase(positional.begin());
@@ -34,7 +34,7 @@ int cmd_run(const std::vector<std::string>& args) {
     opts.output_root = vm["output"].as<std::string>();
     opts.overwrite = vm.count("overwrite") > 0;
     opts.resume = vm.count("resume") > 0;
-    if (opts.resume && opts.overwrite) throw config_error("error: --resume and --overwrite exclude each other");
+    if (opts.resume && opts.overwrite) throw config_error("--resume and --overwrite exclude each other");
     const auto dir = run_experiment(resolved, s.components, s.plugins, opts);
     log_info("done: {}", dir.string());
     return ok;

@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     const auto it = commands.find(command);
     try {
         if (it == commands.end())
-            throw difflab::config_error("error: unknown command '" + command +
+            throw difflab::config_error("unknown command '" + command +
                                         "'; valid commands: run, sample, evaluate, check, "
                                         "plugins, describe, new-plugin (see difflab --help)");
         return it->second(std::vector<std::string>(argv + 2, argv + argc));

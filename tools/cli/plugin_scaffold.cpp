@@ -211,10 +211,10 @@ void write_plugin_scaffold(const std::string& name, const std::string& kind, con
             return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
         });
     if (!snake_case)
-        throw config_error(fmt::format("error: plugin name '{}' must be lowercase snake_case (a-z, 0-9, _)", name));
+        throw config_error(fmt::format("plugin name '{}' must be lowercase snake_case (a-z, 0-9, _)", name));
     std::vector<std::string> kinds(std::begin(component_kinds), std::end(component_kinds));
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
-        throw config_error(fmt::format("error: unknown kind '{}'{}", kind, did_you_mean(kind, kinds)) +
+        throw config_error(fmt::format("unknown kind '{}'{}", kind, did_you_mean(kind, kinds)) +
                            "\n    kinds: " + join(kinds));
     if (fs::exists(dir) && !fs::is_empty(dir))
         throw config_error(fmt::format("{}: error: directory exists and is not empty; choose another --dir", dir));

@@ -14,7 +14,7 @@ prediction parse_prediction(const std::string& name) {
     if (name == "v") return prediction::v;
     if (name == "score") return prediction::score;
     if (name == "edm") return prediction::edm;
-    throw config_error("error: unknown prediction type '" + name + "'; valid: eps, x0, v, score, edm");
+    throw config_error("unknown prediction type '" + name + "'; valid: eps, x0, v, score, edm");
 }
 
 const char* prediction_name(prediction kind) {

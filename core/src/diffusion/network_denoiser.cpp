@@ -33,7 +33,7 @@ tensor denoising_loss(network& net, const process& p, prediction kind, double si
                       const std::vector<double>& times, const tensor& noise, const tensor& labels) {
     const auto n = static_cast<std::size_t>(x0.size(0));
     if (times.size() != n || noise.shape() != x0.shape())
-        throw error(fmt::format("error: denoising loss: {} times and noise {} for data {}", times.size(),
+        throw error(fmt::format("denoising loss: {} times and noise {} for data {}", times.size(),
                                 shape_text(noise.shape()), shape_text(x0.shape())));
     std::vector<float> alpha(n), sigma(n), c_in(n), c_noise(n), target_x0(n), target_noise(n), weight(n);
     for (std::size_t i = 0; i < n; ++i) {

@@ -15,10 +15,9 @@ namespace difflab {
 double sliced_wasserstein(const double* a, const double* b, std::int64_t rows, std::int64_t cols,
                           std::int64_t projections, std::uint64_t seed) {
     if (rows <= 0 || cols <= 0 || projections <= 0)
-        throw error(
-            fmt::format("error: sliced Wasserstein needs non-empty sample sets and at least one projection, "
-                        "got {} rows of {} values and {} projections",
-                        rows, cols, projections));
+        throw error(fmt::format("sliced Wasserstein needs non-empty sample sets and at least one projection, "
+                                 "got {} rows of {} values and {} projections",
+                                rows, cols, projections));
     const auto n = static_cast<std::size_t>(rows), d = static_cast<std::size_t>(cols);
     std::vector<float> z(d);
     std::vector<double> theta(d), pa(n), pb(n);

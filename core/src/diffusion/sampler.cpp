@@ -28,7 +28,7 @@ const std::vector<std::string>& time_grid_spacings() {
 }
 
 std::vector<double> time_grid(const process& p, std::int64_t steps, const std::string& spacing) {
-    if (steps < 1) throw error(fmt::format("error: a time grid needs at least one step, got {}", steps));
+    if (steps < 1) throw error(fmt::format("a time grid needs at least one step, got {}", steps));
     const double t0 = p.t_min(), t1 = p.t_max();
     std::vector<double> grid(static_cast<std::size_t>(steps));
     for (std::int64_t i = 0; i < steps; ++i) {
@@ -49,7 +49,7 @@ std::vector<double> time_grid(const process& p, std::int64_t steps, const std::s
             t = p.t_of_log_snr(lo + u * (hi - lo));
         } else {
             throw config_error(
-                fmt::format("error: unknown time spacing '{}'; valid: uniform, quadratic, karras, logsnr", spacing));
+                fmt::format("unknown time spacing '{}'; valid: uniform, quadratic, karras, logsnr", spacing));
         }
         grid[static_cast<std::size_t>(i)] = t;
     }

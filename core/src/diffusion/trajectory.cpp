@@ -40,9 +40,9 @@ std::vector<std::size_t> strip_frames(std::size_t frames, std::size_t columns) {
 std::vector<double> write_trajectory_strip(const std::filesystem::path& path, const process& p,
                                            const std::vector<trajectory_frame>& frames, const tensor& samples,
                                            std::int64_t columns) {
-    if (frames.empty()) throw error(format_error(path.string(), "no sampler evaluation was recorded"));
+    if (frames.empty()) throw error(source_mark{path.string()}, "no sampler evaluation was recorded");
     if (samples.dim() != 4)
-        throw error(format_error(path.string(), "a trajectory strip is drawn for image samples [N, C, H, W] only"));
+        throw error(source_mark{path.string()}, "a trajectory strip is drawn for image samples [N, C, H, W] only");
     const std::vector<std::size_t> picked = strip_frames(frames.size(), static_cast<std::size_t>(columns));
     const std::int64_t rows = frames.front().x.size(0);
     std::vector<tensor> scaled_x, estimates;

@@ -24,9 +24,9 @@ atomic_file_writer::atomic_file_writer(fs::path path)
     if (fd_ < 0) {
         const int err = errno;
         delete[] buffer_;
-        throw error(format_error(temp_.string(), fmt::format("cannot create file: {}; check that the "
+        throw error(source_mark{temp_.string()}, fmt::format("cannot create file: {}; check that the "
                                                              "directory exists and is writable",
-                                                             std::strerror(err))));
+                                                             std::strerror(err)));
     }
 }
 
@@ -45,7 +45,7 @@ void atomic_file_writer::fail(const char* what) {
     fd_ = -1;
     std::error_code ignored;
     fs::remove(temp_, ignored);
-    throw error(format_error(temp_.string(), fmt::format("{}: {}; check free disk space", what, std::strerror(err))));
+    throw error(source_mark{temp_.string()}, fmt::format("{}: {}; check free disk space", what, std::strerror(err)));
 }
 
 void atomic_file_writer::write_all(const void* data, std::size_t bytes) {
@@ -67,7 +67,7 @@ void atomic_file_writer::flush_buffer() {
 }
 
 void atomic_file_writer::write(const void* data, std::size_t bytes) {
-    if (fd_ < 0) throw error(format_error(path_.string(), "write after commit; create a new writer"));
+    if (fd_ < 0) throw error(source_mark{path_.string()}, "write after commit; create a new writer");
     if (bytes == 0) return;  // an empty tensor's data pointer may be null
     if (buffered_ + bytes > buffer_size) flush_buffer();
     if (bytes >= buffer_size) {
@@ -79,7 +79,7 @@ void atomic_file_writer::write(const void* data, std::size_t bytes) {
 }
 
 void atomic_file_writer::commit() {
-    if (fd_ < 0) throw error(format_error(path_.string(), "commit called twice; create a new writer"));
+    if (fd_ < 0) throw error(source_mark{path_.string()}, "commit called twice; create a new writer");
     flush_buffer();
     if (::fsync(fd_) != 0) fail("cannot flush file to disk");
     const int closed = ::close(fd_);
@@ -89,8 +89,8 @@ void atomic_file_writer::commit() {
         const int err = errno;
         std::error_code ignored;
         fs::remove(temp_, ignored);
-        throw error(format_error(path_.string(), fmt::format("cannot rename {} over it: {}", temp_.filename().string(),
-                                                             std::strerror(err))));
+        throw error(source_mark{path_.string()},
+                    fmt::format("cannot rename {} over it: {}", temp_.filename().string(), std::strerror(err)));
     }
     sync_directory(path_.has_parent_path() ? path_.parent_path() : fs::path("."));
 }

@@ -68,9 +68,9 @@ void write_text(const fs::path& path, const std::string& text) {
 std::string metadata_of(const safetensors_file& file, const std::string& key, const fs::path& path) {
     const auto it = file.metadata.find(key);
     if (it == file.metadata.end())
-        throw error(format_error(path.string(), fmt::format("metadata has no \"{}\"; the file is not a difflab "
+        throw error(source_mark{path.string()}, fmt::format("metadata has no \"{}\"; the file is not a difflab "
                                                             "checkpoint",
-                                                            key)));
+                                                            key));
     return it->second;
 }
 
@@ -80,8 +80,8 @@ void save_checkpoint(const fs::path& directory, const checkpoint& value, int kee
     std::error_code code;
     fs::create_directories(directory, code);
     if (code)
-        throw error(format_error(directory.string(),
-                                 fmt::format("cannot create the checkpoint directory: {}", code.message())));
+        throw error(source_mark{directory.string()},
+                    fmt::format("cannot create the checkpoint directory: {}", code.message()));
     for (const fs::directory_entry& entry : fs::directory_iterator(directory, code))
         if (entry.path().extension() == ".tmp") fs::remove(entry.path(), code);
 
@@ -124,9 +124,9 @@ std::optional<std::uint64_t> latest_checkpoint_step(const fs::path& directory) {
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
     const std::optional<std::uint64_t> step = step_of_weights(text + ".safetensors");
     if (!step)
-        throw error(format_error(path.string(), fmt::format("holds '{}', not step_<n>; write the step to resume "
+        throw error(source_mark{path.string()}, fmt::format("holds '{}', not step_<n>; write the step to resume "
                                                             "from (e.g. step_1000) or delete the file",
-                                                            text)));
+                                                            text));
     return step;
 }
 
@@ -138,17 +138,17 @@ checkpoint load_checkpoint(const fs::path& directory, std::uint64_t step) {
     for (const auto& [file, path] : {named_file{&weights, &wpath}, named_file{&state, &spath}}) {
         const std::string stored = metadata_of(*file, "step", *path);
         if (stored != std::to_string(step))
-            throw error(format_error(path->string(), fmt::format("holds step {} but its name says step {}; "
+            throw error(source_mark{path->string()}, fmt::format("holds step {} but its name says step {}; "
                                                                  "the file was renamed or corrupted",
-                                                                 stored, step)));
+                                                                 stored, step));
     }
     const std::string weights_id = metadata_of(weights, "save_id", wpath);
     const std::string state_id = metadata_of(state, "save_id", spath);
     if (weights_id != state_id)
-        throw error(format_error(spath.string(), fmt::format("save id {} differs from {} in {}: the two files "
+        throw error(source_mark{spath.string()}, fmt::format("save id {} differs from {} in {}: the two files "
                                                              "come from different saves (an interrupted save); "
                                                              "resume from an earlier step",
-                                                             state_id, weights_id, wpath.filename().string())));
+                                                             state_id, weights_id, wpath.filename().string()));
 
     checkpoint out;
     out.step = step;
@@ -159,9 +159,9 @@ checkpoint load_checkpoint(const fs::path& directory, std::uint64_t step) {
         } else if (entry.name.compare(0, optimizer_prefix.size(), optimizer_prefix) == 0) {
             out.optimizer.emplace(entry.name.substr(optimizer_prefix.size()), to_tensor(entry));
         } else {
-            throw error(format_error(spath.string(), fmt::format("tensor '{}' is neither ema/ nor optimizer/ "
+            throw error(source_mark{spath.string()}, fmt::format("tensor '{}' is neither ema/ nor optimizer/ "
                                                                  "state; the file is not a difflab checkpoint",
-                                                                 entry.name)));
+                                                                 entry.name));
         }
     }
     for (const auto& [key, text] : state.metadata)
@@ -198,15 +198,15 @@ checkpoint restore_checkpoint(const fs::path& directory, std::uint64_t step, mod
         step_count = std::stoll(value.state.at(step_count_key));
         learning_rate = std::stof(value.state.at(learning_rate_key));
     } catch (const std::exception&) {
-        throw error(
-            format_error(spath.string(), fmt::format("metadata lacks a valid \"{}{}\" and \"{}{}\"; the "
-                                                     "checkpoint was not saved with an optimizer",
-                                                     state_prefix, step_count_key, state_prefix, learning_rate_key)));
+        throw error(source_mark{spath.string()},
+                    fmt::format("metadata lacks a valid \"{}{}\" and \"{}{}\"; the "
+                                "checkpoint was not saved with an optimizer",
+                                state_prefix, step_count_key, state_prefix, learning_rate_key));
     }
     if (ema != nullptr && value.ema.empty())
-        throw error(format_error(spath.string(),
-                                 "holds no EMA weights; the run that saved it kept no EMA, so "
-                                 "resume without one or start the EMA afresh"));
+        throw error(source_mark{spath.string()},
+                    "holds no EMA weights; the run that saved it kept no EMA, so "
+                    "resume without one or start the EMA afresh");
     model.load_state_dict(value.model);
     optimizer.load_state_dict(value.optimizer);
     optimizer.set_step_count(step_count);
@@ -220,9 +220,9 @@ checkpoint restore_checkpoint(const fs::path& directory, std::uint64_t step, mod
 checkpoint load_latest_checkpoint(const fs::path& directory) {
     const std::optional<std::uint64_t> step = latest_checkpoint_step(directory);
     if (!step)
-        throw error(format_error((directory / "latest").string(),
-                                 "no checkpoint to resume from; the run has not "
-                                 "saved one yet"));
+        throw error(source_mark{(directory / "latest").string()},
+                    "no checkpoint to resume from; the run has not "
+                    "saved one yet");
     return load_checkpoint(directory, *step);
 }
 

@@ -35,13 +35,13 @@ std::size_t checked_size(std::int64_t width, std::int64_t height, std::int64_t c
 
 void check_image(const image& img, const std::string& what) {
     if (img.channels != 1 && img.channels != 3)
-        throw error(format_error(what, fmt::format("an image has 1 (gray) or 3 (RGB) channels, not {}", img.channels)));
+        throw error(source_mark{what}, fmt::format("an image has 1 (gray) or 3 (RGB) channels, not {}", img.channels));
     if (img.width <= 0 || img.height <= 0)
-        throw error(format_error(what, fmt::format("image size {}x{} is empty", img.width, img.height)));
+        throw error(source_mark{what}, fmt::format("image size {}x{} is empty", img.width, img.height));
     if (img.pixels.size() != checked_size(img.width, img.height, img.channels))
-        throw error(format_error(
-            what, fmt::format("a {}x{} image with {} channels needs {} bytes but holds {}", img.width, img.height,
-                              img.channels, checked_size(img.width, img.height, img.channels), img.pixels.size())));
+        throw error(source_mark{what},
+                    fmt::format("a {}x{} image with {} channels needs {} bytes but holds {}", img.width, img.height,
+                                img.channels, checked_size(img.width, img.height, img.channels), img.pixels.size()));
 }
 
 /// Maps [low, high] to 0..255 with torchvision's rounding; NaN goes to 0.
@@ -54,7 +54,7 @@ std::uint8_t to_byte(float value, float low, float scale) {
 
 void check_range(float low, float high) {
     if (!(high > low) || !std::isfinite(low) || !std::isfinite(high))
-        throw error(format_error("image", fmt::format("value range [{}, {}] is empty; give low < high", low, high)));
+        throw error(source_mark{"image"}, fmt::format("value range [{}, {}] is empty; give low < high", low, high));
 }
 
 /// Weights of the antialiased bilinear (triangle) filter for one axis: for each output
@@ -90,13 +90,13 @@ filter_taps triangle_taps(std::int64_t in, std::int64_t out) {
 
 image decode_png(const std::string& bytes, const std::string& name) {
     if (bytes.size() < 8 || png_sig_cmp(reinterpret_cast<png_const_bytep>(bytes.data()), 0, 8) != 0)
-        throw error(format_error(name, "not a PNG file (it does not start with the PNG signature)"));
+        throw error(source_mark{name}, "not a PNG file (it does not start with the PNG signature)");
     png_image png;
     std::memset(&png, 0, sizeof png);
     png.version = PNG_IMAGE_VERSION;
     png_image_guard guard{&png};
     if (!png_image_begin_read_from_memory(&png, bytes.data(), bytes.size()))
-        throw error(format_error(name, fmt::format("corrupt or truncated PNG: {}", png.message)));
+        throw error(source_mark{name}, fmt::format("corrupt or truncated PNG: {}", png.message));
     // A 16-bit file without gAMA/sRGB holds sRGB values, as every common writer means them;
     // libpng would otherwise take them as linear and gamma-encode them on the way to 8 bits.
     png.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
@@ -109,11 +109,11 @@ image decode_png(const std::string& bytes, const std::string& name) {
     const std::int64_t width = png.width, height = png.height;
     // A corrupt header can claim any size; refuse before allocating rather than die of bad_alloc.
     if (checked_size(width, height, stored) > (std::size_t{1} << 31))
-        throw error(
-            format_error(name, fmt::format("PNG image of {}x{} pixels is too large (over 2 GiB)", width, height)));
+        throw error(source_mark{name},
+                    fmt::format("PNG image of {}x{} pixels is too large (over 2 GiB)", width, height));
     std::vector<std::uint8_t> buffer(checked_size(width, height, stored));
     if (!png_image_finish_read(&png, nullptr, buffer.data(), 0, nullptr))
-        throw error(format_error(name, fmt::format("corrupt or truncated PNG: {}", png.message)));
+        throw error(source_mark{name}, fmt::format("corrupt or truncated PNG: {}", png.message));
     image out{width, height, channels, {}};
     if (!alpha) {
         out.pixels = std::move(buffer);
@@ -130,21 +130,21 @@ image decode_png(const std::string& bytes, const std::string& name) {
 
 image read_png(const fs::path& path) {
     std::error_code ec;
-    if (fs::is_directory(path, ec)) throw error(format_error(path.string(), "cannot read PNG file: it is a directory"));
+    if (fs::is_directory(path, ec)) throw error(source_mark{path.string()}, "cannot read PNG file: it is a directory");
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         const int err = errno;
-        throw error(format_error(path.string(), fmt::format("cannot open PNG file: {}", std::strerror(err))));
+        throw error(source_mark{path.string()}, fmt::format("cannot open PNG file: {}", std::strerror(err)));
     }
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw error(format_error(path.string(), "cannot read PNG file: read failed"));
+    if (in.bad()) throw error(source_mark{path.string()}, "cannot read PNG file: read failed");
     return decode_png(bytes, path.string());
 }
 
 std::string encode_png(const image& img) {
     check_image(img, "PNG");
     if (img.width > std::numeric_limits<png_int_32>::max() / 4 || img.height > std::numeric_limits<png_int_32>::max())
-        throw error(format_error("PNG", fmt::format("image size {}x{} is too large", img.width, img.height)));
+        throw error(source_mark{"PNG"}, fmt::format("image size {}x{} is too large", img.width, img.height));
     png_image png;
     std::memset(&png, 0, sizeof png);
     png.version = PNG_IMAGE_VERSION;
@@ -156,10 +156,10 @@ std::string encode_png(const image& img) {
     png_alloc_size_t size = 0;
     // The first call measures, the second writes.
     if (!png_image_write_to_memory(&png, nullptr, &size, 0, img.pixels.data(), stride, nullptr))
-        throw error(format_error("PNG", fmt::format("cannot encode image: {}", png.message)));
+        throw error(source_mark{"PNG"}, fmt::format("cannot encode image: {}", png.message));
     std::string bytes(size, '\0');
     if (!png_image_write_to_memory(&png, bytes.data(), &size, 0, img.pixels.data(), stride, nullptr))
-        throw error(format_error("PNG", fmt::format("cannot encode image: {}", png.message)));
+        throw error(source_mark{"PNG"}, fmt::format("cannot encode image: {}", png.message));
     bytes.resize(size);
     return bytes;
 }
@@ -172,8 +172,8 @@ void write_png(const fs::path& path, const image& img) {
 image to_image(const tensor& chw, float low, float high) {
     check_range(low, high);
     if (!chw.defined() || chw.dim() != 3 || (chw.size(0) != 1 && chw.size(0) != 3))
-        throw error(format_error("image", fmt::format("an image tensor is [C, H, W] with C 1 or 3, not {}",
-                                                      chw.defined() ? shape_text(chw.shape()) : "undefined")));
+        throw error(source_mark{"image"}, fmt::format("an image tensor is [C, H, W] with C 1 or 3, not {}",
+                                                      chw.defined() ? shape_text(chw.shape()) : "undefined"));
     const std::int64_t c = chw.size(0), h = chw.size(1), w = chw.size(2);
     const std::vector<float> values = chw.to_vector();
     const float scale = 255.0f / (high - low);
@@ -205,11 +205,11 @@ tensor from_image(const image& img, float low, float high) {
 image image_grid(const tensor& batch, std::int64_t columns, float low, float high, std::int64_t padding) {
     check_range(low, high);
     if (!batch.defined() || batch.dim() != 4 || batch.size(0) < 1 || (batch.size(1) != 1 && batch.size(1) != 3))
-        throw error(format_error("image grid", fmt::format("a grid is made of a batch [N, C, H, W] with N >= 1 and C "
+        throw error(source_mark{"image grid"}, fmt::format("a grid is made of a batch [N, C, H, W] with N >= 1 and C "
                                                            "1 or 3, not {}",
-                                                           batch.defined() ? shape_text(batch.shape()) : "undefined")));
-    if (columns < 1) throw error(format_error("image grid", fmt::format("columns is {}; give at least 1", columns)));
-    if (padding < 0) throw error(format_error("image grid", fmt::format("padding is {}; give 0 or more", padding)));
+                                                           batch.defined() ? shape_text(batch.shape()) : "undefined"));
+    if (columns < 1) throw error(source_mark{"image grid"}, fmt::format("columns is {}; give at least 1", columns));
+    if (padding < 0) throw error(source_mark{"image grid"}, fmt::format("padding is {}; give 0 or more", padding));
     const std::int64_t n = batch.size(0), c = batch.size(1), h = batch.size(2), w = batch.size(3);
     const std::int64_t across = std::min(columns, n), down = (n + across - 1) / across;
     image grid{across * (w + padding) + padding, down * (h + padding) + padding, c, {}};
@@ -235,7 +235,7 @@ void write_image_grid(const fs::path& path, const tensor& batch, std::int64_t co
 image convert_channels(const image& img, std::int64_t channels) {
     check_image(img, "image");
     if (channels != 1 && channels != 3)
-        throw error(format_error("image", fmt::format("an image has 1 (gray) or 3 (RGB) channels, not {}", channels)));
+        throw error(source_mark{"image"}, fmt::format("an image has 1 (gray) or 3 (RGB) channels, not {}", channels));
     if (channels == img.channels) return img;
     const std::size_t pixels = checked_size(img.width, img.height, 1);
     image out{img.width, img.height, channels, std::vector<std::uint8_t>(pixels * static_cast<std::size_t>(channels))};
@@ -253,7 +253,7 @@ image convert_channels(const image& img, std::int64_t channels) {
 image resize_bilinear(const image& img, std::int64_t width, std::int64_t height) {
     check_image(img, "image");
     if (width < 1 || height < 1)
-        throw error(format_error("image", fmt::format("cannot resize to {}x{}; give a positive size", width, height)));
+        throw error(source_mark{"image"}, fmt::format("cannot resize to {}x{}; give a positive size", width, height));
     if (width == img.width && height == img.height) return img;
     const std::int64_t c = img.channels;
     // Rows first into doubles (width changes), then columns (height changes), rounding once.

@@ -107,8 +107,7 @@ bool write_line_plot(const fs::path& base, const std::vector<plot_series>& serie
     const int status = run_gnuplot(script_path, log);
     if (status != 0) {
         fs::remove(temp);
-        throw error(
-            fmt::format("error: gnuplot failed (status {}) drawing {}; see {}", status, png.string(), log.string()));
+        throw error(fmt::format("gnuplot failed (status {}) drawing {}; see {}", status, png.string(), log.string()));
     }
     fs::rename(temp, png);
     fs::remove(log);

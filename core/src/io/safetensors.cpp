@@ -91,7 +91,7 @@ struct parsed_header {
 };
 
 [[noreturn]] void fail(const std::string& where, const std::string& message) {
-    throw error(format_error(where, message));
+    throw error(source_mark{where}, message);
 }
 
 void check_header_length(std::uint64_t header_length, std::uint64_t file_size, const std::string& where) {
@@ -262,16 +262,16 @@ const safetensors_entry* safetensors_file::find(std::string_view name) const {
 
 void safetensors_file::add(safetensors_entry entry) {
     if (find(entry.name) != nullptr)
-        throw error(format_error("safetensors",
-                                 fmt::format("tensor '{}' added twice; give each tensor a unique name", entry.name)));
+        throw error(source_mark{"safetensors"},
+                    fmt::format("tensor '{}' added twice; give each tensor a unique name", entry.name));
     tensors.push_back(std::move(entry));
 }
 
 std::size_t safetensors_dtype_size(std::string_view dtype) {
     const dtype_info* info = find_dtype(dtype);
     if (info == nullptr)
-        throw error(
-            format_error("safetensors", fmt::format("unknown dtype \"{}\"; expected one of {}", dtype, dtype_list())));
+        throw error(source_mark{"safetensors"},
+                    fmt::format("unknown dtype \"{}\"; expected one of {}", dtype, dtype_list()));
     return info->size;
 }
 

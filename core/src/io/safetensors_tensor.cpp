@@ -10,8 +10,8 @@ namespace difflab {
 
 safetensors_entry to_safetensors(const std::string& name, const tensor& value) {
     if (!value.defined())
-        throw error(
-            format_error("safetensors", fmt::format("tensor '{}' is undefined; save only defined tensors", name)));
+        throw error(source_mark{"safetensors"},
+                    fmt::format("tensor '{}' is undefined; save only defined tensors", name));
     const tensor dense = value.contiguous();
     safetensors_entry out;
     out.name = name;
@@ -27,16 +27,16 @@ tensor to_tensor(const safetensors_entry& entry) {
     if (entry.dtype == "BF16") {
         type = dtype::bf16;
     } else if (entry.dtype != "F32") {
-        throw error(format_error("safetensors", fmt::format("tensor '{}' has dtype {}; only F32 and BF16 load as "
+        throw error(source_mark{"safetensors"}, fmt::format("tensor '{}' has dtype {}; only F32 and BF16 load as "
                                                             "difflab tensors, so save it as one of those",
-                                                            entry.name, entry.dtype)));
+                                                            entry.name, entry.dtype));
     }
     tensor out = tensor::empty(entry.shape, type);
     const std::size_t bytes = static_cast<std::size_t>(out.numel()) * dtype_size(type);
     if (bytes != entry.data.size())
-        throw error(format_error("safetensors",
-                                 fmt::format("tensor '{}': shape {} of {} needs {} bytes but holds {}", entry.name,
-                                             shape_text(entry.shape), entry.dtype, bytes, entry.data.size())));
+        throw error(source_mark{"safetensors"},
+                    fmt::format("tensor '{}': shape {} of {} needs {} bytes but holds {}", entry.name,
+                                shape_text(entry.shape), entry.dtype, bytes, entry.data.size()));
     if (bytes != 0) std::memcpy(out.raw_data(), entry.data.data(), bytes);
     return out;
 }

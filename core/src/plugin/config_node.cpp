@@ -127,12 +127,12 @@ config_node convert(const YAML::Node& node, const std::string& file) {
             config_node map = config_node::map(mark);
             for (auto it = node.begin(); it != node.end(); ++it) {
                 const source_mark key_mark = mark_of(it->first, file);
-                if (!it->first.IsScalar()) throw config_error_at(key_mark, "map keys must be plain names");
+                if (!it->first.IsScalar()) throw config_error(key_mark, "map keys must be plain names");
                 const std::string key = it->first.Scalar();
                 if (key == "<<")
-                    throw config_error_at(key_mark, "YAML merge keys ('<<') are not supported",
-                                          {"use 'defaults: [file.yaml]' to share settings between files"});
-                if (map.find(key)) throw config_error_at(key_mark, "duplicate key '" + key + "'");
+                    throw config_error(key_mark, "YAML merge keys ('<<') are not supported",
+                                       {"use 'defaults: [file.yaml]' to share settings between files"});
+                if (map.find(key)) throw config_error(key_mark, "duplicate key '" + key + "'");
                 map.set(key, convert(it->second, file), key_mark);
             }
             return map;
@@ -181,14 +181,14 @@ config_node parse_yaml(const std::string& text, const std::string& file) {
     try {
         root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
-        throw config_error_at({file, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
+        throw config_error({file, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
     }
     return convert(root, file);
 }
 
 config_node load_yaml_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw config_error(format_error(path, "cannot open file; check the path"));
+    if (!in) throw config_error(source_mark{path}, "cannot open file; check the path");
     std::ostringstream text;
     text << in.rdbuf();
     return parse_yaml(text.str(), path);

@@ -44,8 +44,8 @@ namespace detail {
 
 void throw_type_error(const config_node& node, const parse_context& ctx, const std::string& key,
                       const std::string& expected) {
-    throw config_error_at(node.mark(),
-                          fmt::format("'{}' expects {}, got {}", ctx.key_path(key), expected, node.kind_text()));
+    throw config_error(node.mark(),
+                       fmt::format("'{}' expects {}, got {}", ctx.key_path(key), expected, node.kind_text()));
 }
 
 bool parse_bool(const config_node& node, const parse_context& ctx, const std::string& key) {
@@ -102,7 +102,7 @@ config_node parse_component(const std::string& kind, const config_node& node, co
         written.set("type", node, node.mark());
     }
     if (!written.is_map() || !written.find("type"))
-        throw config_error_at(
+        throw config_error(
             node.mark(),
             fmt::format("'{}' expects a {} with a 'type' key, got {}", ctx.key_path(key), kind, node.kind_text()),
             {fmt::format("for example: {}: {{type: NAME, ...}}; `difflab plugins` lists the {} types", key, kind)});
@@ -112,7 +112,7 @@ config_node parse_component(const std::string& kind, const config_node& node, co
 
 void throw_constraint_error(const config_node& node, const parse_context& ctx, const std::string& key,
                             const std::string& value, const std::string& constraint_text) {
-    throw config_error_at(
+    throw config_error(
         node.mark(),
         fmt::format("'{}' is {}, which is out of range; it must be {}", ctx.key_path(key), value,
                     constraint_text.find('|') != std::string::npos ? "one of " + constraint_text : constraint_text));
@@ -123,21 +123,20 @@ void throw_unknown_key(const config_node::entry& entry, const parse_context& ctx
     std::vector<std::string> sorted = valid_keys;
     std::sort(sorted.begin(), sorted.end());
     const source_mark where = entry.key_mark.known() ? entry.key_mark : entry.value.mark();
-    throw config_error_at(
+    throw config_error(
         where, fmt::format("unknown key '{}' for {}{}", entry.key, ctx.owner(), did_you_mean(entry.key, valid_keys)),
         {"valid keys: " + (sorted.empty() ? std::string("(none)") : join(sorted))});
 }
 
 void throw_missing_key(const config_node& map, const parse_context& ctx, const param_info& info) {
-    throw config_error_at(map.mark(),
-                          fmt::format("missing required key '{}' for {}", ctx.key_path(info.key), ctx.owner()),
-                          {fmt::format("{} ({}): {}", info.key, info.type, info.doc)});
+    throw config_error(map.mark(), fmt::format("missing required key '{}' for {}", ctx.key_path(info.key), ctx.owner()),
+                       {fmt::format("{} ({}): {}", info.key, info.type, info.doc)});
 }
 
 void throw_not_a_map(const config_node& node, const parse_context& ctx) {
-    throw config_error_at(node.mark(),
-                          fmt::format("{} expects a map of keys, got {}",
-                                      ctx.path().empty() ? ctx.owner() : "'" + ctx.path() + "'", node.kind_text()));
+    throw config_error(node.mark(),
+                       fmt::format("{} expects a map of keys, got {}",
+                                   ctx.path().empty() ? ctx.owner() : "'" + ctx.path() + "'", node.kind_text()));
 }
 
 }  // namespace detail

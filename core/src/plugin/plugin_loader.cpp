@@ -85,36 +85,37 @@ void plugin_loader::load_file(const fs::path& library) {
     boost::dll::fs::error_code ec;
     lib.load(library, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
     if (ec) {
-        throw config_error(format_error(where, "not a loadable plugin library (" + ec.message() + ")",
-                                        {"remove it from the plugin path, or rebuild it with difflab_add_plugin()"}));
+        throw config_error(source_mark{where}, "not a loadable plugin library (" + ec.message() + ")",
+                           {"remove it from the plugin path, or rebuild it with difflab_add_plugin()"});
     }
     if (!lib.has(descriptor_alias)) {
-        throw config_error(format_error(where, "not a difflab plugin: it exports no 'difflab_plugin_descriptor'",
-                                        {"define the plugin with DIFFLAB_PLUGIN(name, version, reg) { ... }, or remove "
-                                         "the file from the plugin path"}));
+        throw config_error(source_mark{where}, "not a difflab plugin: it exports no 'difflab_plugin_descriptor'",
+                           {"define the plugin with DIFFLAB_PLUGIN(name, version, reg) { ... }, or remove "
+                            "the file from the plugin path"});
     }
     const plugin_descriptor* d = lib.get_alias<plugin_descriptor_fn>(descriptor_alias)();
-    if (!d) throw config_error(format_error(where, "the plugin's descriptor function returned null"));
+    if (!d) throw config_error(source_mark{where}, "the plugin's descriptor function returned null");
     if (d->api_version != DIFFLAB_PLUGIN_API_VERSION) {
-        throw config_error(format_error(where, fmt::format("incompatible plugin API (plugin: {}, core: {}); rebuild "
+        throw config_error(source_mark{where}, fmt::format("incompatible plugin API (plugin: {}, core: {}); rebuild "
                                                            "the plugin against this difflab",
-                                                           d->api_version, DIFFLAB_PLUGIN_API_VERSION)));
+                                                           d->api_version, DIFFLAB_PLUGIN_API_VERSION));
     }
     if (std::strcmp(d->build_fingerprint, core_build_fingerprint()) != 0) {
-        throw config_error(format_error(
-            where, "plugin built differently from the core; rebuild it with the same compiler, flags and libraries",
-            {fmt::format("plugin: {}", d->build_fingerprint), fmt::format("core:   {}", core_build_fingerprint())}));
+        throw config_error(
+            source_mark{where},
+            "plugin built differently from the core; rebuild it with the same compiler, flags and libraries",
+            {fmt::format("plugin: {}", d->build_fingerprint), fmt::format("core:   {}", core_build_fingerprint())});
     }
     const std::string name = d->name;
     if (name != expected_plugin_name(library)) {
-        throw config_error(format_error(where, fmt::format("plugin names itself '{}' but its file is {}; a plugin "
+        throw config_error(source_mark{where}, fmt::format("plugin names itself '{}' but its file is {}; a plugin "
                                                            "named N must be built as difflab_N.so",
-                                                           name, library.filename().string())));
+                                                           name, library.filename().string()));
     }
     if (const loaded_plugin* other = find(name)) {
-        throw config_error(format_error(
-            where, fmt::format("duplicate plugin '{}': already loaded from {}", name, other->path.string()),
-            {"remove one of the two from the plugin path"}));
+        throw config_error(source_mark{where},
+                           fmt::format("duplicate plugin '{}': already loaded from {}", name, other->path.string()),
+                           {"remove one of the two from the plugin path"});
     }
 
     // Kept loaded from here on: what register_components adds points into the library.
@@ -125,12 +126,12 @@ void plugin_loader::load_file(const fs::path& library) {
     } catch (const config_error&) {
         throw;
     } catch (const std::exception& e) {
-        throw error(format_error(
-            where, fmt::format("plugin '{}' failed while registering its components: {}", name, e.what())));
+        throw error(source_mark{where},
+                    fmt::format("plugin '{}' failed while registering its components: {}", name, e.what()));
     } catch (...) {
-        throw error(format_error(where, fmt::format("plugin '{}' threw a non-standard exception while registering "
+        throw error(source_mark{where}, fmt::format("plugin '{}' threw a non-standard exception while registering "
                                                     "its components",
-                                                    name)));
+                                                    name));
     }
     components_.set_current_plugin("", "", "");
     plugins_.push_back({name, d->version, library});

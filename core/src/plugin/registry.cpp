@@ -29,11 +29,11 @@ void registry::insert(component_info info) {
     info.plugin_path = plugin_path_;
     const auto key = std::make_pair(info.kind, info.name);
     if (auto it = components_.find(key); it != components_.end()) {
-        throw config_error(format_error(
-            plugin_path_,
+        throw config_error(
+            source_mark{plugin_path_},
             fmt::format("duplicate {} '{}': registered by plugin '{}' ({}) and plugin '{}' ({})", info.kind, info.name,
                         it->second.plugin, it->second.plugin_path, info.plugin, info.plugin_path),
-            {"rename the component in one of the plugins, or remove one plugin from the plugin path"}));
+            {"rename the component in one of the plugins, or remove one plugin from the plugin path"});
     }
     components_.emplace(key, std::move(info));
 }
@@ -50,7 +50,7 @@ const component_info& registry::at(const std::string& kind, const std::string& n
         names.push_back(c->name);
         listed.push_back(fmt::format("{} (plugin {})", c->name, c->plugin));
     }
-    throw config_error_at(
+    throw config_error(
         where, fmt::format("unknown {} type '{}'{}", kind, name, did_you_mean(name, names)),
         {fmt::format("known {} types: {}", kind,
                      listed.empty() ? std::string("none (no loaded plugin registers one)") : join(listed))});
@@ -73,22 +73,22 @@ std::vector<const component_info*> registry::all() const {
 config_node registry::resolve(const std::string& kind, const config_node& node, const parse_context& ctx) const {
     const config_node* type = node.find("type");
     if (!type || !type->is_scalar())
-        throw config_error_at(node.mark(), fmt::format("'{}' needs a 'type' naming a {}", ctx.path(), kind));
+        throw config_error(node.mark(), fmt::format("'{}' needs a 'type' naming a {}", ctx.path(), kind));
     const component_info& info = at(kind, type->text(), type->mark());
     return info.resolve(node, ctx.owned_by(fmt::format("{} '{}'", kind, info.name)));
 }
 
 std::unique_ptr<component> build_context::create(const std::string& kind, const config_node& resolved) {
     const config_node* type = resolved.find("type");
-    if (!type) throw config_error_at(resolved.mark(), fmt::format("a {} needs a 'type'", kind));
+    if (!type) throw config_error(resolved.mark(), fmt::format("a {} needs a 'type'", kind));
     const component_info& info = components_.at(kind, type->text(), type->mark());
     try {
         return info.construct(resolved, *this);
     } catch (const config_error&) {
         throw;
     } catch (const std::exception& e) {
-        throw error(format_error(resolved.mark().text(), fmt::format("{} failed to build (plugin '{}'): {}",
-                                                                     info.full_name(), info.plugin, e.what())));
+        throw error(resolved.mark(),
+                    fmt::format("{} failed to build (plugin '{}'): {}", info.full_name(), info.plugin, e.what()));
     }
 }
 

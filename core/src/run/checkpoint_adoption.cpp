@@ -26,24 +26,24 @@ void adopt_checkpoint(const fs::path& source, const config_node& experiment, con
     const fs::path source_config = source / "config.yaml";
     const auto source_step = latest_checkpoint_step(source / "checkpoints");
     if (!fs::exists(source_config) || !source_step)
-        throw config_error(format_error(source.string(),
-                                        "train.init_from: no trained run here (config.yaml and "
-                                        "checkpoints/)",
-                                        {"train it first, or give the path of a run directory (relative to where "
-                                         "difflab runs)"}));
+        throw config_error(source_mark{source.string()},
+                           "train.init_from: no trained run here (config.yaml and "
+                           "checkpoints/)",
+                           {"train it first, or give the path of a run directory (relative to where "
+                            "difflab runs)"});
     const config_node trained = load_yaml_file(source_config.string());
     for (const auto& [section, key] : std::vector<std::pair<std::string, std::string>>{
              {"network", ""}, {"process", ""}, {"train", "prediction"}, {"train", "batch_size"}})
         if (!equivalent(part(trained, section, key), part(experiment, section, key)))
-            throw config_error(format_error(source_config.string(),
-                                            fmt::format("train.init_from: that run trained with another {}{}", section,
-                                                        key.empty() ? "" : "." + key),
-                                            {fmt::format("use the same `{}{}` as it does (see its config.yaml)",
-                                                         section, key.empty() ? "" : "." + key)}));
+            throw config_error(source_mark{source_config.string()},
+                               fmt::format("train.init_from: that run trained with another {}{}", section,
+                                           key.empty() ? "" : "." + key),
+                               {fmt::format("use the same `{}{}` as it does (see its config.yaml)", section,
+                                            key.empty() ? "" : "." + key)});
     const auto steps = std::stoll(experiment.find("train")->find("steps")->text());
     if (static_cast<std::int64_t>(*source_step) > steps)
         throw config_error(fmt::format(
-            "error: train.init_from: {} is trained to step {}, beyond train.steps={}; set train.steps={} to use it "
+            "train.init_from: {} is trained to step {}, beyond train.steps={}; set train.steps={} to use it "
             "as it is, or more to train on",
             source.string(), *source_step, steps, *source_step));
     save_checkpoint(checkpoint_dir, load_checkpoint(source / "checkpoints", *source_step));

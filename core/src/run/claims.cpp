@@ -21,9 +21,9 @@ double number_at(const config_node& node, const std::string& what) {
 }
 
 std::string check_label(const config_node& node, const std::vector<std::string>& labels) {
-    if (!node.is_scalar()) throw config_error_at(node.mark(), "a variant label is expected here");
+    if (!node.is_scalar()) throw config_error(node.mark(), "a variant label is expected here");
     if (std::find(labels.begin(), labels.end(), node.text()) == labels.end())
-        throw config_error_at(
+        throw config_error(
             node.mark(),
             fmt::format("'{}' is not a variant of this experiment{}", node.text(), did_you_mean(node.text(), labels)),
             {"variants: " + (labels.empty() ? std::string("(none)") : join(labels))});
@@ -34,9 +34,9 @@ std::string check_label(const config_node& node, const std::vector<std::string>&
 void parse_metric_claims(const std::string& variant, const std::string& metric, const config_node& bounds,
                          const std::vector<std::string>& labels, std::vector<claim>& out) {
     if (!bounds.is_map())
-        throw config_error_at(bounds.mark(),
-                              fmt::format("expect '{}' needs a map of bounds, got {}", metric, bounds.kind_text()),
-                              {fmt::format("for example: {}: {{max: 60}}", metric)});
+        throw config_error(bounds.mark(),
+                           fmt::format("expect '{}' needs a map of bounds, got {}", metric, bounds.kind_text()),
+                           {fmt::format("for example: {}: {{max: 60}}", metric)});
     for (const config_node::entry& e : bounds.entries()) {
         claim c;
         c.variant = variant;
@@ -48,25 +48,25 @@ void parse_metric_claims(const std::string& variant, const std::string& metric, 
             c.bound = number_at(e.value, path);
         } else if (e.key == "less_than" || e.key == "greater_than") {
             if (variant.empty())
-                throw config_error_at(c.where, fmt::format("'{}' compares one variant with another", e.key),
-                                      {fmt::format("write it under the variant: expect: {{VARIANT: {{{}: {{{}: "
-                                                   "OTHER}}}}}}",
-                                                   metric, e.key)});
+                throw config_error(c.where, fmt::format("'{}' compares one variant with another", e.key),
+                                   {fmt::format("write it under the variant: expect: {{VARIANT: {{{}: {{{}: "
+                                                "OTHER}}}}}}",
+                                                metric, e.key)});
             c.kind = e.key == "less_than" ? claim::relation::less_than : claim::relation::greater_than;
             if (e.value.is_map()) {
                 for (const config_node::entry& o : e.value.entries())
                     if (o.key != "variant" && o.key != "factor")
-                        throw config_error_at(o.key_mark, fmt::format("unknown key '{}' in {}", o.key, path),
-                                              {"valid keys: factor, variant"});
+                        throw config_error(o.key_mark, fmt::format("unknown key '{}' in {}", o.key, path),
+                                           {"valid keys: factor, variant"});
                 const config_node* other = e.value.find("variant");
-                if (!other) throw config_error_at(e.value.mark(), fmt::format("{} needs 'variant'", path));
+                if (!other) throw config_error(e.value.mark(), fmt::format("{} needs 'variant'", path));
                 c.other = check_label(*other, labels);
                 if (const config_node* factor = e.value.find("factor")) c.factor = number_at(*factor, path + ".factor");
             } else {
                 c.other = check_label(e.value, labels);
             }
         } else {
-            throw config_error_at(
+            throw config_error(
                 c.where, fmt::format("unknown bound '{}' for {}{}", e.key, metric, did_you_mean(e.key, relation_keys)),
                 {"valid bounds: " + join(relation_keys)});
         }
@@ -146,8 +146,8 @@ std::vector<claim> parse_claims(const config_node& expect, const std::vector<std
     std::vector<claim> out;
     if (expect.is_null() || (expect.is_scalar() && expect.text().empty())) return out;  // none, or `expect=~`
     if (!expect.is_map())
-        throw config_error_at(expect.mark(), fmt::format("'expect' expects a map, got {}", expect.kind_text()),
-                              {"for example: expect: {fid: {max: 60}}"});
+        throw config_error(expect.mark(), fmt::format("'expect' expects a map, got {}", expect.kind_text()),
+                           {"for example: expect: {fid: {max: 60}}"});
     for (const config_node::entry& e : expect.entries()) {
         const bool is_variant = std::find(variant_labels.begin(), variant_labels.end(), e.key) != variant_labels.end();
         if (!is_variant) {
@@ -155,8 +155,8 @@ std::vector<claim> parse_claims(const config_node& expect, const std::vector<std
             continue;
         }
         if (!e.value.is_map())
-            throw config_error_at(
-                e.value.mark(), fmt::format("expect '{}' needs a map of metrics, got {}", e.key, e.value.kind_text()));
+            throw config_error(e.value.mark(),
+                               fmt::format("expect '{}' needs a map of metrics, got {}", e.key, e.value.kind_text()));
         for (const config_node::entry& m : e.value.entries())
             parse_metric_claims(e.key, m.key, m.value, variant_labels, out);
     }

@@ -35,7 +35,7 @@ param_spec<evaluation_options> evaluation_options::params() {
 metric_inputs load_reference(run_context& ctx, const evaluation_options& options, std::string& description) {
     const config_node* data = ctx.experiment().find("data");
     if (!data || !data->is_map())
-        throw config_error("error: `evaluate:` needs the experiment's `data` section for its reference set");
+        throw config_error("`evaluate:` needs the experiment's `data` section for its reference set");
     config_node node = *data;
     const bool has_splits = node.find("split") != nullptr;
     if (has_splits) node.set("split", config_node::scalar(options.reference_split, {}, true));
@@ -73,8 +73,9 @@ evaluation_result evaluate_metrics(run_context& ctx, const evaluation_options& o
         metric_values values;
         try {
             values = m->compute(inputs);
-        } catch (const std::exception& e) {
-            throw error(fmt::format("error: metric '{}' failed: {}", ref.type(), e.what()));
+        } catch (...) {
+            // A metric's configuration mistake stays one (exit 2), placed at the metric's entry.
+            rethrow_with_context(fmt::format("metric '{}' failed: ", ref.type()), ref.node().mark());
         }
         for (const auto& [name, value] : values) {
             log_info("metric {}: {} = {:.6g}", ref.type(), name, value);
@@ -111,12 +112,11 @@ void write_metrics_json(const fs::path& file, const evaluation_result& result) {
 
 recorded_metrics read_metrics_json(const fs::path& file) {
     std::ifstream in(file);
-    if (!in)
-        throw error(format_error(file.string(), "no metrics here", {"evaluate the run: difflab evaluate RUN_DIR"}));
+    if (!in) throw error(source_mark{file.string()}, "no metrics here", {"evaluate the run: difflab evaluate RUN_DIR"});
     const auto doc = nlohmann::ordered_json::parse(in, nullptr, false);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains("values") || !doc["values"].is_object())
-        throw error(format_error(file.string(), "damaged metrics file (not JSON with a \"values\" object)",
-                                 {"recompute it with difflab evaluate RUN_DIR"}));
+        throw error(source_mark{file.string()}, "damaged metrics file (not JSON with a \"values\" object)",
+                    {"recompute it with difflab evaluate RUN_DIR"});
     recorded_metrics out;
     for (const auto& [name, value] : doc["values"].items())
         out.values.emplace_back(name, value.is_number() ? value.get<double>() : std::nan(""));

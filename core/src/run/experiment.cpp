@@ -70,27 +70,26 @@ config_node compose(const fs::path& file, std::vector<fs::path>& chain) {
     if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
         std::vector<std::string> names;
         for (const fs::path& p : chain) names.push_back(p.string());
-        throw config_error(format_error(file.string(), "defaults form a cycle; remove one of the includes",
-                                        {"chain: " + join(names, " -> ") + " -> " + file.string()}));
+        throw config_error(source_mark{file.string()}, "defaults form a cycle; remove one of the includes",
+                           {"chain: " + join(names, " -> ") + " -> " + file.string()});
     }
     config_node own = load_yaml_file(file.string());
     if (own.is_null()) own = config_node::map({file.string(), 1, 1});
-    if (!own.is_map())
-        throw config_error_at(own.mark(), "an experiment file must be a map of keys (name:, task:, ...)");
+    if (!own.is_map()) throw config_error(own.mark(), "an experiment file must be a map of keys (name:, task:, ...)");
 
     chain.push_back(canonical);
     config_node composed = config_node::map(own.mark());
     if (const config_node* defaults = own.find("defaults")) {
         if (!defaults->is_sequence())
-            throw config_error_at(defaults->mark(),
-                                  "'defaults' expects a list of YAML files, e.g. [groups/data/fmnist.yaml]");
+            throw config_error(defaults->mark(),
+                               "'defaults' expects a list of YAML files, e.g. [groups/data/fmnist.yaml]");
         for (const config_node& item : defaults->items()) {
             if (!item.is_scalar())
-                throw config_error_at(item.mark(), "'defaults' entries are file paths relative to this file");
+                throw config_error(item.mark(), "'defaults' entries are file paths relative to this file");
             const fs::path included = file.parent_path() / item.text();
             if (!fs::exists(included))
-                throw config_error_at(item.mark(), fmt::format("defaults file '{}' not found (looked for {})",
-                                                               item.text(), included.string()));
+                throw config_error(item.mark(), fmt::format("defaults file '{}' not found (looked for {})", item.text(),
+                                                            included.string()));
             merge_config(composed, compose(included, chain));
         }
         own.erase("defaults");
@@ -141,14 +140,14 @@ parsed_override parse_override(const std::string& text, int line) {
     }
     const std::size_t eq = text.find('=');
     if (eq == std::string::npos || eq == pos)
-        throw config_error_at({file, line, 1}, fmt::format("override '{}' is not key.path=value", text),
-                              {"set a key with key.path=value, add one with +key.path=value"});
+        throw config_error({file, line, 1}, fmt::format("override '{}' is not key.path=value", text),
+                           {"set a key with key.path=value, add one with +key.path=value"});
     std::size_t start = pos;
     while (start <= eq) {
         const std::size_t end = std::min(text.find('.', start), eq);
         if (end == start)
-            throw config_error_at({file, line, static_cast<int>(start) + 1},
-                                  fmt::format("empty key in override '{}'", text));
+            throw config_error({file, line, static_cast<int>(start) + 1},
+                               fmt::format("empty key in override '{}'", text));
         o.path.push_back(text.substr(start, end - start));
         o.key_marks.push_back({file, line, static_cast<int>(start) + 1});
         start = end + 1;
@@ -157,8 +156,8 @@ parsed_override parse_override(const std::string& text, int line) {
     try {
         o.value = parse_yaml(text.substr(eq + 1), file);
     } catch (const config_error&) {
-        throw config_error_at({file, line, value_column},
-                              fmt::format("override value '{}' is not valid YAML", text.substr(eq + 1)));
+        throw config_error({file, line, value_column},
+                           fmt::format("override value '{}' is not valid YAML", text.substr(eq + 1)));
     }
     shift_marks(o.value, line, value_column - 1);
     if (o.value.is_null()) o.value = config_node::scalar("", {file, line, value_column});
@@ -171,14 +170,14 @@ void apply(config_node& root, const parsed_override& o) {
         config_node* child = node->find(o.path[i]);
         if (!child) child = &node->set(o.path[i], config_node::map(o.key_marks[i]), o.key_marks[i]);
         if (!child->is_map())
-            throw config_error_at(o.key_marks[i + 1], fmt::format("cannot set '{}': '{}' is {}, not a map",
-                                                                  join(o.path, "."), o.path[i], child->kind_text()));
+            throw config_error(o.key_marks[i + 1], fmt::format("cannot set '{}': '{}' is {}, not a map",
+                                                               join(o.path, "."), o.path[i], child->kind_text()));
         node = child;
     }
     const std::string& key = o.path.back();
     const source_mark& key_mark = o.key_marks.back();
     if (o.add && node->find(key))
-        throw config_error_at(
+        throw config_error(
             key_mark, fmt::format("'+{}' adds a key, but '{}' is already set", join(o.path, "."), join(o.path, ".")),
             {"drop the '+' to override its value"});
     if (key == "type" && node->find("type") && node->find("type")->text() != o.value.text()) {
@@ -198,17 +197,17 @@ void refuse_unused_noise(const config_node& resolved) {
     const config_node* noise = resolved.find("noise");
     const config_node* type = noise && noise->is_map() ? noise->find("type") : nullptr;
     if (!type || type->text() == "gaussian") return;
-    throw config_error_at(type->mark(),
-                          fmt::format("noise type '{}' would be ignored: training and sampling draw Gaussian noise "
-                                      "for now; remove the `noise:` section or set noise.type: gaussian",
-                                      type->text()));
+    throw config_error(type->mark(),
+                       fmt::format("noise type '{}' would be ignored: training and sampling draw Gaussian noise "
+                                   "for now; remove the `noise:` section or set noise.type: gaussian",
+                                   type->text()));
 }
 
 }  // namespace
 
 config_node compose_experiment(const fs::path& file) {
     std::vector<fs::path> chain;
-    if (!fs::exists(file)) throw config_error(format_error(file.string(), "experiment file not found; check the path"));
+    if (!fs::exists(file)) throw config_error(source_mark{file.string()}, "experiment file not found; check the path");
     return compose(file, chain);
 }
 
@@ -227,9 +226,9 @@ std::vector<std::pair<std::string, source_mark>> requested_plugins(const config_
     const config_node* plugins = experiment.find("plugins");
     if (!plugins) return out;
     if (!plugins->is_sequence())
-        throw config_error_at(plugins->mark(), "'plugins' expects a list of plugin names or paths");
+        throw config_error(plugins->mark(), "'plugins' expects a list of plugin names or paths");
     for (const config_node& p : plugins->items()) {
-        if (!p.is_scalar()) throw config_error_at(p.mark(), "'plugins' entries are plugin names or paths");
+        if (!p.is_scalar()) throw config_error(p.mark(), "'plugins' entries are plugin names or paths");
         out.emplace_back(p.text(), p.mark());
     }
     return out;
@@ -259,7 +258,7 @@ config_node load_experiment(const fs::path& file, const std::vector<std::string>
     std::vector<fs::path> extra;
     for (const auto& [entry, mark] : requested) {
         if (!fs::path(entry).is_absolute()) continue;  // a name; paths were made absolute while composing
-        if (!fs::exists(entry)) throw config_error_at(mark, fmt::format("plugin path '{}' does not exist", entry));
+        if (!fs::exists(entry)) throw config_error(mark, fmt::format("plugin path '{}' does not exist", entry));
         extra.emplace_back(entry);
     }
     search.insert(search.end() - 1, extra.begin(), extra.end());
@@ -270,10 +269,10 @@ config_node load_experiment(const fs::path& file, const std::vector<std::string>
         std::vector<std::string> searched, names;
         for (const fs::path& p : plugins.searched()) searched.push_back(p.string());
         for (const loaded_plugin& p : plugins.plugins()) names.push_back(p.name);
-        throw config_error_at(
-            mark, fmt::format("plugin '{}' not found on the plugin path{}", entry, did_you_mean(entry, names)),
-            {"searched: " + join(searched),
-             "build it, or add its directory to DIFFLAB_PLUGIN_PATH or to 'plugins:' as a path"});
+        throw config_error(mark,
+                           fmt::format("plugin '{}' not found on the plugin path{}", entry, did_you_mean(entry, names)),
+                           {"searched: " + join(searched),
+                            "build it, or add its directory to DIFFLAB_PLUGIN_PATH or to 'plugins:' as a path"});
     }
     return resolve_experiment(composed, components);
 }

@@ -45,13 +45,13 @@ std::string comparable(config_node config) {
 void check_resumable(const fs::path& run_dir, const config_node& resolved) {
     const fs::path saved = run_dir / "config.yaml";
     if (!fs::exists(saved))
-        throw config_error(format_error(run_dir.string(), "--resume: no run to resume here (no config.yaml)",
-                                        {"run without --resume to start it"}));
+        throw config_error(source_mark{run_dir.string()}, "--resume: no run to resume here (no config.yaml)",
+                           {"run without --resume to start it"});
     if (comparable(load_yaml_file(saved)) != comparable(resolved))
-        throw config_error(
-            format_error(saved.string(), "--resume: the experiment differs from this run's configuration",
-                         {"resume with the same experiment and overrides (only train.steps and expect may change); "
-                          "`difflab check` prints the resolved experiment to compare"}));
+        throw config_error(source_mark{saved.string()},
+                           "--resume: the experiment differs from this run's configuration",
+                           {"resume with the same experiment and overrides (only train.steps and expect may change); "
+                            "`difflab check` prints the resolved experiment to compare"});
 }
 
 /// Builds and runs the experiment's task; exceptions that are not difflab errors name the
@@ -65,8 +65,8 @@ void run_task(run_context& ctx, const registry& components) {
         throw;
     } catch (const std::exception& e) {
         const component_info& info = components.at("task", type);
-        throw error(format_error(ctx.run_dir().string(),
-                                 fmt::format("{} (plugin '{}') failed: {}", info.full_name(), info.plugin, e.what())));
+        throw error(source_mark{ctx.run_dir().string()},
+                    fmt::format("{} (plugin '{}') failed: {}", info.full_name(), info.plugin, e.what()));
     }
 }
 
@@ -130,7 +130,7 @@ void enforce_claims(const std::vector<claim_outcome>& outcomes) {
                                          o.checked.where.column, o.checked.text(), o.detail));
     }
     if (!failed.empty())
-        throw error(fmt::format("error: {} of {} claims of `expect:` failed:\n    {}", failed.size(), outcomes.size(),
+        throw error(fmt::format("{} of {} claims of `expect:` failed:\n    {}", failed.size(), outcomes.size(),
                                 fmt::join(failed, "\n    ")));
 }
 
@@ -192,8 +192,8 @@ fs::path run_experiment(const config_node& resolved, const registry& components,
         check_resumable(run_dir, resolved);
     } else if (fs::exists(run_dir / "config.yaml")) {
         if (!options.overwrite)
-            throw config_error(format_error(run_dir.string(), "a run of this name already exists",
-                                            {"pass --overwrite to replace it, or name=NEW to start another"}));
+            throw config_error(source_mark{run_dir.string()}, "a run of this name already exists",
+                               {"pass --overwrite to replace it, or name=NEW to start another"});
         fs::remove_all(run_dir);
     }
     fs::create_directories(run_dir);

@@ -157,7 +157,7 @@ training_result train_diffusion(const training_job& job, const std::atomic<bool>
     const process& p = job.diffusion;
     const prediction kind = parse_prediction(o.prediction);
     const auto batch = o.batch_size;
-    if (job.data.size() < 1) throw config_error("error: train: the dataset is empty");
+    if (job.data.size() < 1) throw config_error("train: the dataset is empty");
 
     job.net.train();
     const auto optimizer = make_optimizer(o, job.net.parameters());
@@ -167,15 +167,15 @@ training_result train_diffusion(const training_job& job, const std::atomic<bool>
     if (job.resume) {
         const auto latest = latest_checkpoint_step(job.checkpoint_dir);
         if (!latest)
-            throw config_error(format_error(job.checkpoint_dir.string(), "--resume: no checkpoint to resume from",
-                                            {"run without --resume to start the training"}));
+            throw config_error(source_mark{job.checkpoint_dir.string()}, "--resume: no checkpoint to resume from",
+                               {"run without --resume to start the training"});
         const checkpoint restored = restore_checkpoint(job.checkpoint_dir, *latest, job.net, *optimizer, average.get());
         const auto saved_batch = restored.state.find("batch_size");
         if (saved_batch != restored.state.end() && std::stoll(saved_batch->second) != batch)
-            throw config_error(fmt::format(
-                "error: --resume: the checkpoint was trained with train.batch_size={}, the experiment says {}; "
-                "resume with the same batch size",
-                saved_batch->second, batch));
+            throw config_error(
+                fmt::format("--resume: the checkpoint was trained with train.batch_size={}, the experiment says {}; "
+                            "resume with the same batch size",
+                            saved_batch->second, batch));
         step = static_cast<std::int64_t>(restored.step);
         if (!job.log_file.empty()) truncate_log(job.log_file, step);
         log_info("train: resumed at step {} from {}", step, job.checkpoint_dir.string());
@@ -219,12 +219,11 @@ training_result train_diffusion(const training_job& job, const std::atomic<bool>
         const double value = loss.to_vector().front();
         if (!std::isfinite(value)) {
             const auto good = latest_checkpoint_step(job.checkpoint_dir);
-            throw error(
-                fmt::format("error: train: the loss is {} at step {}; {}; lower train.lr or set train.grad_clip",
-                            std::isnan(value) ? "NaN" : "infinite", step + 1,
-                            good ? fmt::format("the last good checkpoint (step {}) is kept in {}", *good,
-                                               job.checkpoint_dir.string())
-                                 : std::string("no checkpoint was saved yet")));
+            throw error(fmt::format("train: the loss is {} at step {}; {}; lower train.lr or set train.grad_clip",
+                                    std::isnan(value) ? "NaN" : "infinite", step + 1,
+                                    good ? fmt::format("the last good checkpoint (step {}) is kept in {}", *good,
+                                                       job.checkpoint_dir.string())
+                                         : std::string("no checkpoint was saved yet")));
         }
         loss.backward();
         const double grad_norm =
@@ -258,8 +257,8 @@ training_result train_diffusion(const training_job& job, const std::atomic<bool>
             if (done % o.checkpoint_every != 0 && done != o.steps) save(done);
             bar.finish();
             throw error(fmt::format(
-                "error: train: interrupted at step {}; checkpoint saved in {}; continue with difflab run ... --resume",
-                done, job.checkpoint_dir.string()));
+                "train: interrupted at step {}; checkpoint saved in {}; continue with difflab run ... --resume", done,
+                job.checkpoint_dir.string()));
         }
     }
     bar.finish();

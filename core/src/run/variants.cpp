@@ -35,15 +35,14 @@ std::vector<std::string> split_path(const std::string& path) {
 
 std::vector<axis> read_axes(const config_node& variants) {
     if (!variants.is_map())
-        throw config_error_at(variants.mark(),
-                              fmt::format("'variants' expects a map of key paths, got {}", variants.kind_text()),
-                              {"for example: variants: {sample.sampler.steps: [10, 20, 50]}"});
+        throw config_error(variants.mark(),
+                           fmt::format("'variants' expects a map of key paths, got {}", variants.kind_text()),
+                           {"for example: variants: {sample.sampler.steps: [10, 20, 50]}"});
     std::vector<axis> axes;
     for (const config_node::entry& e : variants.entries()) {
         axis a{e.key, e.key_mark.known() ? e.key_mark : e.value.mark(), {}};
         for (const std::string& part : split_path(e.key))
-            if (part.empty())
-                throw config_error_at(a.mark, fmt::format("'variants' key '{}' has an empty part", e.key));
+            if (part.empty()) throw config_error(a.mark, fmt::format("'variants' key '{}' has an empty part", e.key));
         const std::string last = split_path(e.key).back();
         if (e.value.is_sequence()) {
             for (const config_node& v : e.value.items())
@@ -51,13 +50,13 @@ std::vector<axis> read_axes(const config_node& variants) {
         } else if (e.value.is_map()) {
             for (const config_node::entry& v : e.value.entries()) a.values.push_back({v.key, v.value});
         } else {
-            throw config_error_at(
+            throw config_error(
                 e.value.mark(),
                 fmt::format("'variants.{}' expects a list of values or a map of labelled values, got {}", e.key,
                             e.value.kind_text()),
                 {fmt::format("for example: {}: [A, B] or {}: {{label_a: A, label_b: B}}", e.key, e.key)});
         }
-        if (a.values.empty()) throw config_error_at(e.value.mark(), fmt::format("'variants.{}' has no values", e.key));
+        if (a.values.empty()) throw config_error(e.value.mark(), fmt::format("'variants.{}' has no values", e.key));
         axes.push_back(std::move(a));
     }
     return axes;
@@ -71,8 +70,8 @@ void set_at(config_node& experiment, const axis& a, const config_node& value) {
         config_node* child = node->find(parts[i]);
         if (!child) child = &node->set(parts[i], config_node::map(a.mark), a.mark);
         if (!child->is_map())
-            throw config_error_at(a.mark, fmt::format("'variants' cannot set '{}': '{}' is {}, not a map", a.path,
-                                                      parts[i], child->kind_text()));
+            throw config_error(a.mark, fmt::format("'variants' cannot set '{}': '{}' is {}, not a map", a.path,
+                                                   parts[i], child->kind_text()));
         node = child;
     }
     config_node* target = node->find(parts.back());
@@ -129,8 +128,8 @@ std::vector<experiment_variant> expand_variants(const config_node& resolved, con
         v.label = fmt::format("{}", fmt::join(labels, ", "));
         for (const experiment_variant& earlier : out)
             if (earlier.label == v.label)
-                throw config_error_at(variants->mark(), fmt::format("two variants are both labelled '{}'", v.label),
-                                      {"label the values with the map form: KEY.PATH: {label_a: A, label_b: B}"});
+                throw config_error(variants->mark(), fmt::format("two variants are both labelled '{}'", v.label),
+                                   {"label the values with the map form: KEY.PATH: {label_a: A, label_b: B}"});
         v.slug = slug_of(v.label);
         for (int n = 2; slugs.count(v.slug); ++n) v.slug = slug_of(v.label) + "_" + std::to_string(n);
         slugs.insert(v.slug);

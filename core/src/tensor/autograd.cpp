@@ -17,7 +17,7 @@ namespace {
 thread_local bool recording = true;
 
 [[noreturn]] void fail(const std::string& what) {
-    throw error("error: " + what);
+    throw error("" + what);
 }
 
 /// a + b for same-shaped gradients, into new dense memory (never aliasing either).

@@ -86,7 +86,7 @@ void checked(const char* op, const std::vector<tensor>& tensors, const std::func
                 what = fmt::format("oneDNN failed (status {})", static_cast<int>(e.status));
                 fix = "report this with the operands above";
         }
-        throw error(fmt::format("error: {}: {} [{}]; {}", op, what, operands, fix));
+        throw error(fmt::format("{}: {} [{}]; {}", op, what, operands, fix));
     }
 }
 

@@ -11,7 +11,7 @@ namespace difflab {
 
 namespace {
 [[noreturn]] void fail(const std::string& what) {
-    throw error("error: " + what);
+    throw error("" + what);
 }
 }  // namespace
 

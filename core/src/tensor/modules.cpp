@@ -13,7 +13,7 @@ namespace difflab::nn {
 namespace {
 
 [[noreturn]] void fail(const std::string& what) {
-    throw error("error: " + what);
+    throw error("" + what);
 }
 
 void check_positive(const char* layer, const char* what, std::int64_t value) {

@@ -147,7 +147,7 @@ void record_op(tensor& output, const char* name, const std::vector<tensor>& inpu
 }
 
 void fail(const char* op, const std::string& what) {
-    throw error(fmt::format("error: {}: {}", op, what));
+    throw error(fmt::format("{}: {}", op, what));
 }
 
 }  // namespace difflab::nn_detail

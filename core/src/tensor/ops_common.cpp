@@ -12,7 +12,7 @@
 namespace difflab::ops_detail {
 
 void fail(const char* op, const std::string& what) {
-    throw error(fmt::format("error: {}: {}", op, what));
+    throw error(fmt::format("{}: {}", op, what));
 }
 
 void execute(const dnnl::primitive& primitive, const std::unordered_map<int, dnnl::memory>& args) {

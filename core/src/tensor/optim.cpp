@@ -16,7 +16,7 @@ namespace difflab::optim {
 namespace {
 
 [[noreturn]] void fail(const std::string& what) {
-    throw error("error: " + what);
+    throw error("" + what);
 }
 
 /// Element loops run over the raw memory of dense f32 tensors that share one layout, in

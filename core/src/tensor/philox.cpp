@@ -109,7 +109,7 @@ void philox_stream::normal(float* out, std::size_t count) {
 }
 
 std::uint64_t philox_stream::integer(std::uint64_t bound) {
-    if (bound == 0) throw error(format_error("philox_stream::integer", "bound is 0; pass a positive bound"));
+    if (bound == 0) throw error(source_mark{"philox_stream::integer"}, "bound is 0; pass a positive bound");
     // Reject the lowest (2^w mod bound) draws so that every residue is equally likely.
     if (bound <= 0xFFFFFFFFull) {
         const auto b = static_cast<std::uint32_t>(bound);
@@ -126,7 +126,7 @@ std::uint64_t philox_stream::integer(std::uint64_t bound) {
 
 std::vector<std::int64_t> philox_stream::permutation(std::int64_t n) {
     if (n < 0)
-        throw error(format_error("philox_stream::permutation", fmt::format("length {} is negative; pass n >= 0", n)));
+        throw error(source_mark{"philox_stream::permutation"}, fmt::format("length {} is negative; pass n >= 0", n));
     std::vector<std::int64_t> order(static_cast<std::size_t>(n));
     std::iota(order.begin(), order.end(), std::int64_t{0});
     for (std::int64_t i = n - 1; i > 0; --i) {

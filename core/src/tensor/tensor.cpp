@@ -20,7 +20,7 @@ namespace {
 constexpr std::size_t alignment = 64;
 
 [[noreturn]] void fail(const std::string& what) {
-    throw error("error: " + what);
+    throw error("" + what);
 }
 
 std::int64_t wrap_dim(std::int64_t d, std::int64_t dims, const char* op) {

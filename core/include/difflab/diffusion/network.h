@@ -32,7 +32,7 @@ public:
     /// An embedding [N, F] of x for feature-space metrics (FID, precision/recall): a
     /// classifier's pooled penultimate activations. Networks without one throw.
     virtual tensor features(const tensor& /*x*/, const tensor& /*noise*/) {
-        throw error("error: this network has no feature embedding; name a classifier network as the feature network");
+        throw error("this network has no feature embedding; name a classifier network as the feature network");
     }
 };
 
