@@ -17,20 +17,17 @@ namespace difflab::plugins {
 /// alpha_{t|s} = alpha_t / alpha_s, sigma_{t|s}^2 = sigma_t^2 - alpha_{t|s}^2 sigma_s^2, and the
 /// variance fixed small (the posterior's, sigma_{t|s}^2 sigma_s^2 / sigma_t^2: equal to DDIM
 /// with eta = 1) or fixed large (sigma_{t|s}^2, Ho et al.'s other choice).
-class ancestral_sampler final : public sampler {
+class ancestral_sampler final : public grid_sampler {
 public:
-    struct options {
-        std::int64_t steps = 1000;
+    struct options : grid_options {
+        options() : grid_options{1000} {}
         std::string variance = "small";
-        std::string spacing = "uniform";
     };
     static param_spec<options> params();
     ancestral_sampler(const options& opts, build_context& ctx);
 
-    tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
-    std::int64_t evaluations(const process&) const override { return opts_.steps; }
-
 private:
+    tensor update(const grid_step& step) const override;
     options opts_;
 };
 

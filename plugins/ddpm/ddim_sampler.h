@@ -18,18 +18,14 @@ namespace difflab::plugins {
 /// alpha, sigma). eta = 0 is deterministic (a first-order solver of the probability-flow ODE);
 /// eta = 1 is ancestral DDPM sampling with the posterior variance. The last step goes to clean
 /// data (alpha = 1, sigma = 0), so `steps` is the number of denoiser evaluations.
-class ddim_sampler final : public sampler {
+class ddim_sampler final : public grid_sampler {
 public:
-    struct options {
-        std::int64_t steps = 50;
+    struct options : grid_options {
         double eta = 0.0;
-        std::string spacing = "uniform";
     };
     static param_spec<options> params();
     ddim_sampler(const options& opts, build_context& ctx);
 
-    tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
-    std::int64_t evaluations(const process&) const override { return opts_.steps; }
     bool deterministic() const override { return opts_.eta == 0; }
 
     /// DDIM inversion (Song et al. 2021, section 4.3; used for editing by Mokady et al. 2023,
@@ -47,6 +43,7 @@ public:
     tensor invert(const denoiser& d, tensor x0) const;
 
 private:
+    tensor update(const grid_step& step) const override;
     options opts_;
 };
 

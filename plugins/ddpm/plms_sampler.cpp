@@ -16,7 +16,7 @@ namespace {
 /// when e is constant along the path, whatever alpha and sigma are.
 tensor transfer(const process& p, const tensor& x, const tensor& e, double t, double s) {
     const double a_t = p.alpha(t), a_s = p.alpha(s);
-    return x * static_cast<float>(a_s / a_t) + e * static_cast<float>(p.sigma(s) - a_s * p.sigma(t) / a_t);
+    return x * (a_s / a_t) + e * (p.sigma(s) - a_s * p.sigma(t) / a_t);
 }
 
 /// Adams-Bashforth of the order the history allows (at most 4) on noise estimates, oldest
@@ -30,10 +30,10 @@ tensor adams_bashforth(const std::vector<tensor>& history) {
         case 2:
             return (e0 * 3.0f - history[0]) * 0.5f;
         case 3:
-            return (e0 * 23.0f - history[1] * 16.0f + history[0] * 5.0f) * static_cast<float>(1.0 / 12.0);
+            return (e0 * 23.0f - history[1] * 16.0f + history[0] * 5.0f) * (1.0 / 12.0);
         default:
             return (e0 * 55.0f - history[n - 2] * 59.0f + history[n - 3] * 37.0f - history[n - 4] * 9.0f) *
-                   static_cast<float>(1.0 / 24.0);
+                   (1.0 / 24.0);
     }
 }
 
@@ -42,10 +42,8 @@ tensor adams_bashforth(const std::vector<tensor>& history) {
 param_spec<plms_sampler::options> plms_sampler::params() {
     param_spec<options> spec{
         "PNDM / PLMS sampler (Liu et al. 2022): fourth-order Adams-Bashforth on noise estimates, moved by DDIM steps."};
-    spec.add(&options::steps, "steps", "Number of grid times (each one evaluation, plus 3 per Runge-Kutta step).",
-             at_least<std::int64_t>(1));
-    spec.add(&options::spacing, "spacing", "Time grid; the multistep weights treat its steps as equal.",
-             one_of(time_grid_spacings()));
+    add_grid_options(spec, "Number of grid times (each one evaluation, plus 3 per Runge-Kutta step).",
+                     "Time grid; the multistep weights treat its steps as equal.");
     spec.add(&options::warmup, "warmup",
              "First three steps: multistep (Adams-Bashforth of orders 1 to 3, 1 evaluation each) or prk (pseudo "
              "Runge-Kutta, 4 evaluations each; F-PNDM; diverges where "
@@ -84,7 +82,7 @@ tensor plms_sampler::sample(const denoiser& d, tensor x, const sampling_context&
             const tensor e2 = d.eps(transfer(p, x, e1, t, m), m);
             const tensor e3 = d.eps(transfer(p, x, e2, t, m), m);
             const tensor e4 = d.eps(transfer(p, x, e3, t, s), s);
-            x = transfer(p, x, (e1 + (e2 + e3) * 2.0f + e4) * static_cast<float>(1.0 / 6.0), t, s);
+            x = transfer(p, x, (e1 + (e2 + e3) * 2.0f + e4) * (1.0 / 6.0), t, s);
         } else {
             x = transfer(p, x, adams_bashforth(history), t, s);
         }

@@ -33,9 +33,7 @@ namespace difflab::plugins {
 /// each pseudo Runge-Kutta step (min(3, steps - 1) of them).
 class plms_sampler final : public sampler {
 public:
-    struct options {
-        std::int64_t steps = 50;
-        std::string spacing = "uniform";
+    struct options : grid_options {
         std::string warmup = "multistep";
     };
     static param_spec<options> params();

@@ -24,15 +24,13 @@ double t_of_lambda(const process& p, double lambda) {
 
 param_spec<dpm_solver_options> solver_params(const char* description, bool singlestep_allowed) {
     param_spec<dpm_solver_options> spec{description};
-    spec.add(&dpm_solver_options::steps, "steps", "Number of time points (evaluations for multistep).",
-             at_least<std::int64_t>(1));
+    add_grid_options(spec, "Number of time points (evaluations for multistep).",
+                     "Time grid (DPM-Solver recommends logsnr).");
     spec.add(&dpm_solver_options::order, "order", "Solver order.", closed_range<std::int64_t>(1, 3));
     spec.add(&dpm_solver_options::method, "method",
              singlestep_allowed ? "multistep, or singlestep (intermediate evaluations inside each step)."
                                 : "multistep (DPM-Solver++ here has no single-step variant).",
              singlestep_allowed ? one_of({"multistep", "singlestep"}) : one_of({"multistep"}));
-    spec.add(&dpm_solver_options::spacing, "spacing", "Time grid (DPM-Solver recommends logsnr).",
-             one_of(time_grid_spacings()));
     return spec;
 }
 
@@ -40,10 +38,6 @@ struct point {
     double t, lambda;
     tensor value;  // eps (DPM-Solver) or x0 (DPM-Solver++) at t
 };
-
-float f(double v) {
-    return static_cast<float>(v);
-}
 
 /// One multistep update from history.back() (at t) to s with the given order, in noise
 /// prediction (Lu et al. 2022a, eq. 3.6-3.8 and appendix) or data prediction (2022b, Alg. 2).
@@ -53,26 +47,26 @@ tensor multistep_update(const process& p, const tensor& x, const std::deque<poin
     const double lambda_s = lambda_of(p, s), h = lambda_s - now.lambda;
     const double a_t = p.alpha(now.t), s_t = p.sigma(now.t), a_s = p.alpha(s), s_s = p.sigma(s);
     // First order: DDIM in either parametrization.
-    tensor out = data_prediction ? x * f(s_s / s_t) - now.value * f(a_s * std::expm1(-h))
-                                 : x * f(a_s / a_t) - now.value * f(s_s * std::expm1(h));
+    tensor out = data_prediction ? x * (s_s / s_t) - now.value * (a_s * std::expm1(-h))
+                                 : x * (a_s / a_t) - now.value * (s_s * std::expm1(h));
     if (order == 1) return out;
     const point& prev = history[history.size() - 2];
     const double r0 = (now.lambda - prev.lambda) / h;
-    const tensor d1_0 = (now.value - prev.value) * f(1.0 / r0);
+    const tensor d1_0 = (now.value - prev.value) * (1.0 / r0);
     if (order == 2) {
-        return data_prediction ? out - d1_0 * f(0.5 * a_s * std::expm1(-h)) : out - d1_0 * f(0.5 * s_s * std::expm1(h));
+        return data_prediction ? out - d1_0 * (0.5 * a_s * std::expm1(-h)) : out - d1_0 * (0.5 * s_s * std::expm1(h));
     }
     const point& prev2 = history[history.size() - 3];
     const double r1 = (prev.lambda - prev2.lambda) / h;
-    const tensor d1_1 = (prev.value - prev2.value) * f(1.0 / r1);
-    const tensor d1 = d1_0 + (d1_0 - d1_1) * f(r0 / (r0 + r1));
-    const tensor d2 = (d1_0 - d1_1) * f(1.0 / (r0 + r1));
+    const tensor d1_1 = (prev.value - prev2.value) * (1.0 / r1);
+    const tensor d1 = d1_0 + (d1_0 - d1_1) * (r0 / (r0 + r1));
+    const tensor d2 = (d1_0 - d1_1) * (1.0 / (r0 + r1));
     if (data_prediction) {
         const double phi1 = std::expm1(-h) / h + 1.0, phi2 = (std::expm1(-h) + h) / (h * h) - 0.5;
-        return out + d1 * f(a_s * phi1) - d2 * f(a_s * phi2);
+        return out + d1 * (a_s * phi1) - d2 * (a_s * phi2);
     }
     const double phi1 = std::expm1(h) / h - 1.0, phi2 = (std::expm1(h) - h) / (h * h) - 0.5;
-    return out - d1 * f(s_s * phi1) - d2 * f(s_s * phi2);
+    return out - d1 * (s_s * phi1) - d2 * (s_s * phi2);
 }
 
 tensor run_multistep(const denoiser& d, tensor x, const dpm_solver_options& o, bool data_prediction) {
@@ -106,22 +100,22 @@ tensor singlestep_update(const denoiser& d, const tensor& x, const tensor& eps_t
     // x propagated to the intermediate time `time` at lambda_t + r h with the first-order
     // (DDIM) step.
     auto first_order = [&](double r, double time) {
-        return x * f(p.alpha(time) / a_t) - eps_t * f(p.sigma(time) * std::expm1(r * h));
+        return x * (p.alpha(time) / a_t) - eps_t * (p.sigma(time) * std::expm1(r * h));
     };
-    tensor out = x * f(a_s / a_t) - eps_t * f(s_s * std::expm1(h));
+    tensor out = x * (a_s / a_t) - eps_t * (s_s * std::expm1(h));
     if (order == 1) return out;
     if (order == 2) {
         const double r1 = 0.5, s1 = t_of_lambda(p, lambda_t + r1 * h);
         const tensor u = first_order(r1, s1);
-        return out - (eps_at(u, s1) - eps_t) * f(s_s / (2.0 * r1) * std::expm1(h));
+        return out - (eps_at(u, s1) - eps_t) * (s_s / (2.0 * r1) * std::expm1(h));
     }
     const double r1 = 1.0 / 3.0, r2 = 2.0 / 3.0;
     const double s1 = t_of_lambda(p, lambda_t + r1 * h), s2 = t_of_lambda(p, lambda_t + r2 * h);
     const tensor u1 = first_order(r1, s1);
     const tensor d1 = eps_at(u1, s1) - eps_t;
-    const tensor u2 = first_order(r2, s2) - d1 * f(p.sigma(s2) * r2 / r1 * (std::expm1(r2 * h) / (r2 * h) - 1.0));
+    const tensor u2 = first_order(r2, s2) - d1 * (p.sigma(s2) * r2 / r1 * (std::expm1(r2 * h) / (r2 * h) - 1.0));
     const tensor d2 = eps_at(u2, s2) - eps_t;
-    return out - d2 * f(s_s / r2 * (std::expm1(h) / h - 1.0));
+    return out - d2 * (s_s / r2 * (std::expm1(h) / h - 1.0));
 }
 
 tensor run_singlestep(const denoiser& d, tensor x, const dpm_solver_options& o) {
@@ -159,7 +153,9 @@ param_spec<dpm_solver_pp::options> dpm_solver_pp::params() {
 
 dpm_solver_pp::dpm_solver_pp(const options& opts, build_context&) : opts_(opts) {}
 
-std::int64_t dpm_solver_pp::evaluations(const process&) const { return opts_.steps; }
+std::int64_t dpm_solver_pp::evaluations(const process&) const {
+    return opts_.steps;
+}
 
 tensor dpm_solver_pp::sample(const denoiser& d, tensor x, const sampling_context&) const {
     return run_multistep(d, std::move(x), opts_, true);

@@ -11,11 +11,10 @@
 
 namespace difflab::plugins {
 
-struct dpm_solver_options {
-    std::int64_t steps = 20;
+struct dpm_solver_options : grid_options {
+    dpm_solver_options() : grid_options{20, "logsnr"} {}
     std::int64_t order = 2;
     std::string method = "multistep";
-    std::string spacing = "logsnr";
 };
 
 /// DPM-Solver (Lu et al. 2022, "DPM-Solver: a fast ODE solver for diffusion probabilistic model

@@ -10,23 +10,10 @@
 
 namespace difflab::plugins {
 
-namespace {
-
-/// D(x_hat; level): the denoiser on the unscaled variable x_hat = x / alpha at noise level
-/// sigma / alpha = level.
-tensor denoise_at_level(const denoiser& d, const tensor& x_hat, double level) {
-    const process& p = d.diffusion_process();
-    const double t = p.t_of_log_snr(-2.0 * std::log(level));
-    return d.x0(x_hat * static_cast<float>(p.alpha(t)), t);
-}
-
-}  // namespace
-
 param_spec<edm_sampler::options> edm_sampler::params() {
     param_spec<options> spec{"EDM sampler (Karras et al. 2022, Algorithm 2): Heun steps with optional churn."};
-    spec.add(&options::steps, "steps", "Number of noise levels N (2N - 1 evaluations without churn).",
-             at_least<std::int64_t>(1));
-    spec.add(&options::spacing, "spacing", "Time grid (karras is the paper's).", one_of(time_grid_spacings()));
+    add_grid_options(spec, "Number of noise levels N (2N - 1 evaluations without churn).",
+                     "Time grid (karras is the paper's).");
     spec.add(&options::s_churn, "s_churn", "Total churn S_churn (0: deterministic).", at_least(0.0));
     spec.add(&options::s_min, "s_min", "Lowest noise level that gets churn.", at_least(0.0));
     spec.add(&options::s_max, "s_max", "Highest noise level that gets churn.", at_least(0.0));
@@ -41,10 +28,10 @@ tensor edm_sampler::sample(const denoiser& d, tensor x, const sampling_context& 
     const process& p = d.diffusion_process();
     const std::vector<double> grid = time_grid(p, opts_.steps, opts_.spacing);
     std::vector<double> levels;  // sigma / alpha, then 0 for clean data
-    for (double t : grid) levels.push_back(p.sigma(t) / p.alpha(t));
+    for (double t : grid) levels.push_back(noise_level(p, t));
     levels.push_back(0.0);
 
-    tensor x_hat = x * static_cast<float>(1.0 / p.alpha(grid.front()));
+    tensor x_hat = x * (1.0 / p.alpha(grid.front()));
     const double n = static_cast<double>(opts_.steps);
     for (std::size_t i = 0; i + 1 < levels.size(); ++i) {
         const double level = levels[i], next = levels[i + 1];
@@ -52,13 +39,12 @@ tensor edm_sampler::sample(const denoiser& d, tensor x, const sampling_context& 
         const double gamma = churn ? std::min(opts_.s_churn / n, std::sqrt(2.0) - 1.0) : 0.0;
         const double raised = level * (1.0 + gamma);
         if (gamma > 0)
-            x_hat = x_hat + ctx.noise_like(x_hat, i) *
-                                static_cast<float>(opts_.s_noise * std::sqrt(raised * raised - level * level));
-        const tensor slope = (x_hat - denoise_at_level(d, x_hat, raised)) * static_cast<float>(1.0 / raised);
-        tensor stepped = x_hat + slope * static_cast<float>(next - raised);
+            x_hat = x_hat + ctx.noise_like(x_hat, i) * (opts_.s_noise * std::sqrt(raised * raised - level * level));
+        const tensor slope = (x_hat - denoise_at_level(d, x_hat, raised)) * (1.0 / raised);
+        tensor stepped = x_hat + slope * (next - raised);
         if (next > 0) {  // Heun's correction (the last step, to clean data, stays Euler)
-            const tensor slope_next = (stepped - denoise_at_level(d, stepped, next)) * static_cast<float>(1.0 / next);
-            stepped = x_hat + (slope + slope_next) * static_cast<float>(0.5 * (next - raised));
+            const tensor slope_next = (stepped - denoise_at_level(d, stepped, next)) * (1.0 / next);
+            stepped = x_hat + (slope + slope_next) * (0.5 * (next - raised));
         }
         x_hat = stepped;
     }

@@ -19,9 +19,8 @@ namespace difflab::plugins {
 /// every process; noise levels raised beyond the process's largest are evaluated there.
 class edm_sampler final : public sampler {
 public:
-    struct options {
-        std::int64_t steps = 18;
-        std::string spacing = "karras";
+    struct options : grid_options {
+        options() : grid_options{18, "karras"} {}
         double s_churn = 0.0;
         double s_min = 0.0;
         double s_max = 1e30;

@@ -13,11 +13,10 @@ namespace difflab::plugins {
 
 param_spec<annealed_langevin_sampler::options> annealed_langevin_sampler::params() {
     param_spec<options> spec{"Annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1) for VE processes."};
-    spec.add(&options::steps, "steps",
-             "Number of noise levels, taken from the time grid (on process ncsn with uniform spacing, "
-             "steps = levels visits exactly its levels).",
-             at_least<std::int64_t>(1));
-    spec.add(&options::spacing, "spacing", "Time grid of the noise levels.", one_of(time_grid_spacings()));
+    add_grid_options(spec,
+                     "Number of noise levels, taken from the time grid (on process ncsn with uniform spacing, "
+                     "steps = levels visits exactly its levels).",
+                     "Time grid of the noise levels.");
     spec.add(&options::steps_each, "steps_each", "Langevin steps per noise level (T).", at_least<std::int64_t>(1));
     spec.add(&options::step_size, "step_size",
              "Step size epsilon at the smallest level; alpha_i scales with sigma_i^2.", greater_than(0.0));
@@ -71,7 +70,7 @@ tensor annealed_langevin_sampler::sample(const denoiser& d, tensor x, const samp
         const double alpha = opts_.step_size * (sigma * sigma) / (sigma_last * sigma_last);
         for (std::uint64_t j = 0; j < steps_each; ++j) {
             const tensor z = ctx.noise_like(x, i * steps_each + j);
-            x = x + d.score(x, grid[i]) * static_cast<float>(alpha / 2) + z * static_cast<float>(std::sqrt(alpha));
+            x = x + d.score(x, grid[i]) * (alpha / 2) + z * std::sqrt(alpha);
         }
     }
     return opts_.denoise ? d.x0(x, grid.back()) : x;

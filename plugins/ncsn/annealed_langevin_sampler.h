@@ -21,9 +21,8 @@ namespace difflab::plugins {
 /// (x = x0 + sigma z: ncsn, ve_sde, edm). Evaluations: steps * steps_each (+ 1 with denoise).
 class annealed_langevin_sampler final : public sampler {
 public:
-    struct options {
-        std::int64_t steps = 10;
-        std::string spacing = "uniform";
+    struct options : grid_options {
+        options() : grid_options{10} {}
         std::int64_t steps_each = 100;
         double step_size = 2e-5;
         bool denoise = true;

@@ -6,29 +6,22 @@
 #include <difflab/plugin/params.h>
 #include <difflab/plugin/registry.h>
 
-#include <cstdint>
-#include <string>
-
 namespace difflab::plugins {
 
 /// The reverse-time SDE of Anderson (1982) as Song et al. 2021 use it (eq. 6),
 ///     dx = [f(t) x - g(t)^2 score(x, t)] dt + g(t) dw,  t running from t_max down to t_min,
 /// integrated with Euler-Maruyama steps x_s = x + (f x - g^2 score)(s - t) + g sqrt(t - s) z,
 /// then the denoised estimate at t_min (score_sde's noise removal). Evaluations: `steps`.
-class euler_maruyama_sampler final : public sampler {
+class euler_maruyama_sampler final : public grid_sampler {
 public:
-    struct options {
-        std::int64_t steps = 1000;
-        std::string spacing = "uniform";
+    struct options : grid_options {
+        options() : grid_options{1000} {}
     };
     static param_spec<options> params();
     euler_maruyama_sampler(const options& opts, build_context& ctx);
 
-    tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
-    std::int64_t evaluations(const process&) const override { return opts_.steps; }
-
 private:
-    options opts_;
+    tensor update(const grid_step& step) const override;
 };
 
 }  // namespace difflab::plugins

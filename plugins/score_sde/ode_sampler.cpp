@@ -15,7 +15,7 @@ tensor probability_flow(const denoiser& d, const tensor& x, double t) {
 
 tensor probability_flow(const process& p, const tensor& x, const tensor& x0, double t) {
     const double g = p.diffusion(t);
-    return x * static_cast<float>(p.drift(t)) - score_from_x0(p, x, x0, t) * static_cast<float>(0.5 * g * g);
+    return x * p.drift(t) - score_from_x0(p, x, x0, t) * (0.5 * g * g);
 }
 
 param_spec<ode_sampler::options> ode_sampler::params() {
@@ -24,9 +24,7 @@ param_spec<ode_sampler::options> ode_sampler::params() {
              "Solver: euler (1st order), heun (2nd), rk4 (4th) on the time grid; rk45 (adaptive Dormand-Prince "
              "5(4), each sample on its own step sequence).",
              one_of({"euler", "heun", "rk4", "rk45"}));
-    spec.add(&options::steps, "steps", "Number of time points (solver steps + 1); ignored by rk45.",
-             at_least<std::int64_t>(1));
-    spec.add(&options::spacing, "spacing", "Time grid; ignored by rk45.", one_of(time_grid_spacings()));
+    add_grid_options(spec, "Number of time points (solver steps + 1); ignored by rk45.", "Time grid; ignored by rk45.");
     spec.add(&options::rtol, "rtol", "rk45: relative tolerance of the local error (score_sde: 1e-5).",
              greater_than(0.0));
     spec.add(&options::atol, "atol", "rk45: absolute tolerance of the local error (score_sde: 1e-5).",

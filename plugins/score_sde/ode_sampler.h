@@ -37,10 +37,8 @@ tensor probability_flow(const process& p, const tensor& x, const tensor& x0, dou
 /// one error norm over the whole batch, which makes each sample depend on the others.
 class ode_sampler final : public sampler {
 public:
-    struct options {
+    struct options : grid_options {
         std::string method = "heun";
-        std::int64_t steps = 50;
-        std::string spacing = "uniform";
         double rtol = 1e-5;  ///< rk45 only
         double atol = 1e-5;  ///< rk45 only
     };

@@ -56,11 +56,9 @@ tensor langevin_step(const tensor& x, const tensor& score, const tensor& z, doub
 
 param_spec<pc_sampler::options> pc_sampler::params() {
     param_spec<options> spec{"Predictor-corrector sampler of the reverse SDE (Song et al. 2021, Algorithms 2-3)."};
-    spec.add(&options::steps, "steps",
-             "Number of grid times (the default 500 with one corrector step spends 1000 evaluations, as "
-             "sampler/euler_maruyama's default 1000 steps).",
-             at_least<std::int64_t>(1));
-    spec.add(&options::spacing, "spacing", "Time grid.", one_of(time_grid_spacings()));
+    add_grid_options(spec,
+                     "Number of grid times (the default 500 with one corrector step spends 1000 evaluations, as "
+                     "sampler/euler_maruyama's default 1000 steps).");
     spec.add(&options::predictor, "predictor",
              "Step between grid times: reverse_diffusion (score_sde's ancestral step), euler_maruyama, or none "
              "(corrector only).",

@@ -33,9 +33,8 @@ namespace difflab::plugins {
 /// Evaluations: steps * corrector_steps (with a corrector) + steps - 1 (with a predictor) + 1.
 class pc_sampler final : public sampler {
 public:
-    struct options {
-        std::int64_t steps = 500;
-        std::string spacing = "uniform";
+    struct options : grid_options {
+        options() : grid_options{500} {}
         std::string predictor = "reverse_diffusion";
         std::string corrector = "langevin";
         std::int64_t corrector_steps = 1;

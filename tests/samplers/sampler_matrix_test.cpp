@@ -1,57 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
-// Every registered sampler on every registered process, loaded from the real plugin libraries.
-#include <difflab/base/error.h>
-#include <difflab/diffusion/gaussian_denoiser.h>
-#include <difflab/diffusion/sampler.h>
-#include <difflab/plugin/plugin_loader.h>
+// Every registered sampler on every registered process, loaded from the real plugin libraries,
+// through the conformance checks difflab/testing/sampler_conformance.h exports.
 #include <difflab/tensor/ops.h>
-#include <difflab/tensor/random.h>
+#include <difflab/testing/sampler_conformance.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 using namespace difflab;
+using difflab::testing::installed_components;
+using difflab::testing::installed_processes;
 
 namespace {
 
-/// The plugins this build made (build/lib/difflab), loaded once: new samplers and processes
-/// join the matrix without a change here.
-const registry& components() {
-    static registry loaded;
-    static const bool once = [] {
-        plugin_loader(loaded).load_all(plugin_loader::default_search_path());
-        return true;
-    }();
-    (void)once;
-    return loaded;
-}
-
-build_context& builder() {
-    static build_context context(components(), 0);
-    return context;
-}
-
-/// Component `name` of `kind` with its defaults, a short run where it has `steps`.
-template <class K>
-std::unique_ptr<K> make(const component_info& info) {
+/// Sampler `name` with its defaults, a short run where it has `steps`.
+std::unique_ptr<sampler> make_sampler(const component_info& info) {
+    static build_context context(installed_components(), 0);
     const bool has_steps =
         std::any_of(info.params.begin(), info.params.end(), [](const param_info& p) { return p.key == "steps"; });
-    const std::string yaml =
-        fmt::format("{{type: {}{}}}", info.name, info.kind == "sampler" && has_steps ? ", steps: 6" : "");
-    const config_node resolved =
-        components().resolve(info.kind, parse_yaml(yaml, "sampler_matrix"), parse_context(&components()));
-    std::unique_ptr<component> made = builder().create(info.kind, resolved);
-    return std::unique_ptr<K>(static_cast<K*>(made.release()));
-}
-
-bool all_finite(const std::vector<float>& values) {
-    return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
+    const std::string yaml = fmt::format("{{type: {}{}}}", info.name, has_steps ? ", steps: 6" : "");
+    const config_node resolved = installed_components().resolve("sampler", parse_yaml(yaml, "sampler_matrix"),
+                                                                parse_context(&installed_components()));
+    std::unique_ptr<component> made = context.create("sampler", resolved);
+    return std::unique_ptr<sampler>(static_cast<sampler*>(made.release()));
 }
 
 /// The (sampler, process) pairs refused with default options, as docs/samplers.md lists them:
@@ -66,8 +42,8 @@ const std::set<std::pair<std::string, std::string>> refused{{"annealed_langevin"
 
 TEST_CASE("the plugins register the samplers and processes of the survey") {
     std::set<std::string> samplers, processes;
-    for (const component_info* info : components().of_kind("sampler")) samplers.insert(info->name);
-    for (const component_info* info : components().of_kind("process")) processes.insert(info->name);
+    for (const component_info* info : installed_components().of_kind("sampler")) samplers.insert(info->name);
+    for (const component_info* info : installed_components().of_kind("process")) processes.insert(info->name);
     for (const char* name : {"ddpm", "ddim", "plms", "annealed_langevin", "euler_maruyama", "pc", "ode", "dpm_solver",
                              "dpm_solver_pp", "edm"})
         CHECK_MESSAGE(samplers.count(name) == 1, "sampler/", name);
@@ -76,49 +52,48 @@ TEST_CASE("the plugins register the samplers and processes of the survey") {
 }
 
 TEST_CASE("every sampler on every process: refusal or NFE as announced, batch-independent samples") {
-    const double variance = 0.25;  // data N(0, 0.25 I): the exact denoiser is known
-    for (const component_info* process_info : components().of_kind("process")) {
-        const auto p = make<process>(*process_info);
-        const gaussian_denoiser d(*p, variance);
-        const tensor x_T = randn({64, 3}, 1, random_purpose("test/prior")) * static_cast<float>(p->prior_std());
-        for (const component_info* sampler_info : components().of_kind("sampler")) {
-            const std::string pair = sampler_info->name + " on " + process_info->name;
+    REQUIRE(!installed_processes().empty());
+    for (const testing::named_process& each : installed_processes()) {
+        for (const component_info* sampler_info : installed_components().of_kind("sampler")) {
+            const std::string pair = sampler_info->name + " on " + each.name;
             CAPTURE(pair);
-            const auto s = make<sampler>(*sampler_info);
-            if (refused.count({sampler_info->name, process_info->name})) {
-                // A refusal is one clear line naming the sampler, before any evaluation.
-                try {
-                    s->check(*p);
-                    FAIL("check() accepted an undefined pair");
-                } catch (const config_error& e) {
-                    const std::string text = e.what();
-                    CHECK(text.find('\n') == std::string::npos);
-                    CHECK(text.find(sampler_info->name) != std::string::npos);
-                }
-                CHECK_THROWS_AS(s->sample(d, x_T, sampling_context{}), config_error);
-                CHECK(d.evaluations() == 0);
-                continue;
-            }
-            CHECK_NOTHROW(s->check(*p));
-            sampling_context ctx;
-            ctx.seed = 5;
-            d.reset_evaluations();
-            const auto batch = s->sample(d, x_T, ctx).to_vector();
-            CHECK(all_finite(batch));
-            if (s->evaluations(*p) > 0) CHECK(d.evaluations() == s->evaluations(*p));
-
-            // Row 37 drawn alone, as the 38th example of the seed, is the same sample bit for bit.
-            sampling_context alone = ctx;
-            alone.first_index = 37;
-            const auto row = s->sample(d, x_T.slice(0, 37, 38).contiguous(), alone).to_vector();
-            REQUIRE(row.size() == 3);
-            for (std::size_t i = 0; i < 3; ++i) CHECK(row[i] == batch[37 * 3 + i]);
-
-            // deterministic() tells the truth: another seed changes exactly the stochastic samplers.
-            sampling_context reseeded = ctx;
-            reseeded.seed = 6;
-            const bool same = s->sample(d, x_T, reseeded).to_vector() == batch;
-            CHECK(same == s->deterministic());
+            const auto s = make_sampler(*sampler_info);
+            const std::vector<std::string> failures = testing::sampler_conformance_failures(
+                *s, sampler_info->name, *each.p, each.name, refused.count({sampler_info->name, each.name}) > 0);
+            for (const std::string& failure : failures) FAIL_CHECK(failure);
+            CHECK(failures.empty());
         }
     }
+}
+
+TEST_CASE("the conformance checks fail a sampler that breaks them") {
+    // Known failures: a sampler that announces one evaluation too few, and one that claims to be
+    // deterministic while its noise is keyed by position in the batch.
+    struct miscounting final : grid_sampler {
+        miscounting() : grid_sampler(grid_options{4}) {}
+        std::int64_t evaluations(const process&) const override { return 3; }
+        tensor update(const grid_step& step) const override { return step.x + step.noise() * 0.1; }
+    };
+    struct batch_keyed final : sampler {
+        tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override {
+            const tensor z = ctx.noise_like(x.slice(0, 0, 1).contiguous(), 0);  // one draw shared by the batch
+            return d.x0(x + z, d.diffusion_process().t_max());
+        }
+        std::int64_t evaluations(const process&) const override { return 1; }
+        bool deterministic() const override { return true; }
+    };
+    const process& p = *installed_processes().front().p;
+    const auto miscounted = testing::sampler_conformance_failures(miscounting{}, "miscounting", p, "first");
+    REQUIRE(miscounted.size() == 1);
+    CHECK(miscounted[0] == "sampler 'miscounting' on process 'first': evaluations() announced 3, sample() spent 4");
+
+    const auto keyed = testing::sampler_conformance_failures(batch_keyed{}, "batch_keyed", p, "first");
+    REQUIRE(keyed.size() == 2);
+    CHECK(keyed[0].find("sample 37 drawn alone differs") != std::string::npos);
+    CHECK(keyed[1].find("deterministic() is true, but another seed changes the samples") != std::string::npos);
+
+    const auto accepted = testing::sampler_conformance_failures(miscounting{}, "miscounting", p, "first", true);
+    REQUIRE(accepted.size() == 2);
+    CHECK(accepted[0].find("check() accepted a process") != std::string::npos);
+    CHECK(accepted[1].find("sample() ran on a process check() refuses") != std::string::npos);
 }

@@ -405,3 +405,15 @@ TEST_CASE("bf16 tensors run the same ops and send f32 gradients to f32 leaves") 
         CHECK(close(gs[i], (2 * v * s + v * v * s * (1 - s)) / 3072.0, 2e-5, 0.03));
     }
 }
+
+TEST_CASE("double scalars round to float once, as static_cast<float> does") {
+    const tensor x = tensor::from_vector({3}, {1.0f, -3.0f, 0.7f});
+    const double c = 0.1 + 1e-12;  // not a float: the rounding is visible in the last bit
+    CHECK((x * c).to_vector() == (x * static_cast<float>(c)).to_vector());
+    CHECK((c * x).to_vector() == (static_cast<float>(c) * x).to_vector());
+    CHECK((x / c).to_vector() == (x / static_cast<float>(c)).to_vector());
+    CHECK((x + c).to_vector() == (x + static_cast<float>(c)).to_vector());
+    CHECK((x - c).to_vector() == (x - static_cast<float>(c)).to_vector());
+    CHECK((x * 2).to_vector() == std::vector<float>{2.0f, -6.0f, 1.4f});  // integers still take the float overloads
+    CHECK((x / c).to_vector()[0] == 1.0f * (1.0f / static_cast<float>(c)));
+}

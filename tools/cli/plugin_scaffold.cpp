@@ -67,6 +67,7 @@ constexpr const char* header_template = R"(// SPDX-License-Identifier: Apache-2.
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace {name} {
 
@@ -104,11 +105,15 @@ constexpr const char* dataset_header_extra = R"(
     }
 )";
 
-constexpr const char* sampler_header_extra = R"(
-    // An example to replace: one denoiser evaluation at t_max, then clean data.
-    difflab::tensor sample(const difflab::denoiser& d, difflab::tensor x,
-                           const difflab::sampling_context&) const override {
-        return d.x0(x, d.diffusion_process().t_max());
+constexpr const char* metric_header_extra = R"(
+    // An example to replace: the mean of the samples, `repeat` times over (a metric's values are
+    // named; `expect:` claims and report columns use the names).
+    difflab::metric_values compute(const difflab::metric_inputs& in) override {
+        if (!in.samples.defined()) throw difflab::error("metric '{name}' needs samples; give it a data set to sample");
+        const std::vector<float> values = in.samples.contiguous().to_vector();
+        double sum = 0;
+        for (float v : values) sum += v;
+        return {{"mean", values.empty() ? 0.0 : opts_.repeat * sum / static_cast<double>(values.size())}};
     }
 )";
 
@@ -185,6 +190,103 @@ TEST_CASE("{name} reads its options and rejects bad ones") {
 }
 )";
 
+// A sampler is its update rule: difflab::grid_sampler owns steps, spacing, the grid, the landing
+// on clean data and the announced evaluations.
+constexpr const char* sampler_header_template = R"(// SPDX-License-Identifier: Apache-2.0
+// The sampler '{name}'.
+#pragma once
+
+#include <difflab/diffusion/sampler.h>
+#include <difflab/plugin/registry.h>
+
+namespace {name} {
+
+/// Describe the method here and name the paper it implements. The example to replace is DDIM
+/// (Song, Meng & Ermon 2021, eq. 12): from x_t, with x0 and eps estimated at t, step to s by
+///     x_s = alpha_s x0 + sqrt(sigma_s^2 - c^2) eps + c z,  c = eta (sigma_s / sigma_t) sigma_{t|s}.
+class {class} final : public difflab::grid_sampler {
+public:
+    struct options : difflab::grid_options {
+        options() : grid_options{50, "uniform"} {}
+        double eta = 0.0;
+    };
+    static difflab::param_spec<options> params();
+    {class}(const options& opts, difflab::build_context& ctx);
+    bool deterministic() const override { return opts_.eta == 0; }
+
+private:
+    /// x at step.s from x at step.t and the denoised estimate step.x0 there.
+    difflab::tensor update(const difflab::grid_step& step) const override;
+    options opts_;
+};
+
+}  // namespace {name}
+)";
+
+constexpr const char* sampler_source_template = R"(// SPDX-License-Identifier: Apache-2.0
+// The sampler '{name}'.
+#include "{class}.h"
+
+#include <difflab/tensor/ops.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace {name} {
+
+difflab::param_spec<{class}::options> {class}::params() {
+    difflab::param_spec<options> spec{"A sampler written by difflab new-plugin; describe it here."};
+    difflab::add_grid_options(spec);
+    spec.add(&options::eta, "eta", "Stochasticity: 0 deterministic, 1 ancestral.", difflab::closed_range(0.0, 1.0));
+    return spec;
+}
+
+{class}::{class}(const options& opts, difflab::build_context&) : grid_sampler(opts), opts_(opts) {}
+
+difflab::tensor {class}::update(const difflab::grid_step& step) const {
+    const difflab::process& p = step.p;
+    const double sigma_t = p.sigma(step.t), sigma_s = p.sigma(step.s), ratio = p.alpha(step.t) / p.alpha(step.s);
+    const double sigma_ts = std::sqrt(std::max(sigma_t * sigma_t - ratio * ratio * sigma_s * sigma_s, 0.0));
+    const double c = opts_.eta * sigma_s / sigma_t * sigma_ts;
+    const difflab::tensor eps = difflab::eps_from_x0(p, step.x, step.x0, step.t);
+    const difflab::tensor next = step.x0 * p.alpha(step.s) + eps * std::sqrt(std::max(sigma_s * sigma_s - c * c, 0.0));
+    return c > 0 ? next + step.noise() * c : next;
+}
+
+}  // namespace {name}
+)";
+
+constexpr const char* sampler_test_template = R"(// SPDX-License-Identifier: Apache-2.0
+// Tests of the sampler '{name}'.
+#include "{class}.h"
+
+#include <difflab/base/error.h>
+#include <difflab/plugin/config_node.h>
+#include <difflab/testing/sampler_conformance.h>
+#include <difflab/testing/testing.h>
+
+#include <doctest/doctest.h>
+
+TEST_CASE("{name} reads its options and rejects bad ones") {
+    const auto spec = {name}::{class}::params();
+    const auto opts = spec.parse(difflab::parse_yaml("{steps: 7, eta: 0.5}", "test.yaml"), difflab::parse_context());
+    CHECK(opts.steps == 7);
+    CHECK(opts.eta == 0.5);
+    CHECK(opts.spacing == "uniform");
+    CHECK_THROWS_AS(spec.parse(difflab::parse_yaml("{steps: 0}", "test.yaml"), difflab::parse_context()),
+                    difflab::config_error);
+}
+
+// Refusal, announced evaluations, batch independence and deterministic() on every process
+// installed with difflab; a failure prints one line per broken check.
+TEST_CASE("{name} passes difflab's sampler conformance checks") {
+    using difflab::testing::build;
+    using difflab::testing::check_sampler_conformance;
+    CHECK(check_sampler_conformance(build<{name}::{class}>("{steps: 6}"), "{name}") == "");
+    CHECK(check_sampler_conformance(build<{name}::{class}>("{steps: 6, eta: 1}"), "{name}") == "");
+}
+)";
+
 constexpr const char* readme_template = R"(# {name}
 
 An out-of-tree difflab plugin with one {kind}, `{kind}/{name}`.
@@ -217,16 +319,16 @@ void write_plugin_scaffold(const std::string& name, const std::string& kind, con
         throw config_error(fmt::format("unknown kind '{}'{}", kind, did_you_mean(kind, kinds)) +
                            "\n    kinds: " + join(kinds));
     if (fs::exists(dir) && !fs::is_empty(dir))
-        throw config_error(fmt::format("{}: error: directory exists and is not empty; choose another --dir", dir));
+        throw config_error(source_mark{dir}, "directory exists and is not empty; choose another --dir");
 
-    const bool is_task = kind == "task";
+    const bool is_task = kind == "task", is_sampler = kind == "sampler";
     // Kinds with pure virtual methods get example implementations, so the project builds.
     const char* header_extra = is_task             ? task_header_extra
                                : kind == "process" ? process_header_extra
                                : kind == "dataset" ? dataset_header_extra
-                               : kind == "sampler" ? sampler_header_extra
                                : kind == "noise"   ? noise_header_extra
                                : kind == "network" ? network_header_extra
+                               : kind == "metric"  ? metric_header_extra
                                                    : "";
     const std::string cls = name + "_" + kind;
     fs::create_directories(dir);
@@ -235,9 +337,15 @@ void write_plugin_scaffold(const std::string& name, const std::string& kind, con
     };
     write("CMakeLists.txt", cmake_template);
     write("plugin.cpp", plugin_template);
-    write(cls + ".h", std::string(header_template) + header_extra + header_end);
-    write(cls + ".cpp", std::string(source_template) + (is_task ? task_source_extra : "") + source_end);
-    write(cls + "_test.cpp", test_template);
+    if (is_sampler) {
+        write(cls + ".h", sampler_header_template);
+        write(cls + ".cpp", sampler_source_template);
+        write(cls + "_test.cpp", sampler_test_template);
+    } else {
+        write(cls + ".h", std::string(header_template) + header_extra + header_end);
+        write(cls + ".cpp", std::string(source_template) + (is_task ? task_source_extra : "") + source_end);
+        write(cls + "_test.cpp", test_template);
+    }
     write("README.md", readme_template);
     if (is_task) write("experiment.yaml", experiment_template);
 }

@@ -91,4 +91,14 @@ tensor score_from_x0(const process& p, const tensor& x, const tensor& x0, double
     return (x0 * static_cast<float>(a) - x) * static_cast<float>(1 / (s * s));
 }
 
+double noise_level(const process& p, double t) {
+    return p.sigma(t) / p.alpha(t);
+}
+
+tensor denoise_at_level(const denoiser& d, const tensor& x_hat, double level) {
+    const process& p = d.diffusion_process();
+    const double t = p.t_of_log_snr(-2.0 * std::log(level));
+    return d.x0(x_hat * p.alpha(t), t);
+}
+
 }  // namespace difflab

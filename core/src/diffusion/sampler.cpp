@@ -68,4 +68,13 @@ tensor denoise_along(const denoiser& d, tensor x, const std::vector<double>& gri
     return x;
 }
 
+tensor grid_sampler::sample(const denoiser& d, tensor x, const sampling_context& ctx) const {
+    const process& p = d.diffusion_process();
+    check(p);
+    return denoise_along(d, std::move(x), grid(p),
+                         [&](const tensor& x_t, const tensor& x0, double t, double s, std::size_t i) {
+                             return update(grid_step{p, x_t, x0, t, s, i, ctx});
+                         });
+}
+
 }  // namespace difflab

@@ -74,4 +74,15 @@ tensor eps_from_x0(const process& p, const tensor& x, const tensor& x0, double t
 /// score = (alpha x0 - x) / sigma^2, from a denoised estimate.
 tensor score_from_x0(const process& p, const tensor& x, const tensor& x0, double t);
 
+/// The noise level of time t in sigma space, sigma(t) / alpha(t): x_t / alpha = x0 + level z
+/// (Karras et al. 2022, eq. 7 write every process this way).
+double noise_level(const process& p, double t);
+
+/// D(x_hat; level) of Karras et al. 2022 and k-diffusion, on any process: the denoised
+/// estimate of the unscaled variable x_hat = x / alpha at noise level `level` = sigma / alpha,
+/// evaluated at the time with that level (one evaluation). Samplers written in sigma space
+/// (EDM's Heun, k-diffusion's Euler ancestral) step on x_hat with dx_hat/dlevel =
+/// (x_hat - D) / level and map back by x = alpha x_hat.
+tensor denoise_at_level(const denoiser& d, const tensor& x_hat, double level);
+
 }  // namespace difflab

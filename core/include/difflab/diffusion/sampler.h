@@ -5,11 +5,14 @@
 #include <difflab/diffusion/denoiser.h>
 #include <difflab/diffusion/noise.h>
 #include <difflab/plugin/component.h>
+#include <difflab/plugin/params.h>
 #include <difflab/tensor/tensor.h>
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace difflab {
@@ -69,12 +72,71 @@ std::vector<double> time_grid(const process& p, std::int64_t steps, const std::s
 /// denoised estimate x0 there, to time s; `step` is the step's index (for its noise stream).
 using denoised_step = std::function<tensor(const tensor& x, const tensor& x0, double t, double s, std::size_t step)>;
 
-/// The loop such samplers share (DDIM, ancestral DDPM, Euler-Maruyama): without recording
+/// The loop such samplers share (grid_sampler runs it): without recording
 /// gradients, evaluate x0 at each grid time, apply `update` towards the next, and return the
 /// denoised estimate at the last time. Evaluations: grid.size().
 tensor denoise_along(const denoiser& d, tensor x, const std::vector<double>& grid, const denoised_step& update);
 
 /// The spacings time_grid accepts, for parameter tables.
 const std::vector<std::string>& time_grid_spacings();
+
+/// The options of every sampler that runs on time_grid. A sampler's options derive from it
+/// and set their own defaults in a constructor: `options() : grid_options{1000} {}`.
+struct grid_options {
+    std::int64_t steps = 50;
+    std::string spacing = "uniform";
+};
+
+/// Adds `steps` (>= 1) and `spacing` (one of time_grid_spacings()) to the table of any options
+/// struct derived from grid_options, with the sampler's own documentation of them.
+template <class Options>
+void add_grid_options(param_spec<Options>& spec,
+                      std::string steps_doc = "Number of denoising steps (= network evaluations).",
+                      std::string spacing_doc = "Time grid.") {
+    static_assert(std::is_base_of_v<grid_options, Options>, "the options must derive from difflab::grid_options");
+    // A pointer to a base member converts to one of the derived struct, which the table needs.
+    spec.add(static_cast<std::int64_t Options::*>(&grid_options::steps), "steps", std::move(steps_doc),
+             at_least<std::int64_t>(1));
+    spec.add(static_cast<std::string Options::*>(&grid_options::spacing), "spacing", std::move(spacing_doc),
+             one_of(time_grid_spacings()));
+}
+
+/// What grid_sampler::update gets for one step: x at grid time t, the denoised estimate x0
+/// there, the next grid time s < t, and the step's index i, which keys its noise.
+struct grid_step {
+    const process& p;
+    const tensor& x;
+    const tensor& x0;
+    double t;
+    double s;
+    std::size_t i;
+    const sampling_context& ctx;
+
+    /// The noise of this step, shaped like x (sampling_context::noise_like(x, i)).
+    tensor noise() const { return ctx.noise_like(x, i); }
+};
+
+/// A sampler that evaluates the denoiser once per time-grid point (DDIM, ancestral DDPM,
+/// Euler-Maruyama, k-diffusion's Euler samplers): it owns `steps` and `spacing`, refuses
+/// undefined processes through check() before any evaluation, builds the grid, samples
+/// without recording gradients, lands on the denoised estimate at the last grid time and
+/// announces `steps` evaluations. A derived sampler writes only update().
+class grid_sampler : public sampler {
+public:
+    explicit grid_sampler(grid_options options) : grid_(std::move(options)) {}
+
+    tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
+    std::int64_t evaluations(const process&) const override { return grid_.steps; }
+
+    /// The grid this sampler runs on for process p.
+    std::vector<double> grid(const process& p) const { return time_grid(p, grid_.steps, grid_.spacing); }
+
+protected:
+    /// The next x, at time step.s, from x at step.t and the denoised estimate there.
+    virtual tensor update(const grid_step& step) const = 0;
+
+private:
+    grid_options grid_;
+};
 
 }  // namespace difflab

@@ -7,6 +7,7 @@
 #include <difflab/tensor/tensor.h>
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace difflab {
@@ -48,6 +49,29 @@ inline tensor operator/(const tensor& a, float b) {
 }
 inline tensor operator-(const tensor& a) {
     return neg(a);
+}
+// Coefficients computed in double (as samplers compute theirs) round to float once, exactly as
+// passing static_cast<float>(b) to the overloads above does, so results stay bitwise the same.
+// Templates that only match double, so that integer literals still pick the float overloads.
+template <class D, std::enable_if_t<std::is_same_v<D, double>, int> = 0>
+inline tensor operator*(const tensor& a, D b) {
+    return a * static_cast<float>(b);
+}
+template <class D, std::enable_if_t<std::is_same_v<D, double>, int> = 0>
+inline tensor operator*(D a, const tensor& b) {
+    return static_cast<float>(a) * b;
+}
+template <class D, std::enable_if_t<std::is_same_v<D, double>, int> = 0>
+inline tensor operator/(const tensor& a, D b) {
+    return a / static_cast<float>(b);
+}
+template <class D, std::enable_if_t<std::is_same_v<D, double>, int> = 0>
+inline tensor operator+(const tensor& a, D b) {
+    return a + static_cast<float>(b);
+}
+template <class D, std::enable_if_t<std::is_same_v<D, double>, int> = 0>
+inline tensor operator-(const tensor& a, D b) {
+    return a - static_cast<float>(b);
 }
 
 // Pointwise functions.
