@@ -114,18 +114,18 @@ void truncate_log(const fs::path& file, std::int64_t step) {
 }
 
 /// The examples of `count` consecutive positions of the data stream: epoch e visits the data
-/// in the Philox permutation (seed, "train/order", e).
+/// in the Philox permutation (seed, purpose, e).
 class data_order {
 public:
-    data_order(std::int64_t size, std::uint64_t seed) : size_(size), seed_(seed) {}
+    data_order(std::int64_t size, std::uint64_t seed, const std::string& purpose)
+        : size_(size), seed_(seed), purpose_(random_purpose(purpose)) {}
 
     std::vector<std::int64_t> indices(std::int64_t first_position, std::int64_t count) {
         std::vector<std::int64_t> out(static_cast<std::size_t>(count));
         for (std::int64_t i = 0; i < count; ++i) {
             const std::int64_t position = first_position + i, epoch = position / size_;
             if (epoch != epoch_) {
-                permutation_ = philox_stream(seed_, random_purpose("train/order"), static_cast<std::uint64_t>(epoch))
-                                   .permutation(size_);
+                permutation_ = philox_stream(seed_, purpose_, static_cast<std::uint64_t>(epoch)).permutation(size_);
                 epoch_ = epoch;
             }
             out[static_cast<std::size_t>(i)] = permutation_[static_cast<std::size_t>(position % size_)];
@@ -136,6 +136,7 @@ public:
 private:
     std::int64_t size_;
     std::uint64_t seed_;
+    std::uint64_t purpose_;
     std::int64_t epoch_ = -1;
     std::vector<std::int64_t> permutation_;
 };
@@ -200,7 +201,7 @@ training_result train_network(const training_setup& job, const training_objectiv
         save_checkpoint(job.checkpoint_dir, static_cast<std::uint64_t>(at), job.net, *optimizer, average.get(),
                         {{"batch_size", std::to_string(batch)}}, static_cast<int>(o.keep_checkpoints));
     };
-    data_order order(job.data.size(), job.seed);
+    data_order order(job.data.size(), job.seed, job.order_purpose);
     std::ofstream log;
     if (!job.log_file.empty()) log.open(job.log_file, std::ios::app);
 

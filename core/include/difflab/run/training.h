@@ -84,6 +84,9 @@ struct training_setup {
     bool resume = false;
     /// log.jsonl receives one line per logged step; empty: no log file.
     std::filesystem::path log_file;
+    /// The Philox purpose keying the data order (per epoch); a task may keep its own so that its
+    /// runs keep the data order they were trained with.
+    std::string order_purpose = "train/order";
 };
 
 /// One optimizer step as the objective sees it.
@@ -104,6 +107,8 @@ struct training_job : training_setup {
                  std::uint64_t seed, std::filesystem::path checkpoint_dir, bool resume = false)
         : training_setup(net, data, std::move(options), seed, std::move(checkpoint_dir), resume),
           diffusion(diffusion) {}
+    training_job(training_setup setup, const process& diffusion)
+        : training_setup(std::move(setup)), diffusion(diffusion) {}
 
     const process& diffusion;
     /// Labels the network sees for a batch, from the dataset's; `step` and `first_position`
@@ -121,7 +126,7 @@ struct training_result {
 /// The training loop of every task: minimizes `objective` over `setup.data` with the
 /// optimizer, learning-rate schedule (warm-up, then constant or cosine), clipping and EMA of
 /// `setup.options`; the data order is a Philox permutation per epoch keyed by (seed,
-/// "train/order", epoch), and the objective keys its own draws by (seed, purpose, position,
+/// order_purpose, epoch), and the objective keys its own draws by (seed, purpose, position,
 /// step), so a run resumed from a checkpoint (`setup.resume`: the latest in checkpoint_dir)
 /// gives bitwise the weights of an uninterrupted one at the same thread count. Checkpoints
 /// every `checkpoint_every` steps and at the end. A loss that is NaN or infinite stops the run
