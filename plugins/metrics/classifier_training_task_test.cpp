@@ -36,8 +36,8 @@ std::string tiny_experiment(bool time_conditioned = false, const std::string& da
            (data.empty() ? std::string("{type: fashion_mnist, split: train, limit: 512}") : data) +
            "\nnetwork: {type: classifier, time_conditioned: " + (time_conditioned ? "true" : "false") +
            ", channels: 8, channel_mult: [1, 2], num_res_blocks: 1, groups: 4}\n"
-           "task: {type: classifier_training, steps: 100, batch_size: 32, lr: 5.0e-3, warmup: 5, schedule: constant, "
-           "log_every: 20}\n";
+           "task: {type: classifier_training}\n"
+           "train: {steps: 100, batch_size: 32, lr: 5.0e-3, warmup: 5, schedule: constant, ema: 0, log_every: 20}\n";
 }
 
 /// Images without labels, to check the task's refusal.

@@ -90,6 +90,21 @@ TEST_CASE("a plugin the experiment names must be on the plugin path") {
                       0) == 0);
 }
 
+TEST_CASE("check refuses a task without a section it needs, at the task's type") {
+    scratch s("required_section");
+    const auto file = s.write("exp.yaml",
+                              "name: t\ndata: {type: toy2d, kind: moons, size: 64}\nprocess: {type: ddpm, steps: 10}\n"
+                              "task:\n  type: generation\nsample: {sampler: {type: ddim, steps: 5}}\n");
+    const result r = run("check " + file.string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == file.string() + ":5:9: error: task 'generation' needs `network:`\n"
+                                   "    add `network:` to the experiment (`difflab plugins` lists the types)\n");
+    // With the section the same experiment checks.
+    const result fixed = run("check " + file.string() + " '+network={type: mlp, hidden: 8, layers: 1}'");
+    CHECK_MESSAGE(fixed.exit_code == 0, fixed.err);
+}
+
 TEST_CASE("plugins: may name a directory relative to the experiment file") {
     scratch s("plugin_dir");
     const auto file =

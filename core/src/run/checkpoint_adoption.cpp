@@ -3,6 +3,7 @@
 #include <difflab/base/log.h>
 #include <difflab/io/checkpoint.h>
 #include <difflab/run/checkpoint_adoption.h>
+#include <difflab/run/experiment.h>
 #include <difflab/run/training.h>
 #include <fmt/format.h>
 
@@ -40,7 +41,7 @@ void adopt_checkpoint(const fs::path& source, const config_node& experiment, con
                                            key.empty() ? "" : "." + key),
                                {fmt::format("use the same `{}{}` as it does (see its config.yaml)", section,
                                             key.empty() ? "" : "." + key)});
-    const auto steps = std::stoll(experiment.find("train")->find("steps")->text());
+    const std::int64_t steps = read_experiment(experiment).train.steps;
     if (static_cast<std::int64_t>(*source_step) > steps)
         throw config_error(fmt::format(
             "train.init_from: {} is trained to step {}, beyond train.steps={}; set train.steps={} to use it "

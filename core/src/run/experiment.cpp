@@ -234,6 +234,37 @@ std::vector<std::pair<std::string, source_mark>> requested_plugins(const config_
     return out;
 }
 
+experiment_options read_experiment(const config_node& resolved) {
+    config_node written = resolved;
+    written.erase("provenance");
+    return experiment_options::params().parse(written, parse_context());
+}
+
+namespace {
+
+/// Refuses an experiment without a section its task needs (task::required_sections), at the
+/// task's `type:`, so that `difflab check` finds it before a run.
+void check_required_sections(const config_node& resolved, const registry& components) {
+    const config_node* task = resolved.find("task");
+    const config_node* type = task ? task->find("type") : nullptr;
+    if (!type || !type->is_scalar()) return;
+    const component_info& info = components.at("task", type->text());
+    for (const std::string& needed : info.required_sections) {
+        const config_node* node = &resolved;
+        std::size_t begin = 0;
+        while (node && begin <= needed.size()) {
+            const std::size_t dot = std::min(needed.find('.', begin), needed.size());
+            node = node->find(needed.substr(begin, dot - begin));
+            begin = dot + 1;
+        }
+        if (node && node->is_map()) continue;
+        throw config_error(type->mark(), fmt::format("task '{}' needs `{}:`", info.name, needed),
+                           {fmt::format("add `{}:` to the experiment (`difflab plugins` lists the types)", needed)});
+    }
+}
+
+}  // namespace
+
 config_node resolve_experiment(const config_node& experiment, const registry& components) {
     config_node written = experiment;
     written.erase("provenance");
@@ -241,6 +272,7 @@ config_node resolve_experiment(const config_node& experiment, const registry& co
     config_node resolved = spec.emit(spec.parse(written, parse_context(&components)));
     copy_marks(resolved, written);
     refuse_unused_noise(resolved);
+    check_required_sections(resolved, components);
     // The grid and the claims are checked now, so that `difflab check` finds their mistakes.
     std::vector<std::string> labels;
     for (const experiment_variant& v : expand_variants(resolved, components)) labels.push_back(v.label);

@@ -6,6 +6,7 @@
 #include <difflab/io/checkpoint.h>
 #include <difflab/run/claims.h>
 #include <difflab/run/comparison_report.h>
+#include <difflab/run/experiment.h>
 #include <difflab/run/run.h>
 #include <difflab/run/task.h>
 #include <difflab/run/variants.h>
@@ -72,7 +73,7 @@ void run_task(run_context& ctx, const registry& components) {
 
 /// The seed of a resolved experiment.
 std::uint64_t seed_of(const config_node& resolved) {
-    return static_cast<std::uint64_t>(std::stoll(resolved.find("seed")->text()));
+    return static_cast<std::uint64_t>(read_experiment(resolved).seed);
 }
 
 /// Runs every variant: the first of each model key trains in models/<slug>/ (unless
@@ -177,7 +178,7 @@ void run_and_check(const fs::path& run_dir, const fs::path& out_root, const conf
             run_variants(run_dir, out_root, variants, components, evaluate_only, resume);
         for (const variant_outcome& o : grid) results.emplace_back(o.variant->label, o.metrics.values);
         outcomes = check_claims(claims, results);
-        write_comparison_report(out_root, resolved.find("name")->text(), grid, outcomes);
+        write_comparison_report(out_root, read_experiment(resolved).name, grid, outcomes);
     }
     enforce_claims(outcomes);
 }
@@ -186,7 +187,7 @@ void run_and_check(const fs::path& run_dir, const fs::path& out_root, const conf
 
 fs::path run_experiment(const config_node& resolved, const registry& components, const plugin_loader& plugins,
                         const run_options& options) {
-    const std::string name = resolved.find("name")->text();
+    const std::string name = read_experiment(resolved).name;
     const fs::path run_dir = options.output_root / name;
     if (options.resume) {
         check_resumable(run_dir, resolved);

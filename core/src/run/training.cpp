@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The train: and sample: sections, and the diffusion training loop.
+// The train: and sample: sections, the training loop and its diffusion objective.
 #include <difflab/base/error.h>
 #include <difflab/base/log.h>
 #include <difflab/base/progress.h>
@@ -26,7 +26,9 @@ namespace difflab {
 namespace fs = std::filesystem;
 
 param_spec<training_options> training_options::params() {
-    param_spec<training_options> spec{"Training of the network (denoising loss of the process)."};
+    param_spec<training_options> spec{
+        "Training of the network (the task's loss: the process's denoising loss for "
+        "diffusion tasks)."};
     spec.add(&training_options::steps, "steps", "Optimizer steps; 0 trains nothing.", at_least<std::int64_t>(0));
     spec.add(&training_options::batch_size, "batch_size", "Examples per step.", at_least<std::int64_t>(1));
     spec.add(&training_options::prediction, "prediction", "What the network predicts: eps, x0, v, score or edm.",
@@ -39,6 +41,10 @@ param_spec<training_options> training_options::params() {
     spec.add(&training_options::beta2, "beta2", "Adam beta2.", closed_range(0.0, 1.0));
     spec.add(&training_options::weight_decay, "weight_decay", "Weight decay (decoupled for adamw).", at_least(0.0));
     spec.add(&training_options::warmup, "warmup", "Steps of linear learning-rate warm-up.", at_least<std::int64_t>(0));
+    spec.add(&training_options::schedule, "schedule",
+             "Learning rate after the warm-up: constant, or cosine (decays to 0 at the last step; Loshchilov & "
+             "Hutter 2017).",
+             one_of({"constant", "cosine"}));
     spec.add(&training_options::grad_clip, "grad_clip", "Clip the gradient norm to this; 0 disables.", at_least(0.0));
     spec.add(&training_options::ema, "ema",
              "Decay of the EMA weights used for sampling, warmed up as min(ema, (1 + n) / (10 + n)) after n steps; 0 "
@@ -53,6 +59,16 @@ param_spec<training_options> training_options::params() {
              "Run directory whose latest checkpoint this run starts from (same network and process): fine-tuning, "
              "or with steps equal to its step, new sampling and evaluation settings without training again.");
     return spec;
+}
+
+optim::lr_schedule training_options::learning_rates() const {
+    optim::lr_schedule rates;
+    rates.type =
+        schedule == "cosine" && steps > warmup ? optim::lr_schedule::kind::cosine : optim::lr_schedule::kind::constant;
+    rates.base_lr = lr;
+    rates.warmup_steps = warmup;
+    rates.total_steps = steps;
+    return rates;
 }
 
 param_spec<sampling_options> sampling_options::params() {
@@ -99,18 +115,18 @@ void truncate_log(const fs::path& file, std::int64_t step) {
 }
 
 /// The examples of `count` consecutive positions of the data stream: epoch e visits the data
-/// in the Philox permutation (seed, "train/order", e).
+/// in the Philox permutation (seed, purpose, e).
 class data_order {
 public:
-    data_order(std::int64_t size, std::uint64_t seed) : size_(size), seed_(seed) {}
+    data_order(std::int64_t size, std::uint64_t seed, const std::string& purpose)
+        : size_(size), seed_(seed), purpose_(random_purpose(purpose)) {}
 
     std::vector<std::int64_t> indices(std::int64_t first_position, std::int64_t count) {
         std::vector<std::int64_t> out(static_cast<std::size_t>(count));
         for (std::int64_t i = 0; i < count; ++i) {
             const std::int64_t position = first_position + i, epoch = position / size_;
             if (epoch != epoch_) {
-                permutation_ = philox_stream(seed_, random_purpose("train/order"), static_cast<std::uint64_t>(epoch))
-                                   .permutation(size_);
+                permutation_ = philox_stream(seed_, purpose_, static_cast<std::uint64_t>(epoch)).permutation(size_);
                 epoch_ = epoch;
             }
             out[static_cast<std::size_t>(i)] = permutation_[static_cast<std::size_t>(position % size_)];
@@ -121,6 +137,7 @@ public:
 private:
     std::int64_t size_;
     std::uint64_t seed_;
+    std::uint64_t purpose_;
     std::int64_t epoch_ = -1;
     std::vector<std::int64_t> permutation_;
 };
@@ -152,15 +169,15 @@ const std::atomic<bool>& interrupt_guard::flag() const {
     return interrupted;
 }
 
-training_result train_diffusion(const training_job& job, const std::atomic<bool>* stop) {
+training_result train_network(const training_setup& job, const training_objective& objective,
+                              const std::atomic<bool>* stop) {
     const training_options& o = job.options;
-    const process& p = job.diffusion;
-    const prediction kind = parse_prediction(o.prediction);
     const auto batch = o.batch_size;
     if (job.data.size() < 1) throw config_error("train: the dataset is empty");
 
     job.net.train();
     const auto optimizer = make_optimizer(o, job.net.parameters());
+    const optim::lr_schedule rates = o.learning_rates();
     std::unique_ptr<optim::ema> average =
         o.ema > 0 ? std::make_unique<optim::ema>(job.net, static_cast<float>(o.ema)) : nullptr;
     std::int64_t step = 0;
@@ -185,8 +202,7 @@ training_result train_diffusion(const training_job& job, const std::atomic<bool>
         save_checkpoint(job.checkpoint_dir, static_cast<std::uint64_t>(at), job.net, *optimizer, average.get(),
                         {{"batch_size", std::to_string(batch)}}, static_cast<int>(o.keep_checkpoints));
     };
-    data_order order(job.data.size(), job.seed);
-    const shape_t example = job.data.example_shape();
+    data_order order(job.data.size(), job.seed, job.order_purpose);
     std::ofstream log;
     if (!job.log_file.empty()) log.open(job.log_file, std::ios::app);
 
@@ -195,32 +211,24 @@ training_result train_diffusion(const training_job& job, const std::atomic<bool>
     progress_bar bar("training", o.steps, step);
     const std::int64_t first_step = step;
     for (; step < o.steps; ++step) {
-        const std::int64_t first = step * batch;  // position of the batch in the data stream
-        const example_batch examples = job.data.get(order.indices(first, batch));
-        std::vector<double> times(static_cast<std::size_t>(batch));
-        for (std::int64_t i = 0; i < batch; ++i) {
-            philox_stream stream(job.seed, random_purpose("train/time"), static_cast<std::uint64_t>(first + i));
-            float u = 0;
-            stream.uniform(&u, 1);
-            times[static_cast<std::size_t>(i)] = p.training_time(u);
-        }
-        shape_t shape{batch};
-        shape.insert(shape.end(), example.begin(), example.end());
-        const tensor noise = randn(shape, job.seed, random_purpose("train/noise"), static_cast<std::uint64_t>(first));
-        const tensor labels = job.labels ? job.labels(examples.labels, step, first) : tensor();
+        const std::int64_t done = step + 1;
+        training_step current;
+        current.step = step;
+        current.first_position = step * batch;  // position of the batch in the data stream
+        current.logged = log.is_open() && (done % o.log_every == 0 || done == o.steps);
+        const example_batch examples = job.data.get(order.indices(current.first_position, batch));
 
-        const float lr =
-            static_cast<float>(o.lr * std::min(1.0, static_cast<double>(step + 1) /
-                                                        static_cast<double>(std::max<std::int64_t>(o.warmup, 1))));
+        const float lr = rates.at(step);
         optimizer->set_learning_rate(lr);
         optimizer->zero_grad();
-        nn::set_dropout_stream(job.net, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(first));
-        const tensor loss = denoising_loss(job.net, p, kind, o.sigma_data, examples.x, times, noise, labels);
+        nn::set_dropout_stream(job.net, static_cast<std::uint64_t>(step),
+                               static_cast<std::uint64_t>(current.first_position));
+        const tensor loss = objective(examples, current);
         const double value = loss.to_vector().front();
         if (!std::isfinite(value)) {
             const auto good = latest_checkpoint_step(job.checkpoint_dir);
             throw error(fmt::format("train: the loss is {} at step {}; {}; lower train.lr or set train.grad_clip",
-                                    std::isnan(value) ? "NaN" : "infinite", step + 1,
+                                    std::isnan(value) ? "NaN" : "infinite", done,
                                     good ? fmt::format("the last good checkpoint (step {}) is kept in {}", *good,
                                                        job.checkpoint_dir.string())
                                          : std::string("no checkpoint was saved yet")));
@@ -239,17 +247,14 @@ training_result train_diffusion(const training_job& job, const std::atomic<bool>
         }
         result.last_loss = value;
 
-        const std::int64_t done = step + 1;
-        if (log.is_open() && (done % o.log_every == 0 || done == o.steps)) {
+        if (current.logged) {
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            log << nlohmann::ordered_json{{"step", done},
-                                          {"loss", value},
-                                          {"lr", lr},
-                                          {"grad_norm", grad_norm},
-                                          {"seconds", seconds}}
-                       .dump()
-                << "\n"
-                << std::flush;
+            nlohmann::ordered_json line{{"step", done}, {"loss", value}};
+            for (const auto& [key, logged] : current.log_values) line[key] = logged;
+            line["lr"] = lr;
+            line["grad_norm"] = grad_norm;
+            line["seconds"] = seconds;
+            log << line.dump() << "\n" << std::flush;
         }
         bar.update(done, fmt::format("loss {:.4f}", value));
         if (done % o.checkpoint_every == 0 || done == o.steps) save(done);
@@ -265,6 +270,28 @@ training_result train_diffusion(const training_job& job, const std::atomic<bool>
     result.steps_done = step - first_step;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
+}
+
+training_result train_diffusion(const training_job& job, const std::atomic<bool>* stop) {
+    const process& p = job.diffusion;
+    const prediction kind = parse_prediction(job.options.prediction);
+    const shape_t example = job.data.example_shape();
+    const auto objective = [&](const example_batch& examples, training_step& at) {
+        const std::int64_t batch = examples.x.size(0), first = at.first_position;
+        std::vector<double> times(static_cast<std::size_t>(batch));
+        for (std::int64_t i = 0; i < batch; ++i) {
+            philox_stream stream(job.seed, random_purpose("train/time"), static_cast<std::uint64_t>(first + i));
+            float u = 0;
+            stream.uniform(&u, 1);
+            times[static_cast<std::size_t>(i)] = p.training_time(u);
+        }
+        shape_t shape{batch};
+        shape.insert(shape.end(), example.begin(), example.end());
+        const tensor noise = randn(shape, job.seed, random_purpose("train/noise"), static_cast<std::uint64_t>(first));
+        const tensor labels = job.labels ? job.labels(examples.labels, at.step, first) : tensor();
+        return denoising_loss(job.net, p, kind, job.options.sigma_data, examples.x, times, noise, labels);
+    };
+    return train_network(job, objective, stop);
 }
 
 }  // namespace difflab

@@ -278,11 +278,11 @@ float clip_grad_norm(const std::vector<tensor>& params, float max_norm) {
 float lr_schedule::at(std::int64_t step) const {
     if (step < 0) fail(fmt::format("lr_schedule: step {} is negative", step));
     if (warmup_steps > 0 && step < warmup_steps)
-        return base_lr * static_cast<float>(step + 1) / static_cast<float>(warmup_steps);
+        return static_cast<float>(base_lr * (static_cast<double>(step + 1) / static_cast<double>(warmup_steps)));
     switch (type) {
         case kind::constant:
         case kind::warmup:
-            return base_lr;
+            return static_cast<float>(base_lr);
         case kind::cosine: {
             const std::int64_t span = total_steps - warmup_steps;
             if (span <= 0)
@@ -293,7 +293,7 @@ float lr_schedule::at(std::int64_t step) const {
             return static_cast<float>(min_lr + (base_lr - min_lr) * 0.5 * (1 + std::cos(pi * t)));
         }
     }
-    return base_lr;
+    return static_cast<float>(base_lr);
 }
 
 }  // namespace difflab::optim

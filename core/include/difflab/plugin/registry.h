@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct component_info {
     std::string plugin_path;
     std::string description;
     std::vector<param_info> params;
+    /// Experiment sections the component needs ("network", "sample.sampler"): a task's, from its
+    /// `static std::vector<std::string> required_sections()` when it has one.
+    std::vector<std::string> required_sections;
     /// Validates a node and returns it resolved (type first, then every option).
     std::function<config_node(const config_node&, const parse_context&)> resolve;
     /// Builds the component from a resolved node.
@@ -90,6 +94,11 @@ private:
 
 // ---------------------------------------------------------------------------------------------
 
+template <class T, class = void>
+struct has_required_sections : std::false_type {};
+template <class T>
+struct has_required_sections<T, std::void_t<decltype(T::required_sections())>> : std::true_type {};
+
 template <class T>
 void registry::add(const std::string& name) {
     using kind = typename T::kind_type;
@@ -101,6 +110,7 @@ void registry::add(const std::string& name) {
     info.name = name;
     info.description = spec->description();
     info.params = spec->info();
+    if constexpr (has_required_sections<T>::value) info.required_sections = T::required_sections();
     info.resolve = [spec, name](const config_node& node, const parse_context& ctx) {
         return resolved_component(name, node, spec->emit(spec->parse(node, ctx)));
     };

@@ -47,6 +47,10 @@ struct experiment_options {
     static param_spec<experiment_options> params();
 };
 
+/// The typed top-level options of a resolved experiment (its seed, train.steps, ...), parsed
+/// through experiment_options::params() rather than read back from the tree's text.
+experiment_options read_experiment(const config_node& resolved);
+
 /// Merges `later` into `base` as `defaults:` are merged: maps key by key unless the
 /// component `type` changes; anything else replaces.
 void merge_config(config_node& base, const config_node& later);

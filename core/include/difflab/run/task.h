@@ -4,12 +4,14 @@
 
 #include <difflab/plugin/component.h>
 #include <difflab/plugin/config_node.h>
+#include <difflab/plugin/params.h>
 #include <difflab/plugin/registry.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace difflab {
 
@@ -21,6 +23,12 @@ public:
 
     /// The resolved experiment (every section, defaults filled in).
     const config_node& experiment() const { return experiment_; }
+    /// The experiment's `name`.
+    const std::string& name() const { return name_; }
+    /// A section's options, typed: T::params() parses the resolved section (training_options
+    /// for "train", sampling_options for "sample", evaluation_options for "evaluate").
+    template <class T>
+    T options(const std::string& section) const;
     const std::filesystem::path& run_dir() const { return run_dir_; }
     std::uint64_t seed() const { return builder_.seed(); }
     build_context& builder() { return builder_; }
@@ -46,6 +54,7 @@ public:
 
 private:
     config_node experiment_;
+    std::string name_;
     std::filesystem::path run_dir_;
     build_context builder_;
     bool resuming_ = false;
@@ -64,6 +73,18 @@ public:
     /// Carries out the experiment, writing its outputs under ctx.run_dir().
     virtual void run(run_context& ctx) = 0;
 };
+
+/// A task type declares the experiment sections it needs as a static member
+///     static std::vector<std::string> required_sections();
+/// (top-level component sections such as "data", "process", "network", or a component
+/// option such as "sample.sampler"); the registry records them and resolve_experiment
+/// (`difflab check`) refuses an experiment that leaves one out, at the task's `type:`.
+
+template <class T>
+T run_context::options(const std::string& section) const {
+    const config_node* node = experiment_.find(section);
+    return T::params().parse(node ? *node : config_node::map(), parse_context(&builder_.components()));
+}
 
 template <class K>
 std::unique_ptr<K> run_context::build(const std::string& section) {

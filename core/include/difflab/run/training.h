@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The `train:` and `sample:` sections of an experiment, and the diffusion training loop.
+// The `train:` and `sample:` sections of an experiment, the training loop and its diffusion objective.
 #pragma once
 
 #include <difflab/diffusion/dataset.h>
@@ -9,12 +9,15 @@
 #include <difflab/diffusion/sampler.h>
 #include <difflab/plugin/config_node.h>
 #include <difflab/plugin/params.h>
+#include <difflab/tensor/optim.h>
 
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace difflab {
 
@@ -31,7 +34,8 @@ struct training_options {
     double beta1 = 0.9;
     double beta2 = 0.999;
     double weight_decay = 0;
-    std::int64_t warmup = 0;  ///< linear learning-rate warm-up steps
+    std::int64_t warmup = 0;              ///< linear learning-rate warm-up steps
+    std::string schedule = "constant";  ///< the learning rate after the warm-up: constant or cosine
     double grad_clip = 1.0;   ///< max gradient norm; 0 disables clipping
     double ema = 0.9999;      ///< EMA decay of the weights sampled with (warmed up); 0 disables it
     std::int64_t checkpoint_every = 1000;
@@ -41,6 +45,10 @@ struct training_options {
     std::string init_from;
 
     static param_spec<training_options> params();
+    /// The learning rate of every step: `warmup` steps of linear warm-up to `lr`, then `lr`
+    /// (constant) or a cosine decay to 0 at step `steps` (cosine; constant when the warm-up
+    /// takes every step).
+    optim::lr_schedule learning_rates() const;
 };
 
 /// `sample:` — how a run draws samples after (or without) training.
@@ -57,12 +65,11 @@ struct sampling_options {
     static param_spec<sampling_options> params();
 };
 
-/// Everything the loop needs besides the options: where conditioning comes from is the task's.
-struct training_job {
-    training_job(network& net, const process& diffusion, const dataset& data, training_options options,
-                 std::uint64_t seed, std::filesystem::path checkpoint_dir, bool resume = false)
+/// Everything the training loop needs besides the objective.
+struct training_setup {
+    training_setup(network& net, const dataset& data, training_options options, std::uint64_t seed,
+                   std::filesystem::path checkpoint_dir, bool resume = false)
         : net(net),
-          diffusion(diffusion),
           data(data),
           options(std::move(options)),
           seed(seed),
@@ -70,17 +77,43 @@ struct training_job {
           resume(resume) {}
 
     network& net;
-    const process& diffusion;
     const dataset& data;
     training_options options;
     std::uint64_t seed = 0;
     std::filesystem::path checkpoint_dir;
     bool resume = false;
+    /// log.jsonl receives one line per logged step; empty: no log file.
+    std::filesystem::path log_file;
+    /// The Philox purpose keying the data order (per epoch); a task may keep its own so that its
+    /// runs keep the data order they were trained with.
+    std::string order_purpose = "train/order";
+};
+
+/// One optimizer step as the objective sees it.
+struct training_step {
+    std::int64_t step = 0;            ///< 0-based
+    std::int64_t first_position = 0;  ///< of the batch in the data stream: keys per-example randomness
+    bool logged = false;              ///< whether this step writes a line of log.jsonl
+    /// Values the objective adds to that line, after "loss" (e.g. a batch accuracy).
+    std::vector<std::pair<std::string, double>> log_values;
+};
+
+/// The loss of one batch (a scalar tensor with its graph): what a training loop minimizes.
+using training_objective = std::function<tensor(const example_batch& batch, training_step& step)>;
+
+/// The diffusion objective's inputs: the setup, the process and where labels come from.
+struct training_job : training_setup {
+    training_job(network& net, const process& diffusion, const dataset& data, training_options options,
+                 std::uint64_t seed, std::filesystem::path checkpoint_dir, bool resume = false)
+        : training_setup(net, data, std::move(options), seed, std::move(checkpoint_dir), resume),
+          diffusion(diffusion) {}
+    training_job(training_setup setup, const process& diffusion)
+        : training_setup(std::move(setup)), diffusion(diffusion) {}
+
+    const process& diffusion;
     /// Labels the network sees for a batch, from the dataset's; `step` and `first_position`
     /// key any randomness (label dropout for classifier-free guidance). Empty: no labels.
     std::function<tensor(const tensor& labels, std::int64_t step, std::int64_t first_position)> labels;
-    /// log.jsonl receives one line per logged step; empty: no log file.
-    std::filesystem::path log_file;
 };
 
 /// What a finished (or stopped) training run reports.
@@ -90,14 +123,20 @@ struct training_result {
     double seconds = 0;
 };
 
-/// Trains `job.net` to denoise `job.data` under `job.diffusion` (denoising_loss), with the
-/// optimizer, warm-up, clipping and EMA of `job.options`; the data order is a Philox
-/// permutation per epoch and every random draw is keyed by (seed, purpose, position, step),
-/// so a run resumed from a checkpoint (`job.resume`: the latest in checkpoint_dir) gives
-/// bitwise the weights of an uninterrupted one at the same thread count. Checkpoints every
-/// `checkpoint_every` steps and at the end. A loss that is NaN or infinite stops the run
+/// The training loop of every task: minimizes `objective` over `setup.data` with the
+/// optimizer, learning-rate schedule (warm-up, then constant or cosine), clipping and EMA of
+/// `setup.options`; the data order is a Philox permutation per epoch keyed by (seed,
+/// order_purpose, epoch), and the objective keys its own draws by (seed, purpose, position,
+/// step), so a run resumed from a checkpoint (`setup.resume`: the latest in checkpoint_dir)
+/// gives bitwise the weights of an uninterrupted one at the same thread count. Checkpoints
+/// every `checkpoint_every` steps and at the end. A loss that is NaN or infinite stops the run
 /// with an error naming the step and the last good checkpoint, which is kept. When `stop`
 /// becomes true (Ctrl-C), the loop saves a checkpoint at the current step and throws.
+training_result train_network(const training_setup& setup, const training_objective& objective,
+                              const std::atomic<bool>* stop = nullptr);
+
+/// train_network with the denoising loss of `job.diffusion` (denoising_loss): a time per
+/// example from (seed, "train/time", position), noise from (seed, "train/noise", first position).
 training_result train_diffusion(const training_job& job, const std::atomic<bool>* stop = nullptr);
 
 /// Installs a SIGINT/SIGTERM handler that sets the returned flag (for the training loop to

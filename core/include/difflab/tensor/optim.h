@@ -127,15 +127,16 @@ private:
 /// (torch.nn.utils.clip_grad_norm_); returns the norm before clipping.
 float clip_grad_norm(const std::vector<tensor>& params, float max_norm);
 
-/// A learning rate per step: constant, linear warm-up, or cosine decay (optionally after a
-/// warm-up). Steps count from 0.
+/// A learning rate per step: constant, linear warm-up, or cosine decay (Loshchilov & Hutter
+/// 2017, without restarts; optionally after a warm-up). Steps count from 0. Computed in double
+/// and rounded once to float.
 struct lr_schedule {
     enum class kind { constant, warmup, cosine };
     kind type = kind::constant;
-    float base_lr = 1e-3f;
+    double base_lr = 1e-3;
     std::int64_t warmup_steps = 0;  ///< lr rises linearly: base * (step + 1) / warmup_steps
     std::int64_t total_steps = 0;   ///< cosine: reaches min_lr at this step
-    float min_lr = 0;
+    double min_lr = 0;
 
     float at(std::int64_t step) const;
 };

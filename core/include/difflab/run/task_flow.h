@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+// The flow every diffusion task repeats: build, train or adopt, pick weights, sample, save, evaluate, report.
+#pragma once
+
+#include <difflab/diffusion/dataset.h>
+#include <difflab/diffusion/denoiser.h>
+#include <difflab/diffusion/network.h>
+#include <difflab/diffusion/process.h>
+#include <difflab/diffusion/trajectory.h>
+#include <difflab/run/evaluation.h>
+#include <difflab/run/task.h>
+#include <difflab/run/training.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace difflab {
+
+/// The training setup of a task in its run directory: checkpoints in RUN_DIR/checkpoints,
+/// log.jsonl, train.init_from's checkpoint adopted first (adopt_checkpoint), and --resume.
+/// Train with train_network (or train_diffusion) under an interrupt_guard.
+training_setup run_training_setup(run_context& ctx, network& net, const dataset& data, const training_options& train);
+
+/// The weights a checkpoint gave a network.
+struct checkpoint_weights {
+    std::int64_t step = -1;  ///< -1: there was no checkpoint; the network is left as it was
+    bool ema = false;        ///< the EMA weights (else the trained ones)
+};
+/// Loads the latest checkpoint of `checkpoint_dir` into `net`: its EMA weights when `ema` and
+/// the checkpoint keeps them.
+checkpoint_weights load_latest_weights(const std::filesystem::path& checkpoint_dir, network& net, bool ema);
+
+/// The skeleton of a task that trains a denoising network and samples it: a task composes
+/// its steps in order and supplies only what is its own (labels seen in training, the
+/// denoiser of a batch of samples, the labels metrics compare with). Every step appends its
+/// lines to report(); write_report() writes report.md.
+class task_flow {
+public:
+    /// Builds `data`, `process` and `network` from the experiment's sections and reads its
+    /// `train:`, `sample:` and `evaluate:` sections; `task_name` names the task in messages.
+    task_flow(run_context& ctx, std::string task_name);
+
+    run_context& context() { return ctx_; }
+    const dataset& data() const { return *data_; }
+    const process& diffusion() const { return *process_; }
+    network& net() { return *net_; }
+    const training_options& train_options() const { return train_; }
+    const sampling_options& sample_options() const { return sample_; }
+    const evaluation_options& evaluation() const { return evaluation_; }
+    /// The network's parametrization (train.prediction).
+    prediction kind() const;
+    /// report.md so far (a task may add its own lines).
+    std::string& report() { return report_; }
+
+    /// Trains per `train:` with train_diffusion (log.jsonl, checkpoints, --resume, Ctrl-C), after
+    /// adopting train.init_from's checkpoint; nothing when sampling only or train.steps is 0.
+    /// `labels`: as training_job::labels (empty: the network sees no labels).
+    void train(const std::function<tensor(const tensor& labels, std::int64_t step, std::int64_t first_position)>&
+                   labels = {});
+
+    /// Loads the latest checkpoint into the network, its EMA weights when sample.ema and the
+    /// run keeps them; records which in the protocol. Without a checkpoint the network keeps its
+    /// initialization, which is an error when the run trained or only samples.
+    void load_weights();
+
+    /// What samples [first, first + n) are drawn with.
+    struct batch_model {
+        std::unique_ptr<denoiser> model;
+        std::int64_t passes = 1;  ///< network evaluations per sample per denoiser evaluation
+    };
+    using model_factory = std::function<batch_model(std::int64_t first, std::int64_t n)>;
+
+    /// The samples to draw: sample.count, or evaluate.count when evaluating needs more.
+    std::int64_t sample_count() const;
+    /// The samples the metrics read: evaluate.count, or sample.count.
+    std::int64_t evaluation_count() const;
+
+    /// Draws sample_count() samples with sample.sampler in batches of sample.batch_size: x_T and
+    /// every sampler draw of sample i are keyed by i, so results do not depend on the batch size
+    /// and the first n of any count are the same n. Writes samples.safetensors, grid.png (the
+    /// first sample.count) and trajectory.png (the first batch's path) to ctx.samples_dir().
+    /// `note` ends the report's sampling line (", guidance scale 3").
+    const tensor& draw_samples(const model_factory& make, const std::string& note = "");
+
+    /// With evaluate.metrics, scores the first evaluation_count() samples against the reference
+    /// split and writes metrics.json; `sample_labels` are their classes (or undefined) and
+    /// `model` the denoiser of likelihood metrics (nullptr: none).
+    void evaluate(const tensor& sample_labels, const denoiser* model);
+
+    /// report.md in the run directory (not when only sampling) and beside the samples.
+    void write_report() const;
+
+private:
+    run_context& ctx_;
+    std::string task_name_;
+    training_options train_;
+    sampling_options sample_;
+    evaluation_options evaluation_;
+    std::unique_ptr<dataset> data_;
+    std::unique_ptr<process> process_;
+    std::unique_ptr<network> net_;
+    evaluation_protocol protocol_;
+    tensor samples_;
+    std::string report_;
+};
+
+}  // namespace difflab

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: Apache-2.0
+// The flow every diffusion task repeats.
+#include <difflab/base/error.h>
+#include <difflab/base/log.h>
+#include <difflab/diffusion/network_denoiser.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/io/checkpoint.h>
+#include <difflab/io/image_io.h>
+#include <difflab/io/plot.h>
+#include <difflab/io/safetensors.h>
+#include <difflab/run/checkpoint_adoption.h>
+#include <difflab/run/task_flow.h>
+#include <difflab/tensor/autograd.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace difflab {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Loss against step from log.jsonl, as a plot; returns the PNG's name, or "" without one.
+std::string plot_loss(const fs::path& run_dir) {
+    std::ifstream in(run_dir / "log.jsonl");
+    plot_series loss{"training loss", {}, {}};
+    for (std::string line; std::getline(in, line);) {
+        const auto entry = nlohmann::json::parse(line, nullptr, false);
+        if (entry.is_discarded() || !entry.contains("loss")) continue;
+        loss.x.push_back(entry["step"].get<double>());
+        loss.y.push_back(entry["loss"].get<double>());
+    }
+    if (loss.x.empty()) return "";
+    return write_line_plot(run_dir / "loss", {loss}, {"training loss", "step", "loss", false, true}) ? "loss.png" : "";
+}
+
+}  // namespace
+
+training_setup run_training_setup(run_context& ctx, network& net, const dataset& data, const training_options& train) {
+    const fs::path checkpoints = ctx.run_dir() / "checkpoints";
+    if (!train.init_from.empty()) adopt_checkpoint(train.init_from, ctx.experiment(), checkpoints);
+    training_setup setup{net, data, train, ctx.seed(), checkpoints, ctx.resuming() || !train.init_from.empty()};
+    setup.log_file = ctx.run_dir() / "log.jsonl";
+    return setup;
+}
+
+checkpoint_weights load_latest_weights(const fs::path& checkpoint_dir, network& net, bool ema) {
+    checkpoint_weights loaded;
+    const auto latest = latest_checkpoint_step(checkpoint_dir);
+    if (!latest) return loaded;
+    const checkpoint saved = load_checkpoint(checkpoint_dir, *latest);
+    state_dict_t weights = saved.model;
+    if (ema)
+        for (const auto& [name, value] : saved.ema) weights[name] = value;
+    net.load_state_dict(weights);
+    loaded.step = static_cast<std::int64_t>(*latest);
+    loaded.ema = ema && !saved.ema.empty();
+    return loaded;
+}
+
+task_flow::task_flow(run_context& ctx, std::string task_name)
+    : ctx_(ctx),
+      task_name_(std::move(task_name)),
+      train_(ctx.options<training_options>("train")),
+      sample_(ctx.options<sampling_options>("sample")),
+      evaluation_(ctx.options<evaluation_options>("evaluate")),
+      data_(ctx.build<dataset>("data")),
+      process_(ctx.build<process>("process")),
+      net_(ctx.build<network>("network")) {
+    // resolve_experiment refuses these first (required_sections); a context built by hand may not.
+    if (!data_ || !process_ || !net_)
+        throw config_error(fmt::format("task '{}' needs `data`, `process` and `network` sections", task_name_));
+    protocol_.weights = "none";
+    protocol_.seed = ctx.seed();
+    report_ = fmt::format("# {}\n\n", ctx.name());
+}
+
+prediction task_flow::kind() const {
+    return parse_prediction(train_.prediction);
+}
+
+void task_flow::train(
+    const std::function<tensor(const tensor& labels, std::int64_t step, std::int64_t first_position)>& labels) {
+    if (ctx_.sampling_only()) return;
+    training_job job{run_training_setup(ctx_, *net_, *data_, train_), *process_};
+    if (train_.steps == 0) return;  // init_from adopted as it is
+    job.labels = labels;
+    const interrupt_guard interrupt;
+    const training_result trained = train_diffusion(job, &interrupt.flag());
+    log_info("{}: trained {} steps in {:.1f} s, last loss {:.4f}", task_name_, trained.steps_done, trained.seconds,
+             trained.last_loss);
+    report_ +=
+        fmt::format("Trained {} steps ({} this session, {:.1f} s, {:.2f} s/step at batch {}); last loss {:.4f}.\n",
+                    train_.steps, trained.steps_done, trained.seconds,
+                    trained.steps_done ? trained.seconds / static_cast<double>(trained.steps_done) : 0.0,
+                    train_.batch_size, trained.last_loss);
+    if (!train_.init_from.empty()) report_ += fmt::format("Started from the checkpoint of `{}`.\n", train_.init_from);
+    const std::string loss_plot = plot_loss(ctx_.run_dir());
+    if (!loss_plot.empty()) report_ += fmt::format("\n![training loss]({})\n", loss_plot);
+}
+
+void task_flow::load_weights() {
+    const fs::path checkpoints = ctx_.run_dir() / "checkpoints";
+    const checkpoint_weights loaded = load_latest_weights(checkpoints, *net_, sample_.ema);
+    if (loaded.step >= 0) {
+        protocol_.weights = loaded.ema ? "ema" : "raw";
+        protocol_.checkpoint_step = loaded.step;
+        report_ +=
+            fmt::format("\nSampled with the {} weights of step {}.\n", loaded.ema ? "EMA" : "trained", loaded.step);
+    } else if (ctx_.sampling_only() || train_.steps > 0) {
+        throw error(source_mark{checkpoints.string()}, "no checkpoint to sample from",
+                    {"train the run first (train.steps > 0)"});
+    }
+}
+
+std::int64_t task_flow::evaluation_count() const {
+    return evaluation_.count > 0 ? evaluation_.count : sample_.count;
+}
+
+std::int64_t task_flow::sample_count() const {
+    return evaluation_.metrics.empty() ? sample_.count : std::max(sample_.count, evaluation_count());
+}
+
+const tensor& task_flow::draw_samples(const model_factory& make, const std::string& note) {
+    if (!sample_.sampler.present())
+        throw config_error(fmt::format(
+            "task '{}' needs `sample.sampler`, e.g. sample: {{sampler: {{type: ddim, steps: 50}}}}", task_name_));
+    const std::int64_t count = sample_count();
+    net_->eval();
+    std::vector<trajectory_frame> frames;  // the first batch's path, for the trajectory strip
+    std::int64_t evaluations = 0, batches = 0;
+    double seconds = 0;
+    {
+        const no_grad_guard no_grad;
+        const auto s = ctx_.builder().create(sample_.sampler);
+        s->check(*process_);
+        const shape_t example = data_->example_shape();
+        shape_t shape{count};
+        shape.insert(shape.end(), example.begin(), example.end());
+        const tensor x_T =
+            randn(shape, ctx_.seed(), random_purpose("sample/prior")) * static_cast<float>(process_->prior_std());
+        const bool record = sample_.trajectory > 0 && shape.size() == 4;  // image data only
+        std::vector<tensor> parts;
+        const auto start = std::chrono::steady_clock::now();
+        for (std::int64_t begin = 0; begin < count; begin += sample_.batch_size, ++batches) {
+            const std::int64_t end = std::min(count, begin + sample_.batch_size);
+            sampling_context sc;
+            sc.seed = ctx_.seed();
+            sc.first_index = static_cast<std::uint64_t>(begin);
+            const tensor x = x_T.slice(0, begin, end).contiguous();
+            const batch_model m = make(begin, end - begin);
+            if (record && begin == 0) {
+                const trajectory_recorder recorder(*m.model, sample_.trajectory);
+                parts.push_back(s->sample(recorder, x, sc));
+                frames = recorder.frames();
+            } else {
+                parts.push_back(s->sample(*m.model, x, sc));
+            }
+            evaluations += m.model->evaluations() * m.passes;
+        }
+        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        samples_ = concat(parts, 0);
+    }
+    const std::int64_t per_batch = evaluations / std::max<std::int64_t>(batches, 1);
+    protocol_.sampler = sample_.sampler.node();
+    protocol_.nfe = static_cast<double>(per_batch);
+
+    const fs::path out = ctx_.samples_dir();
+    fs::create_directories(out);
+    safetensors_file raw;
+    raw.add(to_safetensors("samples", samples_));
+    raw.metadata["sampler"] = to_yaml(sample_.sampler.node());
+    write_safetensors(out / "samples.safetensors", raw);
+    const bool images = samples_.dim() == 4;
+    if (images) write_image_grid(out / "grid.png", samples_.slice(0, 0, sample_.count), sample_.columns, -1.0f, 1.0f);
+    const std::string where = fs::relative(out, ctx_.run_dir()).string();
+    report_ +=
+        fmt::format("\n{} samples with sampler `{}` ({} network evaluations per batch, {:.1f} s, {:.2f} images/s){}.\n",
+                    samples_.size(0), sample_.sampler.type(), per_batch, seconds,
+                    static_cast<double>(samples_.size(0)) / seconds, note);
+    if (images) report_ += fmt::format("\n![samples]({}/grid.png)\n", where);
+    if (!frames.empty()) {
+        const std::vector<double> times =
+            write_trajectory_strip(out / "trajectory.png", *process_, frames, samples_, sample_.trajectory_columns);
+        report_ += fmt::format(
+            "\nDenoising trajectory of the first {} samples: rows of x_t and of the denoised estimate at t = {:.3g}, "
+            "then the sample.\n\n![trajectory]({}/trajectory.png)\n",
+            frames.front().x.size(0), fmt::join(times, ", "), where);
+    }
+    report_ += fmt::format("\nRaw samples: `{}/samples.safetensors`.\n", where);
+    log_info("{}: {} samples in {}", task_name_, samples_.size(0), out.string());
+    return samples_;
+}
+
+void task_flow::evaluate(const tensor& sample_labels, const denoiser* model) {
+    if (evaluation_.metrics.empty()) return;
+    const std::int64_t count = evaluation_count();
+    metric_inputs inputs = load_reference(ctx_, evaluation_, protocol_.reference);
+    inputs.samples = samples_.slice(0, 0, count).contiguous();
+    inputs.sample_labels = sample_labels;
+    inputs.model = model;
+    inputs.seed = ctx_.seed();
+    protocol_.samples = count;
+    const evaluation_result result = evaluate_metrics(ctx_, evaluation_, inputs, protocol_);
+    write_metrics_json(ctx_.results_dir() / "metrics.json", result);
+    report_ += "\n## Metrics\n" + metrics_markdown(result);
+}
+
+void task_flow::write_report() const {
+    if (!ctx_.sampling_only()) write_file_atomically(ctx_.run_dir() / "report.md", report_);
+    // The copy beside the samples: its image links, written relative to the run directory, must
+    // climb back to it.
+    const fs::path out = ctx_.samples_dir();
+    fs::create_directories(out);
+    std::string local = report_;
+    const std::string back = fs::relative(ctx_.run_dir(), out).string() + "/";
+    for (std::size_t at = local.find("]("); at != std::string::npos; at = local.find("](", at + 2 + back.size()))
+        local.insert(at + 2, back);
+    write_file_atomically(out / "report.md", local);
+}
+
+}  // namespace difflab
