@@ -101,3 +101,34 @@ TEST_CASE("grid mistakes point into the file") {
     CHECK(error_text("name: e\ntask: {type: generate}\nvariants: {name.x: [1]}\n") ==
           "exp.yaml:3:12: error: 'variants' cannot set 'name.x': 'name' is 'e', not a map");
 }
+
+TEST_CASE("variants.exclude leaves out the combinations that match every key of a rule") {
+    const auto variants = expand(
+        "name: e\ntask: {type: generate, sampler: {type: ddim_like}}\n"
+        "variants:\n  task.sampler: {ddim: {type: ddim_like}, adaptive: {type: euler_like}}\n"
+        "  seed: [0, 5, 10]\n"
+        "  exclude:\n"
+        "    - {task.sampler: adaptive, seed: {not: seed=0}}\n"
+        "    - {task.sampler: {not: [adaptive]}, seed: seed=0}\n");
+    std::vector<std::string> labels;
+    for (const experiment_variant& v : variants) labels.push_back(v.label);
+    CHECK(labels == std::vector<std::string>{"ddim, seed=5", "ddim, seed=10", "adaptive, seed=0"});
+    REQUIRE(variants[2].labels.size() == 2);
+    CHECK(variants[2].labels[0] == "adaptive");
+    CHECK(variants[2].labels[1] == "seed=0");
+}
+
+TEST_CASE("variants.exclude names unknown axes and labels, and a grid it empties") {
+    const std::string grid =
+        "name: e\ntask: {type: generate, sampler: {type: ddim_like}}\n"
+        "variants:\n  task.sampler.steps: [5, 10]\n  exclude:\n    - ";
+    CHECK(error_text(grid + "{task.sampler.step: steps=5}\n")
+              .find("'task.sampler.step' is not an axis of "
+                    "'variants'; did you mean") != std::string::npos);
+    CHECK(error_text(grid + "{task.sampler.steps: steps=7}\n").find("'steps=7' is not a label of axis") !=
+          std::string::npos);
+    CHECK(error_text(grid + "{task.sampler.steps: {not: steps=7}}\n").find("'steps=7' is not a label") !=
+          std::string::npos);
+    CHECK(error_text(grid + "{task.sampler.steps: [steps=5, steps=10]}\n").find("leaves no combination") !=
+          std::string::npos);
+}

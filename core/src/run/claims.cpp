@@ -93,6 +93,11 @@ claim_outcome check_one(const claim& c, const std::string& variant,
     claim_outcome outcome{c, false, ""};
     outcome.checked.variant = variant;
     const auto mine = value_of(results, variant, c.metric);
+    const bool ran = std::any_of(results.begin(), results.end(), [&](const auto& r) { return r.first == variant; });
+    if (!ran) {
+        outcome.detail = fmt::format("variant {} was not run (see report.md, Variants not run)", variant);
+        return outcome;
+    }
     if (!mine) {
         outcome.detail =
             fmt::format("{} was not computed; add its metric to evaluate.metrics", named(c.metric, variant));

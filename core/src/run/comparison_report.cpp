@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -16,6 +18,23 @@ namespace difflab {
 namespace fs = std::filesystem;
 
 namespace {
+
+/// The axis whose values are NFE budgets (sampling_options::nfe).
+const std::string nfe_axis = "sample.nfe";
+
+/// Text as part of a file name (characters other than letters, digits and ._=- become _).
+std::string slug_text(const std::string& text) {
+    std::string slug;
+    for (char c : text) {
+        const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '=' || c == '-' || c == '_';
+        if (keep)
+            slug += c;
+        else if (!slug.empty() && slug.back() != '_')
+            slug += '_';
+    }
+    while (!slug.empty() && slug.back() == '_') slug.pop_back();
+    return slug;
+}
 
 /// Metric names in the order first met.
 std::vector<std::string> metric_names(const std::vector<variant_outcome>& outcomes) {
@@ -116,11 +135,11 @@ std::optional<double> number(const config_node& value) {
 /// values are all numbers and not all equal (train.steps: [500, 1000, 2000]), plots against it
 /// with a line per combination of the other axes. Names of the PNGs made.
 std::vector<std::string> plot_results(const fs::path& dir, const std::vector<variant_outcome>& outcomes,
-                                      const std::vector<std::string>& metrics) {
+                                      const std::vector<std::string>& metrics, bool pivoted) {
     std::vector<std::string> made;
     std::set<double> nfes;
     for (const variant_outcome& o : outcomes) nfes.insert(o.metrics.nfe);
-    if (nfes.size() >= 2)
+    if (nfes.size() >= 2 && !pivoted)
         made = plot_metrics(
             dir, outcomes, metrics, "nfe", "network evaluations", true,
             [](const variant_outcome& o) { return o.metrics.nfe; },
@@ -140,8 +159,8 @@ std::vector<std::string> plot_results(const fs::path& dir, const std::vector<var
             numeric = numeric && x.has_value();
             if (x) values.insert(*x);
         }
-        if (!numeric || values.size() < 2) continue;
         const std::string& path = outcomes.front().variant->settings[axis].first;
+        if (!numeric || values.size() < 2 || (pivoted && path == nfe_axis)) continue;
         const std::string name = path.substr(path.rfind('.') + 1);
         // A log axis when the values span a decade or more, as step counts and noise levels do.
         const bool log_x = *values.begin() > 0 && *values.rbegin() >= 10 * *values.begin();
@@ -156,6 +175,149 @@ std::vector<std::string> plot_results(const fs::path& dir, const std::vector<var
     return made;
 }
 
+/// Where the pivot tables of a grid come from: the `sample.nfe` axis (columns), the axes that
+/// set the sampler (rows) and the others (one section each).
+struct pivot_axes {
+    std::size_t nfe = 0;
+    std::vector<std::size_t> rows, groups;
+};
+
+/// The pivot's axes when the grid has a `sample.nfe` axis and one that sets the sampler.
+std::optional<pivot_axes> pivot_of(const std::vector<variant_outcome>& outcomes) {
+    if (outcomes.empty()) return std::nullopt;
+    pivot_axes out;
+    bool has_nfe = false;
+    const auto& settings = outcomes.front().variant->settings;
+    for (std::size_t i = 0; i < settings.size(); ++i) {
+        const std::string& path = settings[i].first;
+        if (path == nfe_axis) {
+            out.nfe = i;
+            has_nfe = true;
+        } else if (path.rfind("sample.sampler", 0) == 0) {
+            out.rows.push_back(i);
+        } else {
+            out.groups.push_back(i);
+        }
+    }
+    if (!has_nfe || out.rows.empty()) return std::nullopt;
+    return out;
+}
+
+/// The labels of `o` on `axes`, joined with ", "; with `paths`, each as "path label".
+std::string labels_on(const variant_outcome& o, const std::vector<std::size_t>& axes, bool paths) {
+    std::string out;
+    for (std::size_t i : axes)
+        out += (out.empty() ? "" : ", ") + (paths ? o.variant->settings[i].first + " " : std::string()) +
+               o.variant->labels[i];
+    return out;
+}
+
+std::optional<double> value_of(const variant_outcome& o, const std::string& metric) {
+    for (const auto& [name, value] : o.metrics.values)
+        if (name == metric && std::isfinite(value)) return value;
+    return std::nullopt;
+}
+
+/// The budget a variant's `sample.nfe` asks for (0: the sampler as configured).
+double budget_of(const variant_outcome& o, std::size_t nfe_index) {
+    return number(o.variant->settings[nfe_index].second).value_or(0);
+}
+
+/// One section per combination of the group axes: for each metric a table with a row per
+/// sampler and a column per budget (the NFE spent in parentheses where it differs), or one line
+/// when the metric has one value throughout; and a plot of each metric against the NFE spent
+/// with a line per sampler, plus a `<metric>_floor` value as a horizontal line.
+std::string pivot_sections(const fs::path& dir, const std::vector<variant_outcome>& outcomes,
+                           const std::vector<std::string>& metrics, const pivot_axes& axes) {
+    std::vector<std::string> groups;
+    for (const variant_outcome& o : outcomes) {
+        const std::string g = labels_on(o, axes.groups, true);
+        if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
+    }
+    std::string md;
+    for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+        std::vector<const variant_outcome*> in;
+        std::vector<std::string> rows;
+        std::vector<double> budgets;
+        for (const variant_outcome& o : outcomes) {
+            if (labels_on(o, axes.groups, true) != groups[gi]) continue;
+            in.push_back(&o);
+            const std::string row = labels_on(o, axes.rows, false);
+            if (std::find(rows.begin(), rows.end(), row) == rows.end()) rows.push_back(row);
+            const double b = budget_of(o, axes.nfe);
+            if (std::find(budgets.begin(), budgets.end(), b) == budgets.end()) budgets.push_back(b);
+        }
+        // Budgets ascending, the samplers as configured (0) last.
+        auto order = [](double b) { return b <= 0 ? std::numeric_limits<double>::infinity() : b; };
+        std::sort(budgets.begin(), budgets.end(), [&](double a, double b) { return order(a) < order(b); });
+        md += groups[gi].empty() ? std::string("\n## Against NFE\n") : fmt::format("\n## {}\n", groups[gi]);
+        std::string plots;
+        const std::string slug = groups[gi].empty() ? "all" : slug_text(labels_on(*in.front(), axes.groups, false));
+        for (const std::string& metric : metrics) {
+            std::set<double> values;
+            for (const variant_outcome* o : in)
+                if (const auto v = value_of(*o, metric)) values.insert(*v);
+            if (values.empty()) continue;
+            if (values.size() == 1) {
+                md += fmt::format("\n`{}` = {:.4g} in every variant.\n", metric, *values.begin());
+                continue;
+            }
+            std::string table = "| sampler |", rule = "|---|";
+            for (double b : budgets) {
+                table += b > 0 ? fmt::format(" NFE {:g} |", b) : std::string(" as configured |");
+                rule += "---:|";
+            }
+            table += "\n" + rule + "\n";
+            std::map<std::string, plot_series> lines;
+            for (const std::string& row : rows) {
+                std::string line = fmt::format("| {} |", row);
+                bool any = false;
+                for (double b : budgets) {
+                    std::string text = "—";
+                    for (const variant_outcome* o : in) {
+                        if (labels_on(*o, axes.rows, false) != row || budget_of(*o, axes.nfe) != b) continue;
+                        const auto v = value_of(*o, metric);
+                        if (!v) break;
+                        text = fmt::format("{:.4g}", *v);
+                        if (o->metrics.nfe != b) text += fmt::format(" ({:g})", o->metrics.nfe);
+                        any = true;
+                        plot_series& s = lines[row];
+                        s.x.push_back(o->metrics.nfe);
+                        s.y.push_back(*v);
+                    }
+                    line += " " + text + " |";
+                }
+                if (any) table += line + "\n";
+            }
+            md += fmt::format("\n`{}`:\n\n{}", metric, table);
+            // Lines in the rows' order (the grid's), not alphabetically.
+            std::vector<plot_series> series;
+            for (plot_series& s : sorted_by_x(lines)) series.push_back(std::move(s));
+            std::stable_sort(series.begin(), series.end(), [&](const plot_series& a, const plot_series& b) {
+                return std::find(rows.begin(), rows.end(), a.label) < std::find(rows.begin(), rows.end(), b.label);
+            });
+            double lo = std::numeric_limits<double>::infinity(), hi = 0, y_min = 1;
+            for (const plot_series& s : series)
+                for (std::size_t k = 0; k < s.x.size(); ++k) {
+                    lo = std::min(lo, s.x[k]);
+                    hi = std::max(hi, s.x[k]);
+                    y_min = std::min(y_min, s.y[k]);
+                }
+            std::set<double> floor;
+            for (const variant_outcome* o : in)
+                if (const auto v = value_of(*o, metric + "_floor")) floor.insert(*v);
+            if (floor.size() == 1) series.push_back({metric + "_floor", {lo, hi}, {*floor.begin(), *floor.begin()}});
+            const std::string base = fmt::format("{}_vs_nfe_{}_{}", metric, gi, slug);
+            const std::string title = groups[gi].empty() ? metric + " against NFE" : metric + ", " + groups[gi];
+            if (write_line_plot(dir / base, series, {title, "network evaluations", metric, true, y_min > 0}))
+                plots += fmt::format("![{0}]({0}.png) ", base);
+            else
+                plots += fmt::format("[{0}.csv]({0}.csv) ", base);
+        }
+        if (!plots.empty()) md += "\n" + plots + "\n";
+    }
+    return md;
+}
 }  // namespace
 
 std::string claims_markdown(const std::vector<claim_outcome>& claims) {
@@ -183,9 +345,17 @@ void write_comparison_report(const fs::path& dir, const std::string& title,
     table += "\n|---|---|";
     for (std::size_t i = 0; i < metrics.size(); ++i) table += "---|";
     table += "\n";
+    std::vector<variant_outcome> ran;
+    std::string not_run;
     for (const variant_outcome& o : outcomes) {
         csv += csv_field(o.variant->label);
         for (const auto& [path, value] : o.variant->settings) csv += "," + csv_field(axis_text(value));
+        if (!o.not_run.empty()) {  // the row stays, its cells empty
+            csv += "," + std::string(metrics.size(), ',') + "\n";
+            not_run += fmt::format("- {}: {}\n", o.variant->label, o.not_run);
+            continue;
+        }
+        ran.push_back(o);
         csv += fmt::format(",{:g}", o.metrics.nfe);
         table += fmt::format("| {} | {:g} |", o.variant->label, o.metrics.nfe);
         for (const std::string& m : metrics) {
@@ -198,9 +368,22 @@ void write_comparison_report(const fs::path& dir, const std::string& title,
     }
     write_file_atomically(dir / "results.csv", csv);
 
-    std::string md = fmt::format("# {}\n\n{} variants; the protocol of each value is in its metrics.json.\n\n{}", title,
-                                 outcomes.size(), table);
-    for (const std::string& png : plot_results(dir, outcomes, metrics)) md += fmt::format("\n![{}]({})\n", png, png);
+    const std::optional<pivot_axes> pivot = pivot_of(ran);
+    std::string md =
+        fmt::format("# {}\n\n{} variants{}; the protocol of each value is in its metrics.json.\n", title,
+                    outcomes.size(), ran.size() == outcomes.size() ? "" : fmt::format(", {} run", ran.size()));
+    if (pivot)  // hundreds of rows: results.csv has them, the sections below pivot them
+        md += fmt::format(
+            "\nresults.csv has a row per variant. {}: a table per metric with a row per sampler and a column per "
+            "NFE budget (`sample.nfe`; the NFE spent in parentheses where it differs), and each metric against the "
+            "NFE spent.\n{}",
+            pivot->groups.empty() ? "For the grid" : "Per value of the other axes",
+            pivot_sections(dir, ran, metrics, *pivot));
+    else
+        md += "\n" + table;
+    for (const std::string& png : plot_results(dir, ran, metrics, pivot.has_value()))
+        md += fmt::format("\n![{}]({})\n", png, png);
+    if (!not_run.empty()) md += "\n## Variants not run\n\n" + not_run;
     md += claims_markdown(claims);
     std::string grids;
     for (const variant_outcome& o : outcomes) {

@@ -110,7 +110,20 @@ std::vector<variant_outcome> run_variants(const fs::path& run_dir, const fs::pat
             ctx.set_resuming(resume && trains && latest_checkpoint_step(model_dir / "checkpoints").has_value());
             log_info("variant {}/{} {}: {}", i + 1, variants.size(), v.label,
                      ctx.sampling_only() ? "sampling " + model_dir.string() : "training in " + model_dir.string());
-            run_task(ctx, components);
+            try {
+                run_task(ctx, components);
+            } catch (const variant_not_applicable& e) {
+                // Not a failure of the grid: the combination is undefined (a sampler refusing the
+                // process, a budget below one step), and the report says so.
+                log_info("variant {}/{} {}: not run: {}", i + 1, variants.size(), v.label, e.message());
+                fs::remove(out / "metrics.json");
+                variant_outcome o;
+                o.variant = &v;
+                o.dir = out;
+                o.not_run = e.message();
+                outcomes.push_back(std::move(o));
+                continue;
+            }
         }
         variant_outcome o;
         o.variant = &v;
@@ -176,7 +189,8 @@ void run_and_check(const fs::path& run_dir, const fs::path& out_root, const conf
     } else {
         const std::vector<variant_outcome> grid =
             run_variants(run_dir, out_root, variants, components, evaluate_only, resume);
-        for (const variant_outcome& o : grid) results.emplace_back(o.variant->label, o.metrics.values);
+        for (const variant_outcome& o : grid)  // claims on every variant skip those not run
+            if (o.not_run.empty()) results.emplace_back(o.variant->label, o.metrics.values);
         outcomes = check_claims(claims, results);
         write_comparison_report(out_root, read_experiment(resolved).name, grid, outcomes);
     }

@@ -74,6 +74,10 @@ optim::lr_schedule training_options::learning_rates() const {
 param_spec<sampling_options> sampling_options::params() {
     param_spec<sampling_options> spec{"Sampling after training (and `difflab sample` on a run directory)."};
     spec.add(&sampling_options::sampler, "sampler", "The sampler.");
+    spec.add(&sampling_options::nfe, "nfe",
+             "Denoiser evaluations per sample: the sampler's steps become the largest that fit (sampler_for_budget); "
+             "0 keeps its own steps.",
+             at_least<std::int64_t>(0));
     spec.add(&sampling_options::count, "count", "Samples to draw.", at_least<std::int64_t>(1));
     spec.add(&sampling_options::batch_size, "batch_size", "Samples per sampler call (results do not depend on it).",
              at_least<std::int64_t>(1));

@@ -45,7 +45,8 @@ public:
 
     /// Denoiser evaluations (NFE) one run of sample() spends on process p with these options;
     /// 0 when that is not known beforehand (adaptive step sizes). Comparisons at equal NFE
-    /// (experiments/oracle/samplers_vs_nfe.yaml) pick each sampler's steps from it.
+    /// (experiments/oracle/samplers_vs_nfe.yaml, `sample.nfe`) pick each sampler's steps from it
+    /// (sampler_for_budget, nfe_budget.h).
     virtual std::int64_t evaluations(const process& p) const;
 
     /// Whether sample() is a deterministic map of x (an ODE solver, DDIM at eta 0): such

@@ -17,6 +17,7 @@ struct variant_outcome {
     const experiment_variant* variant = nullptr;
     std::filesystem::path dir;  ///< its outputs (grid.png, metrics.json)
     recorded_metrics metrics;   ///< empty values when it computed none
+    std::string not_run;        ///< why the variant does not apply (variant_not_applicable); empty when it ran
 };
 
 /// Writes into `dir`: results.csv (variant, one column per axis, nfe, one per metric value),

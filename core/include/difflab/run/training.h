@@ -54,6 +54,7 @@ struct training_options {
 /// `sample:` — how a run draws samples after (or without) training.
 struct sampling_options {
     component_ref<difflab::sampler> sampler;  ///< required by tasks that sample
+    std::int64_t nfe = 0;  ///< NFE budget that sets the sampler's steps (nfe_budget.h); 0: its own steps
     std::int64_t count = 64;
     std::int64_t batch_size = 64;
     std::int64_t columns = 8;             ///< of the sample grid

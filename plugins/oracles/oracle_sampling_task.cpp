@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+// The 'oracle_sampling' task: one sampler x process x NFE cell on a Gaussian-mixture oracle.
+#include "oracle_sampling_task.h"
+
+#include <difflab/base/error.h>
+#include <difflab/base/log.h>
+#include <difflab/diffusion/nfe_budget.h>
+#include <difflab/diffusion/process.h>
+#include <difflab/diffusion/sampler.h>
+#include <difflab/io/atomic_file.h>
+#include <difflab/run/evaluation.h>
+#include <difflab/run/training.h>
+#include <difflab/run/variants.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <optional>
+#include <string>
+
+#include "exact_gmm_denoiser.h"
+#include "gmm_dataset.h"
+#include "sample_statistics.h"
+
+namespace difflab::plugins {
+
+namespace {
+
+/// Rows of a batch of examples as an N x D matrix.
+Eigen::MatrixXd rows_of(const tensor& batch) {
+    const std::vector<float> values = batch.contiguous().to_vector();
+    const Eigen::Index n = batch.size(0), d = static_cast<Eigen::Index>(values.size()) / std::max<Eigen::Index>(n, 1);
+    return Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(values.data(), n, d)
+        .cast<double>();
+}
+
+/// Runs `s` over x_T in batches; row i keeps its noise stream whatever the batch size.
+tensor sample_rows(const sampler& s, const denoiser& d, const tensor& x_T, std::int64_t batch_size,
+                   std::uint64_t seed) {
+    std::vector<tensor> parts;
+    for (std::int64_t begin = 0; begin < x_T.size(0); begin += batch_size) {
+        const std::int64_t end = std::min(x_T.size(0), begin + batch_size);
+        sampling_context ctx;
+        ctx.seed = seed;
+        ctx.first_index = static_cast<std::uint64_t>(begin);
+        parts.push_back(s.sample(d, x_T.slice(0, begin, end).contiguous(), ctx));
+    }
+    return parts.size() == 1 ? parts.front() : concat(parts, 0);
+}
+
+/// Examples [first, first + count) of the data set.
+tensor examples(const dataset& data, std::int64_t first, std::int64_t count) {
+    std::vector<std::int64_t> indices(static_cast<std::size_t>(count));
+    std::iota(indices.begin(), indices.end(), first);
+    return data.get(indices).x;
+}
+
+std::unique_ptr<sampler> make_sampler(build_context& builder, const config_node& resolved) {
+    return std::unique_ptr<sampler>(static_cast<sampler*>(builder.create("sampler", resolved).release()));
+}
+
+/// What a grid would otherwise recompute for every variant: the exact ODE solutions per process
+/// (and data, seed, rows, tolerance), the floors per data and metrics. Keyed by the YAML of
+/// what determines them; lives as long as the `difflab` process.
+std::mutex cache_mutex;
+std::map<std::string, Eigen::MatrixXd> ode_solutions;
+std::map<std::string, metric_values> floors;
+
+}  // namespace
+
+param_spec<oracle_sampling_task::options> oracle_sampling_task::params() {
+    param_spec<options> spec{
+        "One sampler (sample.sampler at sample.nfe) on one process, driven by the exact denoiser of the `gmm` data: "
+        "the metrics of `evaluate:` against exact data samples with their floor, moment errors and the error to the "
+        "exact ODE solution, in metrics.json. A grid over process x sampler x sample.nfe compares samplers."};
+    spec.add(&options::reference_count, "reference_count",
+             "Samples compared with the exact ODE solution (deterministic samplers; 0 skips).",
+             at_least<std::int64_t>(0));
+    spec.add(&options::reference_tolerance, "reference_tolerance",
+             "rtol = atol of the rk45 reference solution of the probability-flow ODE.", greater_than(0.0));
+    spec.add(&options::floor_pairs, "floor_pairs",
+             "Pairs of independent exact sample sets whose metric values, averaged, are each metric's floor.",
+             at_least<std::int64_t>(1));
+    return spec;
+}
+
+oracle_sampling_task::oracle_sampling_task(const options& opts, build_context&) : opts_(opts) {}
+
+void oracle_sampling_task::run(run_context& ctx) {
+    const config_node& experiment = ctx.experiment();
+    const registry& components = ctx.builder().components();
+    const parse_context parsing(&components);
+    const auto sample = sampling_options::params().parse(*experiment.find("sample"), parsing);
+    const auto evaluation = evaluation_options::params().parse(*experiment.find("evaluate"), parsing);
+    const std::unique_ptr<dataset> data = ctx.build<dataset>("data");
+    const auto* gmm = dynamic_cast<const gmm_dataset*>(data.get());
+    if (!gmm) throw config_error("task 'oracle_sampling' needs `data: {type: gmm, ...}`, whose exact denoiser it uses");
+    const std::unique_ptr<process> p = ctx.build<process>("process");
+    if (!p) throw config_error("task 'oracle_sampling' needs a `process:`; for example process: vp_sde");
+    if (!sample.sampler.present())
+        throw config_error("task 'oracle_sampling' needs `sample.sampler`; for example sample: {sampler: ddim}");
+    build_context& builder = ctx.builder();
+    const gaussian_mixture& mixture = gmm->mixture();
+    const std::uint64_t seed = ctx.seed();
+    const std::int64_t count = evaluation.count > 0 ? evaluation.count : sample.count;
+
+    // The combination first: a refusal or an unaffordable budget comes before any work.
+    const config_node& written = sample.sampler.node();
+    const std::string type = sample.sampler.type();
+    const std::unique_ptr<sampler> configured = make_sampler(builder, written);
+    try {
+        configured->check(*p);
+    } catch (const config_error& refusal) {
+        throw variant_not_applicable(refusal.where(), refusal.message(), refusal.context());
+    }
+    const bool adaptive = configured->evaluations(*p) == 0;
+    const std::optional<config_node> budgeted = sampler_for_budget(builder, written, *p, sample.nfe);
+    if (!budgeted) {
+        config_node one = written;
+        one.set("steps", config_node::scalar("1"));
+        throw variant_not_applicable(
+            experiment.find("sample")->mark(),
+            fmt::format("sample.nfe = {} is below one step of sampler '{}' on this process ({} evaluations); raise "
+                        "sample.nfe",
+                        sample.nfe, type, make_sampler(builder, one)->evaluations(*p)));
+    }
+    const std::unique_ptr<sampler> s = make_sampler(builder, *budgeted);
+    const config_node* steps_node = budgeted->find("steps");
+    const std::int64_t steps = adaptive || !steps_node ? 0 : std::stoll(steps_node->text());
+
+    shape_t shape{count};
+    for (std::int64_t dim : gmm->example_shape()) shape.push_back(dim);
+    const tensor x_T = randn(shape, seed, random_purpose("oracle/prior")) * static_cast<float>(p->prior_std());
+    const exact_gmm_denoiser d(*p, mixture);
+    d.reset_evaluations();
+    const tensor samples = sample_rows(*s, d, x_T, sample.batch_size, seed);
+    const std::int64_t calls = (count + sample.batch_size - 1) / sample.batch_size;
+    std::int64_t nfe = s->evaluations(*p);
+    if (adaptive)  // evaluations per sample, on average (rk45 integrates row by row)
+        nfe = (d.evaluations() + count / 2) / count;
+    else if (d.evaluations() != nfe * calls)
+        throw error(fmt::format("sampler '{}' announced {} evaluations per run but spent {}", type, nfe,
+                                d.evaluations() / calls));
+
+    evaluation_protocol protocol;
+    protocol.samples = count;
+    protocol.reference = fmt::format("gmm exact samples, examples 0..{}", count - 1);
+    protocol.weights = "none";
+    protocol.sampler = *budgeted;
+    protocol.nfe = static_cast<double>(nfe);
+    protocol.seed = seed;
+    metric_inputs inputs;
+    inputs.samples = samples;
+    inputs.reference = examples(*data, 0, count);
+    inputs.seed = seed;
+    evaluation_result result = evaluate_metrics(ctx, evaluation, inputs, protocol);
+
+    // Floors: each metric between independent exact sample sets of this size. W2 between finite
+    // samples of a multimodal law swings with how many samples land in each mode, so it is a
+    // mean over pairs, not one number.
+    const std::string data_key = to_yaml(*experiment.find("data")) + fmt::format("count {} seed {}\n", count, seed);
+    const std::string floor_key =
+        data_key + to_yaml(*experiment.find("evaluate")) + fmt::format("pairs {}\n", opts_.floor_pairs);
+    metric_values floor;
+    {
+        const std::lock_guard<std::mutex> lock(cache_mutex);
+        const auto found = floors.find(floor_key);
+        if (found != floors.end()) floor = found->second;
+    }
+    if (floor.empty() && !result.values.empty()) {
+        for (std::int64_t k = 0; k < opts_.floor_pairs; ++k) {
+            metric_inputs pair;
+            pair.samples = examples(*data, (1 + 2 * k) * count, count);
+            pair.reference = examples(*data, (2 + 2 * k) * count, count);
+            pair.seed = seed;
+            const evaluation_result r = evaluate_metrics(ctx, evaluation, pair, protocol);
+            if (floor.empty())
+                for (const auto& [name, value] : r.values) floor.emplace_back(name + "_floor", 0.0);
+            for (std::size_t i = 0; i < r.values.size(); ++i)
+                floor[i].second += r.values[i].second / static_cast<double>(opts_.floor_pairs);
+        }
+        const std::lock_guard<std::mutex> lock(cache_mutex);
+        floors[floor_key] = floor;
+    }
+    for (const auto& value : floor) result.values.push_back(value);
+
+    const Eigen::MatrixXd rows = rows_of(samples);
+    result.values.emplace_back("mean_error", mean_error(rows, mixture.mean()));
+    result.values.emplace_back("covariance_error", covariance_error(rows, mixture.covariance()));
+    const std::int64_t reference_rows = std::min(opts_.reference_count, count);
+    if (s->deterministic() && reference_rows > 0) {
+        const std::string ode_key = data_key + to_yaml(*experiment.find("process")) +
+                                    fmt::format("rows {} tolerance {:g}\n", reference_rows, opts_.reference_tolerance);
+        std::optional<Eigen::MatrixXd> solution;
+        {
+            const std::lock_guard<std::mutex> lock(cache_mutex);
+            const auto found = ode_solutions.find(ode_key);
+            if (found != ode_solutions.end()) solution = found->second;
+        }
+        if (!solution) {
+            if (!components.find("sampler", "ode"))
+                throw config_error(
+                    "task 'oracle_sampling' needs sampler 'ode' (plugin score_sde) for its ODE reference; load "
+                    "it, or set task.reference_count: 0");
+            config_node node = config_node::map();
+            node.set("type", config_node::scalar("ode"));
+            node.set("method", config_node::scalar("rk45"));
+            node.set("rtol", config_node::scalar(fmt::format("{:g}", opts_.reference_tolerance)));
+            node.set("atol", config_node::scalar(fmt::format("{:g}", opts_.reference_tolerance)));
+            const auto solver = make_sampler(builder, components.resolve("sampler", node, parsing));
+            log_info("oracle_sampling: the exact ODE solution for this process, {} rows", reference_rows);
+            solution =
+                rows_of(sample_rows(*solver, d, x_T.slice(0, 0, reference_rows).contiguous(), sample.batch_size, seed));
+            const std::lock_guard<std::mutex> lock(cache_mutex);
+            ode_solutions[ode_key] = *solution;
+        }
+        result.values.emplace_back("ode_error", rms_difference(rows.topRows(reference_rows), *solution));
+    }
+    result.values.emplace_back("steps", static_cast<double>(steps));
+
+    write_metrics_json(ctx.results_dir() / "metrics.json", result);
+    write_file_atomically(ctx.results_dir() / "report.md",
+                          fmt::format("# {}\n\nSampler `{}` on process `{}` with the exact denoiser of the `gmm` "
+                                      "data.\n{}",
+                                      experiment.find("name")->text(), to_flow_yaml(*budgeted),
+                                      to_flow_yaml(*experiment.find("process")), metrics_markdown(result)));
+}
+
+}  // namespace difflab::plugins
