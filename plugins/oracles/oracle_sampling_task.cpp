@@ -4,11 +4,11 @@
 
 #include <difflab/base/error.h>
 #include <difflab/base/log.h>
-#include <difflab/diffusion/nfe_budget.h>
 #include <difflab/diffusion/process.h>
 #include <difflab/diffusion/sampler.h>
 #include <difflab/io/atomic_file.h>
 #include <difflab/run/evaluation.h>
+#include <difflab/run/task_flow.h>
 #include <difflab/run/training.h>
 #include <difflab/run/variants.h>
 #include <difflab/tensor/ops.h>
@@ -95,42 +95,24 @@ void oracle_sampling_task::run(run_context& ctx) {
     const config_node& experiment = ctx.experiment();
     const registry& components = ctx.builder().components();
     const parse_context parsing(&components);
-    const auto sample = sampling_options::params().parse(*experiment.find("sample"), parsing);
-    const auto evaluation = evaluation_options::params().parse(*experiment.find("evaluate"), parsing);
+    const auto sample = ctx.options<sampling_options>("sample");
+    const auto evaluation = ctx.options<evaluation_options>("evaluate");
     const std::unique_ptr<dataset> data = ctx.build<dataset>("data");
     const auto* gmm = dynamic_cast<const gmm_dataset*>(data.get());
-    if (!gmm) throw config_error("task 'oracle_sampling' needs `data: {type: gmm, ...}`, whose exact denoiser it uses");
+    if (!gmm)
+        throw config_error(experiment.find("data")->mark(),
+                           "task 'oracle_sampling' needs `data: {type: gmm, ...}`, whose exact denoiser it uses");
     const std::unique_ptr<process> p = ctx.build<process>("process");
-    if (!p) throw config_error("task 'oracle_sampling' needs a `process:`; for example process: vp_sde");
-    if (!sample.sampler.present())
-        throw config_error("task 'oracle_sampling' needs `sample.sampler`; for example sample: {sampler: ddim}");
     build_context& builder = ctx.builder();
     const gaussian_mixture& mixture = gmm->mixture();
     const std::uint64_t seed = ctx.seed();
     const std::int64_t count = evaluation.count > 0 ? evaluation.count : sample.count;
 
     // The combination first: a refusal or an unaffordable budget comes before any work.
-    const config_node& written = sample.sampler.node();
-    const std::string type = sample.sampler.type();
-    const std::unique_ptr<sampler> configured = make_sampler(builder, written);
-    try {
-        configured->check(*p);
-    } catch (const config_error& refusal) {
-        throw variant_not_applicable(refusal.where(), refusal.message(), refusal.context());
-    }
-    const bool adaptive = configured->evaluations(*p) == 0;
-    const std::optional<config_node> budgeted = sampler_for_budget(builder, written, *p, sample.nfe);
-    if (!budgeted) {
-        config_node one = written;
-        one.set("steps", config_node::scalar("1"));
-        throw variant_not_applicable(
-            experiment.find("sample")->mark(),
-            fmt::format("sample.nfe = {} is below one step of sampler '{}' on this process ({} evaluations); raise "
-                        "sample.nfe",
-                        sample.nfe, type, make_sampler(builder, one)->evaluations(*p)));
-    }
-    const std::unique_ptr<sampler> s = make_sampler(builder, *budgeted);
-    const config_node* steps_node = budgeted->find("steps");
+    const sample_sampler built = build_sample_sampler(builder, sample, *p, experiment.find("sample")->mark());
+    const sampler* s = built.method.get();
+    const config_node* steps_node = built.node.find("steps");
+    const bool adaptive = s->evaluations(*p) == 0;
     const std::int64_t steps = adaptive || !steps_node ? 0 : std::stoll(steps_node->text());
 
     shape_t shape{count};
@@ -144,14 +126,14 @@ void oracle_sampling_task::run(run_context& ctx) {
     if (adaptive)  // evaluations per sample, on average (rk45 integrates row by row)
         nfe = (d.evaluations() + count / 2) / count;
     else if (d.evaluations() != nfe * calls)
-        throw error(fmt::format("sampler '{}' announced {} evaluations per run but spent {}", type, nfe,
-                                d.evaluations() / calls));
+        throw error(fmt::format("sampler '{}' announced {} evaluations per run but spent {}", sample.sampler.type(),
+                                nfe, d.evaluations() / calls));
 
     evaluation_protocol protocol;
     protocol.samples = count;
     protocol.reference = fmt::format("gmm exact samples, examples 0..{}", count - 1);
     protocol.weights = "none";
-    protocol.sampler = *budgeted;
+    protocol.sampler = built.node;
     protocol.nfe = static_cast<double>(nfe);
     protocol.seed = seed;
     metric_inputs inputs;
@@ -227,8 +209,8 @@ void oracle_sampling_task::run(run_context& ctx) {
     write_file_atomically(ctx.results_dir() / "report.md",
                           fmt::format("# {}\n\nSampler `{}` on process `{}` with the exact denoiser of the `gmm` "
                                       "data.\n{}",
-                                      experiment.find("name")->text(), to_flow_yaml(*budgeted),
-                                      to_flow_yaml(*experiment.find("process")), metrics_markdown(result)));
+                                      ctx.name(), to_flow_yaml(built.node), to_flow_yaml(*experiment.find("process")),
+                                      metrics_markdown(result)));
 }
 
 }  // namespace difflab::plugins

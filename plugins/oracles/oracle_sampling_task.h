@@ -7,6 +7,8 @@
 #include <difflab/run/task.h>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace difflab::plugins {
 
@@ -36,6 +38,7 @@ public:
         std::int64_t floor_pairs = 8;
     };
     static param_spec<options> params();
+    static std::vector<std::string> required_sections() { return {"data", "process", "sample.sampler"}; }
     oracle_sampling_task(const options& opts, build_context& ctx);
 
     void run(run_context& ctx) override;

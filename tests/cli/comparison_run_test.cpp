@@ -134,3 +134,24 @@ TEST_CASE("train.init_from starts a run from another run's checkpoint, refusing 
     CHECK(other.exit_code == 2);
     CHECK(other.err.find("train.init_from: that run trained with another network") != std::string::npos);
 }
+
+TEST_CASE("generation spends sample.nfe: each sampler's steps fit the budget, refusals are listed as not run") {
+    const scratch dir("comparison_nfe");
+    dir.write("grid.yaml", grid_experiment);
+    const result r = run(
+        "run grid.yaml name=budgets 'variants={sample.sampler: {ddim: {type: ddim}, edm: {type: edm}, langevin: "
+        "{type: annealed_langevin}}, sample.nfe: [3, 10]}' 'expect=~'",
+        "", dir.root);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const fs::path run_dir = dir.root / "runs/budgets";
+    // EDM's Heun steps cost 2N - 1 evaluations: 2 noise levels in 3, 5 in 10 (9 spent).
+    const std::string csv = read_file(run_dir / "results.csv");
+    CHECK(csv.find("\n\"ddim, nfe=3\",{type: ddim},3,3,") != std::string::npos);
+    CHECK(csv.find("\n\"edm, nfe=3\",{type: edm},3,3,") != std::string::npos);
+    CHECK(csv.find("\n\"edm, nfe=10\",{type: edm},10,9,") != std::string::npos);
+    CHECK(csv.find("\n\"langevin, nfe=3\",{type: annealed_langevin},3,,,\n") != std::string::npos);
+    CHECK(read_file(run_dir / "variants/edm_nfe=10/metrics.json").find("{type: edm, steps: 5,") != std::string::npos);
+    const std::string report = read_file(run_dir / "report.md");
+    CHECK(report.find("## Variants not run") != std::string::npos);
+    CHECK(report.find("- langevin, nfe=3: ") != std::string::npos);
+}

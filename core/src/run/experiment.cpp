@@ -272,10 +272,15 @@ config_node resolve_experiment(const config_node& experiment, const registry& co
     config_node resolved = spec.emit(spec.parse(written, parse_context(&components)));
     copy_marks(resolved, written);
     refuse_unused_noise(resolved);
-    check_required_sections(resolved, components);
-    // The grid and the claims are checked now, so that `difflab check` finds their mistakes.
+    // The grid and the claims are checked now, so that `difflab check` finds their mistakes. A
+    // grid's axes may supply a section the task needs, so each variant is checked for them.
+    const std::vector<experiment_variant> variants = expand_variants(resolved, components);
+    if (variants.empty()) check_required_sections(resolved, components);
     std::vector<std::string> labels;
-    for (const experiment_variant& v : expand_variants(resolved, components)) labels.push_back(v.label);
+    for (const experiment_variant& v : variants) {
+        check_required_sections(v.experiment, components);
+        labels.push_back(v.label);
+    }
     parse_claims(*resolved.find("expect"), labels);
     return resolved;
 }

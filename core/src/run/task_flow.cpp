@@ -3,6 +3,7 @@
 #include <difflab/base/error.h>
 #include <difflab/base/log.h>
 #include <difflab/diffusion/network_denoiser.h>
+#include <difflab/diffusion/nfe_budget.h>
 #include <difflab/io/atomic_file.h>
 #include <difflab/io/checkpoint.h>
 #include <difflab/io/image_io.h>
@@ -10,6 +11,7 @@
 #include <difflab/io/safetensors.h>
 #include <difflab/run/checkpoint_adoption.h>
 #include <difflab/run/task_flow.h>
+#include <difflab/run/variants.h>
 #include <difflab/tensor/autograd.h>
 #include <difflab/tensor/ops.h>
 #include <difflab/tensor/random.h>
@@ -123,6 +125,31 @@ std::int64_t task_flow::evaluation_count() const {
     return evaluation_.count > 0 ? evaluation_.count : sample_.count;
 }
 
+sample_sampler build_sample_sampler(build_context& builder, const sampling_options& sample, const process& p,
+                                    const source_mark& where) {
+    auto make = [&](const config_node& node) {
+        return std::unique_ptr<sampler>(static_cast<sampler*>(builder.create("sampler", node).release()));
+    };
+    const config_node& written = sample.sampler.node();
+    const std::unique_ptr<sampler> configured = make(written);
+    try {
+        configured->check(p);
+    } catch (const config_error& refusal) {
+        throw variant_not_applicable(refusal.where(), refusal.message(), refusal.context());
+    }
+    std::optional<config_node> budgeted = sampler_for_budget(builder, written, p, sample.nfe);
+    if (!budgeted) {
+        config_node one = written;
+        one.set("steps", config_node::scalar("1"));
+        throw variant_not_applicable(
+            where, fmt::format("sample.nfe = {} is below one step of sampler '{}' on this process ({} evaluations); "
+                               "raise sample.nfe",
+                               sample.nfe, sample.sampler.type(), make(one)->evaluations(p)));
+    }
+    std::unique_ptr<sampler> method = make(*budgeted);
+    return {std::move(method), std::move(*budgeted)};
+}
+
 std::int64_t task_flow::sample_count() const {
     return evaluation_.metrics.empty() ? sample_.count : std::max(sample_.count, evaluation_count());
 }
@@ -138,8 +165,9 @@ const tensor& task_flow::draw_samples(const model_factory& make, const std::stri
     double seconds = 0;
     {
         const no_grad_guard no_grad;
-        const auto s = ctx_.builder().create(sample_.sampler);
-        s->check(*process_);
+        const config_node* section = ctx_.experiment().find("sample");
+        sampler_ = build_sample_sampler(ctx_.builder(), sample_, *process_, section ? section->mark() : source_mark{});
+        const sampler* s = sampler_.method.get();
         const shape_t example = data_->example_shape();
         shape_t shape{count};
         shape.insert(shape.end(), example.begin(), example.end());
@@ -168,14 +196,14 @@ const tensor& task_flow::draw_samples(const model_factory& make, const std::stri
         samples_ = concat(parts, 0);
     }
     const std::int64_t per_batch = evaluations / std::max<std::int64_t>(batches, 1);
-    protocol_.sampler = sample_.sampler.node();
+    protocol_.sampler = sampler_.node;
     protocol_.nfe = static_cast<double>(per_batch);
 
     const fs::path out = ctx_.samples_dir();
     fs::create_directories(out);
     safetensors_file raw;
     raw.add(to_safetensors("samples", samples_));
-    raw.metadata["sampler"] = to_yaml(sample_.sampler.node());
+    raw.metadata["sampler"] = to_yaml(sampler_.node);
     write_safetensors(out / "samples.safetensors", raw);
     const bool images = samples_.dim() == 4;
     if (images) write_image_grid(out / "grid.png", samples_.slice(0, 0, sample_.count), sample_.columns, -1.0f, 1.0f);

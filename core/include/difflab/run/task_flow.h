@@ -6,6 +6,7 @@
 #include <difflab/diffusion/denoiser.h>
 #include <difflab/diffusion/network.h>
 #include <difflab/diffusion/process.h>
+#include <difflab/diffusion/sampler.h>
 #include <difflab/diffusion/trajectory.h>
 #include <difflab/run/evaluation.h>
 #include <difflab/run/task.h>
@@ -34,6 +35,19 @@ struct checkpoint_weights {
 /// the checkpoint keeps them.
 checkpoint_weights load_latest_weights(const std::filesystem::path& checkpoint_dir, network& net, bool ema);
 
+/// The sampler of a `sample:` section for one process, with what it was built from.
+struct sample_sampler {
+    std::unique_ptr<sampler> method;
+    config_node node;  ///< the resolved sampler, `steps` as sample.nfe set it
+};
+/// Builds `sample.sampler` for process p, the combination checked before any work: p must
+/// not be refused by the sampler (sampler::check), and a positive sample.nfe sets `steps` to
+/// the largest that fits (sampler_for_budget). A refusal or a budget below one step throws
+/// variant_not_applicable placed at `where` (the experiment's `sample:`): a grid records the
+/// variant as not run, a single run exits 2.
+sample_sampler build_sample_sampler(build_context& builder, const sampling_options& sample, const process& p,
+                                    const source_mark& where);
+
 /// The skeleton of a task that trains a denoising network and samples it: a task composes
 /// its steps in order and supplies only what is its own (labels seen in training, the
 /// denoiser of a batch of samples, the labels metrics compare with). Every step appends its
@@ -59,8 +73,8 @@ public:
     /// Trains per `train:` with train_diffusion (log.jsonl, checkpoints, --resume, Ctrl-C), after
     /// adopting train.init_from's checkpoint; nothing when sampling only or train.steps is 0.
     /// `labels`: as training_job::labels (empty: the network sees no labels).
-    void train(const std::function<tensor(const tensor& labels, std::int64_t step, std::int64_t first_position)>&
-                   labels = {});
+    void train(
+        const std::function<tensor(const tensor& labels, std::int64_t step, std::int64_t first_position)>& labels = {});
 
     /// Loads the latest checkpoint into the network, its EMA weights when sample.ema and the
     /// run keeps them; records which in the protocol. Without a checkpoint the network keeps its
@@ -104,6 +118,7 @@ private:
     std::unique_ptr<process> process_;
     std::unique_ptr<network> net_;
     evaluation_protocol protocol_;
+    sample_sampler sampler_;
     tensor samples_;
     std::string report_;
 };
