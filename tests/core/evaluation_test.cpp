@@ -120,8 +120,8 @@ TEST_CASE("the grid report: results.csv has a row per variant and a column per a
     b.label = "ddpm_20";
     b.settings = {{"sample.sampler", parse_yaml("{type: ddpm, steps: 20}", "x")}};
     b.experiment = parse_yaml("sample: {sampler: {type: ddpm, steps: 20}}", "x");
-    variant_outcome oa{&a, d.root / "a", {{{"fid", 30.0}, {"precision", 0.5}}, 10}};
-    variant_outcome ob{&b, d.root / "b", {{{"fid", 45.5}}, 20}};
+    variant_outcome oa{&a, d.root / "a", {{{"fid", 30.0}, {"precision", 0.5}}, 10}, ""};
+    variant_outcome ob{&b, d.root / "b", {{{"fid", 45.5}}, 20}, ""};
     claim c;
     c.metric = "fid";
     c.variant = "ddim_10";
@@ -154,7 +154,7 @@ TEST_CASE("the grid report plots against NFE and each numeric axis with a line p
     std::vector<variant_outcome> outcomes;
     const double fids[] = {9, 4, 8, 3}, nfes[] = {10, 10, 10, 50};
     for (std::size_t i = 0; i < variants.size(); ++i)
-        outcomes.push_back({&variants[i], d.root / variants[i].slug, {{{"fid", fids[i]}}, nfes[i]}});
+        outcomes.push_back({&variants[i], d.root / variants[i].slug, {{{"fid", fids[i]}}, nfes[i]}, ""});
     write_comparison_report(d.root, "grid", outcomes, {});
     const std::string csv = read(d.root / "fid_vs_steps.csv");
     CHECK(csv.find("process.schedule=cosine,500,8\nprocess.schedule=cosine,2000,3\n") != std::string::npos);

@@ -22,20 +22,6 @@ namespace {
 /// The axis whose values are NFE budgets (sampling_options::nfe).
 const std::string nfe_axis = "sample.nfe";
 
-/// Text as part of a file name (characters other than letters, digits and ._=- become _).
-std::string slug_text(const std::string& text) {
-    std::string slug;
-    for (char c : text) {
-        const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '=' || c == '-' || c == '_';
-        if (keep)
-            slug += c;
-        else if (!slug.empty() && slug.back() != '_')
-            slug += '_';
-    }
-    while (!slug.empty() && slug.back() == '_') slug.pop_back();
-    return slug;
-}
-
 /// Metric names in the order first met.
 std::vector<std::string> metric_names(const std::vector<variant_outcome>& outcomes) {
     std::vector<std::string> names;
@@ -252,7 +238,7 @@ std::string pivot_sections(const fs::path& dir, const std::vector<variant_outcom
         std::sort(budgets.begin(), budgets.end(), [&](double a, double b) { return order(a) < order(b); });
         md += groups[gi].empty() ? std::string("\n## Against NFE\n") : fmt::format("\n## {}\n", groups[gi]);
         std::string plots;
-        const std::string slug = groups[gi].empty() ? "all" : slug_text(labels_on(*in.front(), axes.groups, false));
+        const std::string slug = groups[gi].empty() ? "all" : slug_of(labels_on(*in.front(), axes.groups, false));
         for (const std::string& metric : metrics) {
             std::set<double> values;
             for (const variant_outcome* o : in)

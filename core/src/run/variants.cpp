@@ -165,6 +165,9 @@ void set_at(config_node& experiment, const axis& a, const config_node& value) {
     }
 }
 
+
+}  // namespace
+
 std::string slug_of(const std::string& label) {
     std::string slug;
     for (char c : label) {
@@ -177,8 +180,6 @@ std::string slug_of(const std::string& label) {
     while (!slug.empty() && slug.back() == '_') slug.pop_back();
     return slug.empty() ? "variant" : slug;
 }
-
-}  // namespace
 
 std::vector<experiment_variant> expand_variants(const config_node& resolved, const registry& components) {
     const config_node* variants = resolved.find("variants");

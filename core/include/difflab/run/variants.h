@@ -30,6 +30,10 @@ struct experiment_variant {
     config_node experiment;
 };
 
+/// `label` as a file or directory name: characters other than letters, digits and ._=- become
+/// one _ per run, none at the end; "variant" when nothing is left.
+std::string slug_of(const std::string& label);
+
 /// The combinations of the resolved experiment's `variants:` in order (the first axis varies
 /// slowest), each validated; empty when it has none. Errors point at the axis or value.
 /// `variants.exclude` (not an axis) lists rules that leave combinations out: a rule maps axis
