@@ -35,7 +35,8 @@ param_spec<experiment_options> experiment_options::params() {
              "{less_than: OTHER_VARIANT}}} between variants; a claim that fails makes the run exit 1.");
     spec.add(&experiment_options::variants, "variants",
              "A grid: {key.path: [value, ...]} or {key.path: {label: value, ...}}; every combination runs, "
-             "sharing trained models where only sample/evaluate settings differ.");
+             "sharing trained models where only sample/evaluate settings differ, except those an `exclude: [{key.path: "
+             "label or [labels] or {not: labels}, ...}]` rule matches.");
     return spec;
 }
 
