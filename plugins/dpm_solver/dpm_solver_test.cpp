@@ -4,6 +4,7 @@
 
 #include <difflab/diffusion/gaussian_denoiser.h>
 #include <difflab/tensor/random.h>
+#include <difflab/testing/test_processes.h>
 #include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
@@ -12,20 +13,13 @@
 using namespace difflab;
 using namespace difflab::plugins;
 
-namespace {
+using difflab::testing::cosine_vp;
 
-/// A VP process with a closed-form schedule (alpha = cos(pi t / 2)).
-class cosine_vp final : public process {
-public:
-    double alpha(double t) const override { return std::cos(M_PI / 2 * t); }
-    double sigma(double t) const override { return std::sin(M_PI / 2 * t); }
-    double t_min() const override { return 1e-3; }
-    double t_max() const override { return 0.99; }
-};
+namespace {
 
 template <class Solver>
 double error_of(const std::string& options) {
-    const cosine_vp p;
+    const cosine_vp p{0.99};
     const gaussian_denoiser d(p, 0.25);
     const tensor x_T = randn({16, 4}, 3, random_purpose("test"));
     const tensor exact = d.x0(d.ode_solution(x_T, p.t_max(), p.t_min()), p.t_min());
@@ -65,7 +59,7 @@ TEST_CASE("DPM-Solver++ (data prediction): 2M is second order") {
 }
 
 TEST_CASE("evaluations: multistep N, single-step k (N - 1) + 1") {
-    const cosine_vp p;
+    const cosine_vp p{0.99};
     const gaussian_denoiser d(p, 1.0);
     testing::build<dpm_solver_pp>("{steps: 10}").sample(d, randn({2, 2}, 0, 1), sampling_context{});
     CHECK(d.evaluations() == 10);

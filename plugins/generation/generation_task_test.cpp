@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of the generation task through the real plugins: samples keyed per sample, not per batch.
 #include <difflab/io/safetensors.h>
-#include <difflab/plugin/plugin_loader.h>
 #include <difflab/run/experiment.h>
 #include <difflab/run/task.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -15,16 +15,6 @@ using namespace difflab;
 namespace fs = std::filesystem;
 
 namespace {
-
-const registry& components() {
-    static registry loaded;
-    static const bool once = [] {
-        plugin_loader(loaded).load_all(plugin_loader::default_search_path());
-        return true;
-    }();
-    (void)once;
-    return loaded;
-}
 
 /// An MLP on two moons, trained 20 steps (well under a second), sampled by ancestral DDPM,
 /// whose fresh noise at every step makes the samples depend on how noise is keyed.
@@ -42,7 +32,7 @@ std::string moons(const std::string& sample, int seed = 5) {
 
 /// Runs `yaml` in a fresh directory and returns the samples it wrote.
 std::vector<float> samples_of(const std::string& yaml, const std::string& name) {
-    const registry& loaded = components();
+    const registry& loaded = difflab::testing::build_plugins();
     const config_node resolved = resolve_experiment(parse_yaml(yaml, name + ".yaml"), loaded);
     const fs::path dir = fs::temp_directory_path() / ("difflab_generation_" + name + "_" + std::to_string(::getpid()));
     fs::remove_all(dir);

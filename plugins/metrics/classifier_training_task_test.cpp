@@ -112,7 +112,7 @@ TEST_CASE("classifier_training trains, measures the test accuracy and writes a l
     const double recorded = std::stod(content.metadata.at("test_accuracy"));
 
     // The metadata is the resolved network node: resolving it again changes nothing.
-    const registry& components = testing::loaded_plugins();
+    const registry& components = metrics_testing::loaded_plugins();
     const config_node network = parse_yaml(content.metadata.at("network"), "metadata");
     CHECK(content.metadata.at("network").find('\n') == std::string::npos);
     CHECK(to_yaml(components.resolve("network", network, parse_context(&components))) == to_yaml(network));

@@ -30,7 +30,7 @@ namespace {
 /// The Fashion-MNIST test split (10,000 images and labels), loaded once.
 const example_batch& test_set() {
     static const example_batch all = [] {
-        const registry& components = testing::loaded_plugins();
+        const registry& components = metrics_testing::loaded_plugins();
         build_context builder(components, 0);
         const auto made = builder.create(
             "dataset", components.resolve("dataset", parse_yaml("{type: fashion_mnist, split: test}", "test.yaml"),
@@ -44,14 +44,14 @@ const example_batch& test_set() {
 }
 
 feature_network& committed() {
-    static feature_network network(testing::committed_classifier(), testing::loaded_plugins());
+    static feature_network network(metrics_testing::committed_classifier(), metrics_testing::loaded_plugins());
     return network;
 }
 
 /// A metric of the loaded metrics plugin, built from YAML as an experiment would.
 template <class M>
 std::unique_ptr<M> make_metric(const std::string& yaml) {
-    const registry& components = testing::loaded_plugins();
+    const registry& components = metrics_testing::loaded_plugins();
     build_context builder(components, 0);
     std::unique_ptr<component> made = builder.create(
         "metric", components.resolve("metric", parse_yaml(yaml, "metric.yaml"), parse_context(&components)));
@@ -79,8 +79,8 @@ fs::path scratch(const std::string& name) {
 }  // namespace
 
 TEST_CASE("bare feature-network names are looked up in the source tree's models/ from a build tree") {
-    CHECK(resolve_feature_network("fmnist_classifier") == testing::committed_classifier());
-    CHECK(fs::equivalent(models_directory(), testing::committed_classifier().parent_path()));
+    CHECK(resolve_feature_network("fmnist_classifier") == metrics_testing::committed_classifier());
+    CHECK(fs::equivalent(models_directory(), metrics_testing::committed_classifier().parent_path()));
     CHECK(resolve_feature_network("runs/x/classifier.safetensors") == fs::path("runs/x/classifier.safetensors"));
     CHECK(resolve_feature_network("my.safetensors") == fs::path("my.safetensors"));
 }
@@ -103,13 +103,13 @@ TEST_CASE("the committed Fashion-MNIST classifier reaches 90% test accuracy on a
     CHECK(accuracy >= 0.90);
     // The accuracy the training run recorded in the file is this one (batching aside).
     CHECK(std::abs(accuracy - std::stod(committed().metadata().at("test_accuracy"))) <= 2e-4);
-    CHECK(committed().sha256() == file_sha256(testing::committed_classifier()));
+    CHECK(committed().sha256() == file_sha256(metrics_testing::committed_classifier()));
 }
 
 TEST_CASE("FID with the real feature network: same-distribution halves small, noise large, a set to itself 0") {
     const example_batch& test = test_set();
     auto fid = make_metric<fid_metric>(
-        fmt::format("{{type: fid, feature_network: {}}}", testing::committed_classifier().string()));
+        fmt::format("{{type: fid, feature_network: {}}}", metrics_testing::committed_classifier().string()));
     metric_inputs in;
     in.samples = test.x.slice(0, 0, 1000).contiguous();
     in.reference = test.x.slice(0, 1000, 2000).contiguous();
@@ -125,7 +125,7 @@ TEST_CASE("FID with the real feature network: same-distribution halves small, no
     // Its protocol names the file and its hash.
     const metric_protocol protocol = fid->protocol();
     REQUIRE(protocol.size() == 2);
-    CHECK(protocol[0].second == testing::committed_classifier().string());
+    CHECK(protocol[0].second == metrics_testing::committed_classifier().string());
     CHECK(protocol[1] == std::pair<std::string, std::string>{"feature_network_sha256", committed().sha256()});
 }
 
@@ -135,7 +135,7 @@ TEST_CASE("precision, recall, inception score and class accuracy with the real f
     in.samples = test.x.slice(0, 0, 1000).contiguous();
     in.reference = test.x.slice(0, 1000, 2000).contiguous();
     in.sample_labels = test.labels.slice(0, 0, 1000).contiguous();
-    const std::string network = fmt::format("feature_network: {}", testing::committed_classifier().string());
+    const std::string network = fmt::format("feature_network: {}", metrics_testing::committed_classifier().string());
 
     auto pr = make_metric<precision_recall_metric>("{type: precision_recall, " + network + "}");
     const metric_values close = pr->compute(in);
@@ -174,7 +174,7 @@ TEST_CASE("precision, recall, inception score and class accuracy with the real f
 }
 
 TEST_CASE("missing, truncated and metadata-less files are one-line errors with the fix") {
-    const registry& components = testing::loaded_plugins();
+    const registry& components = metrics_testing::loaded_plugins();
     const auto check_message = [](const std::string& message, const fs::path& file) {
         CHECK(message.find(file.string()) == 0);
         CHECK(message.find("difflab run experiments/fmnist_classifier.yaml") != std::string::npos);
@@ -186,7 +186,7 @@ TEST_CASE("missing, truncated and metadata-less files are one-line errors with t
 
     const fs::path truncated = scratch("truncated.safetensors");
     {
-        std::ifstream in(testing::committed_classifier(), std::ios::binary);
+        std::ifstream in(metrics_testing::committed_classifier(), std::ios::binary);
         std::string bytes(2000, '\0');
         in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
         std::ofstream(truncated, std::ios::binary) << bytes;

@@ -2,23 +2,17 @@
 // Test support: the real plugins of this build (unet's classifier, the datasets) in one registry.
 #pragma once
 
-#include <difflab/plugin/plugin_loader.h>
 #include <difflab/plugin/registry.h>
+#include <difflab/testing/testing.h>
 
 #include <filesystem>
 #include <string>
 
-namespace difflab::plugins::testing {
+namespace difflab::plugins::metrics_testing {
 
 /// Every plugin of this build (build/lib/difflab), loaded once per test process.
 inline const registry& loaded_plugins() {
-    static registry loaded;
-    static const bool once = [] {
-        plugin_loader(loaded).load_all(plugin_loader::default_search_path());
-        return true;
-    }();
-    (void)once;
-    return loaded;
+    return difflab::testing::build_plugins();
 }
 
 /// The committed Fashion-MNIST feature network of the source tree.
@@ -26,4 +20,4 @@ inline std::filesystem::path committed_classifier() {
     return std::filesystem::path(DIFFLAB_SOURCE_DIR) / "models" / "fmnist_classifier.safetensors";
 }
 
-}  // namespace difflab::plugins::testing
+}  // namespace difflab::plugins::metrics_testing

@@ -4,6 +4,7 @@
 
 #include <difflab/base/error.h>
 #include <difflab/diffusion/process.h>
+#include <difflab/testing/test_processes.h>
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -12,6 +13,8 @@
 
 using namespace difflab;
 using namespace difflab::plugins;
+
+using difflab::testing::cosine_vp;
 
 namespace {
 
@@ -23,13 +26,6 @@ gaussian_mixture three_components() {
     return gaussian_mixture({0.5, 0.3, 0.2}, {Eigen::Vector2d(-2, 0), Eigen::Vector2d(2, 1), Eigen::Vector2d(0, 3)},
                             {c0, c1, c2});
 }
-
-class cosine_vp final : public process {
-public:
-    double alpha(double t) const override { return std::cos(M_PI / 2 * t); }
-    double sigma(double t) const override { return std::sin(M_PI / 2 * t); }
-    double t_min() const override { return 1e-3; }
-};
 
 }  // namespace
 
@@ -76,7 +72,7 @@ TEST_CASE("the noised density integrates the mixture: at alpha = 1, sigma -> 0 i
 
 TEST_CASE("the exact denoiser runs the oracle on tensors of any shape") {
     const gaussian_mixture m = three_components();
-    const cosine_vp p;
+    const cosine_vp p{1.0};
     const exact_gmm_denoiser d(p, m);
     const tensor x = tensor::from_vector({3, 2}, {-1.5f, 0.2f, 1.0f, 2.0f, 0.1f, 0.1f});
     const double t = 0.4;

@@ -3,6 +3,7 @@
 #include <difflab/base/error.h>
 #include <difflab/diffusion/denoiser.h>
 #include <difflab/tensor/ops.h>
+#include <difflab/testing/test_processes.h>
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -10,16 +11,11 @@
 
 using namespace difflab;
 
+using difflab::testing::cosine_vp;
+
 namespace {
 
 /// Processes with closed-form schedules, one of each family.
-class cosine_vp final : public process {
-public:
-    double alpha(double t) const override { return std::cos(M_PI / 2 * t); }
-    double sigma(double t) const override { return std::sin(M_PI / 2 * t); }
-    double t_min() const override { return 1e-3; }
-    double t_max() const override { return 0.999; }
-};
 class linear_ve final : public process {
 public:
     double alpha(double) const override { return 1.0; }

@@ -3,6 +3,7 @@
 #include <difflab/base/error.h>
 #include <difflab/diffusion/nfe_budget.h>
 #include <difflab/diffusion/sampler.h>
+#include <difflab/testing/test_processes.h>
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -11,15 +12,9 @@
 
 using namespace difflab;
 
-namespace {
+using difflab::testing::cosine_vp;
 
-class cosine_vp final : public process {
-public:
-    double alpha(double t) const override { return std::cos(M_PI / 2 * t); }
-    double sigma(double t) const override { return std::sin(M_PI / 2 * t); }
-    double t_min() const override { return 1e-3; }
-    double t_max() const override { return 0.999; }
-};
+namespace {
 
 /// Costs like Heun's method: two evaluations per step but one for the last, plus `extra`.
 class heun_like final : public sampler {

@@ -4,6 +4,7 @@
 
 #include <difflab/plugin/config_node.h>
 #include <difflab/plugin/params.h>
+#include <difflab/plugin/plugin_loader.h>
 #include <difflab/plugin/registry.h>
 #include <difflab/tensor/tensor.h>
 
@@ -13,6 +14,18 @@
 #include <string>
 
 namespace difflab::testing {
+
+/// Every plugin of this build (build/lib/difflab, or DIFFLAB_PLUGIN_PATH), loaded once per
+/// test process: tests that run experiments through the real components.
+inline const registry& build_plugins() {
+    static registry loaded;
+    static const bool once = [] {
+        plugin_loader(loaded).load_all(plugin_loader::default_search_path());
+        return true;
+    }();
+    (void)once;
+    return loaded;
+}
 
 /// A build context with an empty registry and seed 0.
 inline build_context& test_context() {
