@@ -34,7 +34,7 @@ tensor ddim_sampler::update(const grid_step& step) const {
 tensor ddim_sampler::invert(const denoiser& d, tensor x0) const {
     no_grad_guard no_grad;
     const process& p = d.diffusion_process();
-    std::vector<double> times = grid(p);
+    std::vector<double> times = this->times(p, p.t_max());
     std::reverse(times.begin(), times.end());  // t_min up to t_max
     const double first = times.front();
     tensor x = x0 * p.alpha(first) + d.eps(x0, first) * p.sigma(first);

@@ -2,7 +2,6 @@
 // The PLMS / PNDM sampler (Liu, Ren, Lin & Zhao 2022).
 #include "plms_sampler.h"
 
-#include <difflab/tensor/autograd.h>
 #include <difflab/tensor/ops.h>
 
 #include <algorithm>
@@ -62,31 +61,48 @@ std::int64_t plms_sampler::evaluations(const process&) const {
     return opts_.steps + 3 * prk_steps();
 }
 
-tensor plms_sampler::sample(const denoiser& d, tensor x, const sampling_context&) const {
-    no_grad_guard no_grad;
-    const process& p = d.diffusion_process();
-    const std::vector<double> grid = time_grid(p, opts_.steps, opts_.spacing);
-    const auto runge_kutta_steps = static_cast<std::size_t>(prk_steps());
-    std::vector<tensor> history;  // noise estimates at the last (up to) four grid times, oldest first
-    for (std::size_t i = 0;; ++i) {
-        const double t = grid[i];
-        tensor x0 = d.x0(x, t);
-        if (i + 1 == grid.size()) return x0;  // the last step lands on clean data
-        const double s = grid[i + 1];
-        if (history.size() == 4) history.erase(history.begin());
-        history.push_back(eps_from_x0(p, x, x0, t));
-        const tensor& e1 = history.back();
-        if (i < runge_kutta_steps) {
+std::vector<double> plms_sampler::times(const process& p, double t_start) const {
+    return time_grid(p, opts_.steps, opts_.spacing, t_start);
+}
+
+namespace {
+
+/// PLMS along a path: the noise estimates of the last (up to) four steps, oldest first, which
+/// a jump or an edit clears (the warm-up starts again).
+class plms_run final : public sampler_run {
+public:
+    plms_run(const denoiser& d, bool runge_kutta_warmup) : d_(d), runge_kutta_warmup_(runge_kutta_warmup) {}
+
+    tensor step(const tensor& x, const path_step& step, std::uint64_t) override {
+        const process& p = d_.diffusion_process();
+        const double t = step.from, s = step.to;
+        const tensor x0 = d_.x0(x, t);
+        if (history_.size() == 4) history_.erase(history_.begin());
+        history_.push_back(eps_from_x0(p, x, x0, t));
+        const tensor& e1 = history_.back();
+        if (runge_kutta_warmup_ && history_.size() < 4) {
             // RK4's stages, each taken by the transfer part from x_t rather than by Euler steps.
             const double m = 0.5 * (t + s);
-            const tensor e2 = d.eps(transfer(p, x, e1, t, m), m);
-            const tensor e3 = d.eps(transfer(p, x, e2, t, m), m);
-            const tensor e4 = d.eps(transfer(p, x, e3, t, s), s);
-            x = transfer(p, x, (e1 + (e2 + e3) * 2.0f + e4) * (1.0 / 6.0), t, s);
-        } else {
-            x = transfer(p, x, adams_bashforth(history), t, s);
+            const tensor e2 = d_.eps(transfer(p, x, e1, t, m), m);
+            const tensor e3 = d_.eps(transfer(p, x, e2, t, m), m);
+            const tensor e4 = d_.eps(transfer(p, x, e3, t, s), s);
+            return transfer(p, x, (e1 + (e2 + e3) * 2.0f + e4) * (1.0 / 6.0), t, s);
         }
+        return transfer(p, x, adams_bashforth(history_), t, s);
     }
+    void restart() override { history_.clear(); }
+    tensor finish(const tensor& x, double t, std::uint64_t) override { return d_.x0(x, t); }
+
+private:
+    const denoiser& d_;
+    bool runge_kutta_warmup_;
+    std::vector<tensor> history_;
+};
+
+}  // namespace
+
+std::unique_ptr<sampler_run> plms_sampler::start(const denoiser& d, const sampling_context&) const {
+    return std::make_unique<plms_run>(d, opts_.warmup == "prk");
 }
 
 }  // namespace difflab::plugins

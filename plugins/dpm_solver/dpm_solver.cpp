@@ -3,7 +3,6 @@
 #include "dpm_solver.h"
 
 #include <difflab/base/error.h>
-#include <difflab/tensor/autograd.h>
 #include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 
@@ -69,26 +68,34 @@ tensor multistep_update(const process& p, const tensor& x, const std::deque<poin
     return out - d1 * (s_s * phi1) - d2 * (s_s * phi2);
 }
 
-tensor run_multistep(const denoiser& d, tensor x, const dpm_solver_options& o, bool data_prediction) {
-    no_grad_guard no_grad;
-    const process& p = d.diffusion_process();
-    const std::vector<double> grid = time_grid(p, o.steps, o.spacing);
-    std::deque<point> history;
-    for (std::size_t i = 0; i < grid.size(); ++i) {
-        const double t = grid[i];
-        const tensor x0 = d.x0(x, t);
-        if (i + 1 == grid.size()) return x0;  // the last evaluation is the clean estimate
-        history.push_back({t, lambda_of(p, t), data_prediction ? x0 : eps_from_x0(p, x, x0, t)});
-        if (history.size() > 3) history.pop_front();
-        // Warm up with lower orders; with under 15 steps also end with lower orders (Lu et al.'s
-        // lower_order_final, which stabilizes sampling with few steps).
-        const auto remaining = static_cast<std::int64_t>(grid.size() - 1 - i);
-        const std::int64_t cap = o.steps < 15 ? remaining : o.order;
-        const int order = static_cast<int>(std::min({o.order, static_cast<std::int64_t>(history.size()), cap}));
-        x = multistep_update(p, x, history, grid[i + 1], order, data_prediction);
+/// The multistep solvers along a path: the values at the last (up to) three times, which a
+/// jump or an edit clears (the warm-up of lower orders starts again).
+class multistep_run final : public sampler_run {
+public:
+    multistep_run(const denoiser& d, const dpm_solver_options& o, bool data_prediction)
+        : d_(d), o_(o), data_prediction_(data_prediction) {}
+
+    tensor step(const tensor& x, const path_step& step, std::uint64_t) override {
+        const process& p = d_.diffusion_process();
+        const double t = step.from;
+        const tensor x0 = d_.x0(x, t);
+        history_.push_back({t, lambda_of(p, t), data_prediction_ ? x0 : eps_from_x0(p, x, x0, t)});
+        if (history_.size() > 3) history_.pop_front();
+        // Warm up with lower orders; with under 15 steps also end each descent with lower
+        // orders (Lu et al.'s lower_order_final, which stabilizes sampling with few steps).
+        const std::int64_t cap = o_.steps < 15 ? step.remaining : o_.order;
+        const int order = static_cast<int>(std::min({o_.order, static_cast<std::int64_t>(history_.size()), cap}));
+        return multistep_update(p, x, history_, step.to, order, data_prediction_);
     }
-    return x;
-}
+    void restart() override { history_.clear(); }
+    tensor finish(const tensor& x, double t, std::uint64_t) override { return d_.x0(x, t); }
+
+private:
+    const denoiser& d_;
+    const dpm_solver_options& o_;
+    bool data_prediction_;
+    std::deque<point> history_;
+};
 
 /// One single-step DPM-Solver update (noise prediction) of order 1-3 from t to s, with
 /// intermediate points at lambda_t + r h (Lu et al. 2022a, Algorithms 1 and 2 and eq. 3.9).
@@ -118,17 +125,22 @@ tensor singlestep_update(const denoiser& d, const tensor& x, const tensor& eps_t
     return out - d2 * (s_s / r2 * (std::expm1(h) / h - 1.0));
 }
 
-tensor run_singlestep(const denoiser& d, tensor x, const dpm_solver_options& o) {
-    no_grad_guard no_grad;
-    const process& p = d.diffusion_process();
-    const std::vector<double> grid = time_grid(p, o.steps, o.spacing);
-    for (std::size_t i = 0; i + 1 < grid.size(); ++i) {
-        const double t = grid[i];
-        const tensor eps_t = eps_from_x0(p, x, d.x0(x, t), t);
-        x = singlestep_update(d, x, eps_t, t, grid[i + 1], static_cast<int>(o.order));
+/// The single-step solver along a path: each step on its own, nothing to forget.
+class singlestep_run final : public sampler_run {
+public:
+    singlestep_run(const denoiser& d, std::int64_t order) : d_(d), order_(static_cast<int>(order)) {}
+
+    tensor step(const tensor& x, const path_step& step, std::uint64_t) override {
+        const process& p = d_.diffusion_process();
+        const tensor eps_t = eps_from_x0(p, x, d_.x0(x, step.from), step.from);
+        return singlestep_update(d_, x, eps_t, step.from, step.to, order_);
     }
-    return d.x0(x, grid.back());
-}
+    tensor finish(const tensor& x, double t, std::uint64_t) override { return d_.x0(x, t); }
+
+private:
+    const denoiser& d_;
+    int order_;
+};
 
 }  // namespace
 
@@ -142,9 +154,13 @@ std::int64_t dpm_solver::evaluations(const process&) const {
     return opts_.method == "singlestep" ? opts_.order * (opts_.steps - 1) + 1 : opts_.steps;
 }
 
-tensor dpm_solver::sample(const denoiser& d, tensor x, const sampling_context&) const {
-    return opts_.method == "singlestep" ? run_singlestep(d, std::move(x), opts_)
-                                        : run_multistep(d, std::move(x), opts_, false);
+std::vector<double> dpm_solver::times(const process& p, double t_start) const {
+    return time_grid(p, opts_.steps, opts_.spacing, t_start);
+}
+
+std::unique_ptr<sampler_run> dpm_solver::start(const denoiser& d, const sampling_context&) const {
+    if (opts_.method == "singlestep") return std::make_unique<singlestep_run>(d, opts_.order);
+    return std::make_unique<multistep_run>(d, opts_, false);
 }
 
 param_spec<dpm_solver_pp::options> dpm_solver_pp::params() {
@@ -157,8 +173,12 @@ std::int64_t dpm_solver_pp::evaluations(const process&) const {
     return opts_.steps;
 }
 
-tensor dpm_solver_pp::sample(const denoiser& d, tensor x, const sampling_context&) const {
-    return run_multistep(d, std::move(x), opts_, true);
+std::vector<double> dpm_solver_pp::times(const process& p, double t_start) const {
+    return time_grid(p, opts_.steps, opts_.spacing, t_start);
+}
+
+std::unique_ptr<sampler_run> dpm_solver_pp::start(const denoiser& d, const sampling_context&) const {
+    return std::make_unique<multistep_run>(d, opts_, true);
 }
 
 }  // namespace difflab::plugins

@@ -7,7 +7,9 @@
 #include <difflab/plugin/registry.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace difflab::plugins {
 
@@ -29,7 +31,8 @@ public:
     static param_spec<options> params();
     edm_sampler(const options& opts, build_context& ctx);
 
-    tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
+    std::vector<double> times(const process& p, double t_start) const override;
+    std::unique_ptr<sampler_run> start(const denoiser& d, const sampling_context& ctx) const override;
     /// Heun on every step but the last (to clean data, Euler): 2 steps - 1.
     std::int64_t evaluations(const process&) const override { return 2 * opts_.steps - 1; }
     bool deterministic() const override { return opts_.s_churn == 0; }

@@ -3,7 +3,6 @@
 #include "annealed_langevin_sampler.h"
 
 #include <difflab/base/error.h>
-#include <difflab/tensor/autograd.h>
 #include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 
@@ -58,22 +57,54 @@ std::int64_t annealed_langevin_sampler::evaluations(const process&) const {
     return opts_.steps * opts_.steps_each + (opts_.denoise ? 1 : 0);
 }
 
-tensor annealed_langevin_sampler::sample(const denoiser& d, tensor x, const sampling_context& ctx) const {
-    const process& p = d.diffusion_process();
-    check(p);
-    no_grad_guard no_grad;
-    const std::vector<double> grid = time_grid(p, opts_.steps, opts_.spacing);
-    const double sigma_last = p.sigma(grid.back());
-    const auto steps_each = static_cast<std::uint64_t>(opts_.steps_each);
-    for (std::size_t i = 0; i < grid.size(); ++i) {
-        const double sigma = p.sigma(grid[i]);
-        const double alpha = opts_.step_size * (sigma * sigma) / (sigma_last * sigma_last);
-        for (std::uint64_t j = 0; j < steps_each; ++j) {
-            const tensor z = ctx.noise_like(x, i * steps_each + j);
-            x = x + d.score(x, grid[i]) * (alpha / 2) + z * std::sqrt(alpha);
-        }
+std::vector<double> annealed_langevin_sampler::times(const process& p, double t_start) const {
+    return time_grid(p, opts_.steps, opts_.spacing, t_start);
+}
+
+namespace {
+
+/// Langevin steps at each path time: a step runs them at its `from` level and leaves x there
+/// (a variance-exploding process needs no move between levels), finish() at the last level.
+class langevin_run final : public sampler_run {
+public:
+    langevin_run(const denoiser& d, const annealed_langevin_sampler::options& o, const sampling_context& ctx,
+                 double sigma_last)
+        : d_(d), o_(o), ctx_(ctx), sigma_last_(sigma_last) {}
+
+    tensor step(const tensor& x, const path_step& step, std::uint64_t index) override {
+        return langevin(x, step.from, index);
     }
-    return opts_.denoise ? d.x0(x, grid.back()) : x;
+    tensor finish(const tensor& x, double t, std::uint64_t index) override {
+        const tensor out = langevin(x, t, index);
+        return o_.denoise ? d_.x0(out, t) : out;
+    }
+
+private:
+    /// Algorithm 1's inner loop at level sigma(t): alpha_i = epsilon sigma_i^2 / sigma_L^2.
+    tensor langevin(tensor x, double t, std::uint64_t index) const {
+        const double sigma = d_.diffusion_process().sigma(t);
+        const double alpha = o_.step_size * (sigma * sigma) / (sigma_last_ * sigma_last_);
+        const auto steps_each = static_cast<std::uint64_t>(o_.steps_each);
+        for (std::uint64_t j = 0; j < steps_each; ++j) {
+            const tensor z = ctx_.noise_like(x, index * steps_each + j);
+            x = x + d_.score(x, t) * (alpha / 2) + z * std::sqrt(alpha);
+        }
+        return x;
+    }
+
+    const denoiser& d_;
+    const annealed_langevin_sampler::options& o_;
+    const sampling_context& ctx_;
+    double sigma_last_;
+};
+
+}  // namespace
+
+std::unique_ptr<sampler_run> annealed_langevin_sampler::start(const denoiser& d, const sampling_context& ctx) const {
+    const process& p = d.diffusion_process();
+    // The step sizes scale to the last level the path reaches (sigma_L of Song & Ermon).
+    const double last = ctx.path ? ctx.path->end() : times(p, p.t_max()).back();
+    return std::make_unique<langevin_run>(d, opts_, ctx, p.sigma(last));
 }
 
 }  // namespace difflab::plugins

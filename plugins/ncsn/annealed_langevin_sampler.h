@@ -7,7 +7,9 @@
 #include <difflab/plugin/registry.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace difflab::plugins {
 
@@ -30,7 +32,8 @@ public:
     static param_spec<options> params();
     annealed_langevin_sampler(const options& opts, build_context& ctx);
 
-    tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
+    std::vector<double> times(const process& p, double t_start) const override;
+    std::unique_ptr<sampler_run> start(const denoiser& d, const sampling_context& ctx) const override;
     std::int64_t evaluations(const process& p) const override;
     /// Refuses processes with alpha != 1, pointing to the PC sampler's Langevin corrector.
     void check(const process& p) const override;

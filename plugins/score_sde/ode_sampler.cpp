@@ -2,6 +2,7 @@
 // Solvers of the probability-flow ODE (Song et al. 2021): Euler, Heun, RK4 and adaptive RK45.
 #include "ode_sampler.h"
 
+#include <difflab/base/error.h>
 #include <difflab/tensor/autograd.h>
 #include <difflab/tensor/ops.h>
 
@@ -41,37 +42,61 @@ std::int64_t ode_sampler::evaluations(const process&) const {
     return 0;  // rk45: adaptive
 }
 
-tensor ode_sampler::sample(const denoiser& d, tensor x, const sampling_context&) const {
+tensor ode_sampler::sample(const denoiser& d, tensor x, const sampling_context& ctx) const {
+    if (opts_.method != "rk45") return sampler::sample(d, std::move(x), ctx);
+    if (ctx.conditioned())
+        throw config_error(
+            "sampler 'ode' with method rk45 cannot follow a sampling path or constraints: it chooses its own steps "
+            "for each sample; use method heun or rk4 (or sampler dpm_solver_pp) for conditioned sampling");
     no_grad_guard no_grad;
     const process& p = d.diffusion_process();
-    if (opts_.method == "rk45") {
-        const ode_function flow = [&](double t, const ode_state& y) { return ode_state{probability_flow(d, y[0], t)}; };
-        std::vector<tensor> rows;
-        for (std::int64_t i = 0; i < x.size(0); ++i) {
-            const dormand_prince_result r = dormand_prince(flow, {x.slice(0, i, i + 1).contiguous()}, p.t_max(),
-                                                           p.t_min(), {opts_.rtol, opts_.atol});
-            rows.push_back(d.x0(r.y[0], p.t_min()));
-        }
-        return rows.empty() ? x : concat(rows, 0);
+    const ode_function flow = [&](double t, const ode_state& y) { return ode_state{probability_flow(d, y[0], t)}; };
+    std::vector<tensor> rows;
+    for (std::int64_t i = 0; i < x.size(0); ++i) {
+        const dormand_prince_result r =
+            dormand_prince(flow, {x.slice(0, i, i + 1).contiguous()}, p.t_max(), p.t_min(), {opts_.rtol, opts_.atol});
+        rows.push_back(d.x0(r.y[0], p.t_min()));
     }
-    const std::vector<double> grid = time_grid(p, opts_.steps, opts_.spacing);
-    for (std::size_t i = 0; i + 1 < grid.size(); ++i) {
-        const double t = grid[i], h = grid[i + 1] - grid[i];
+    return rows.empty() ? x : concat(rows, 0);
+}
+
+std::vector<double> ode_sampler::times(const process& p, double t_start) const {
+    return time_grid(p, opts_.steps, opts_.spacing, t_start);
+}
+
+namespace {
+
+/// Euler, Heun or RK4 steps between path times (single-step methods: nothing to forget).
+class ode_run final : public sampler_run {
+public:
+    ode_run(const denoiser& d, std::string method) : d_(d), method_(std::move(method)) {}
+
+    tensor step(const tensor& x, const path_step& step, std::uint64_t) override {
+        const double t = step.from, h = step.to - step.from;
         const auto hf = static_cast<float>(h);
-        const tensor k1 = probability_flow(d, x, t);
-        if (opts_.method == "euler") {
-            x = x + k1 * hf;
-        } else if (opts_.method == "heun") {
-            const tensor k2 = probability_flow(d, x + k1 * hf, t + h);
-            x = x + (k1 + k2) * (0.5f * hf);
-        } else {  // rk4
-            const tensor k2 = probability_flow(d, x + k1 * (0.5f * hf), t + 0.5 * h);
-            const tensor k3 = probability_flow(d, x + k2 * (0.5f * hf), t + 0.5 * h);
-            const tensor k4 = probability_flow(d, x + k3 * hf, t + h);
-            x = x + (k1 + k2 * 2.0f + k3 * 2.0f + k4) * (hf / 6.0f);
+        const tensor k1 = probability_flow(d_, x, t);
+        if (method_ == "euler") return x + k1 * hf;
+        if (method_ == "heun") {
+            const tensor k2 = probability_flow(d_, x + k1 * hf, t + h);
+            return x + (k1 + k2) * (0.5f * hf);
         }
+        const tensor k2 = probability_flow(d_, x + k1 * (0.5f * hf), t + 0.5 * h);
+        const tensor k3 = probability_flow(d_, x + k2 * (0.5f * hf), t + 0.5 * h);
+        const tensor k4 = probability_flow(d_, x + k3 * hf, t + h);
+        return x + (k1 + k2 * 2.0f + k3 * 2.0f + k4) * (hf / 6.0f);
     }
-    return d.x0(x, grid.back());
+    tensor finish(const tensor& x, double t, std::uint64_t) override { return d_.x0(x, t); }
+
+private:
+    const denoiser& d_;
+    std::string method_;
+};
+
+}  // namespace
+
+std::unique_ptr<sampler_run> ode_sampler::start(const denoiser& d, const sampling_context&) const {
+    if (opts_.method == "rk45") return nullptr;
+    return std::make_unique<ode_run>(d, opts_.method);
 }
 
 }  // namespace difflab::plugins

@@ -7,6 +7,7 @@
 #include <difflab/plugin/registry.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace difflab::plugins {
@@ -45,7 +46,11 @@ public:
     static param_spec<options> params();
     ode_sampler(const options& opts, build_context& ctx);
 
+    /// rk45 integrates each sample on its own steps; the other methods follow paths.
     tensor sample(const denoiser& d, tensor x, const sampling_context& ctx) const override;
+    std::vector<double> times(const process& p, double t_start) const override;
+    std::unique_ptr<sampler_run> start(const denoiser& d, const sampling_context& ctx) const override;
+    bool follows_paths() const override { return opts_.method != "rk45"; }
     /// Euler `steps`, Heun 2 steps - 1, RK4 4 steps - 3; 0 (unknown beforehand) for RK45.
     std::int64_t evaluations(const process& p) const override;
     /// Every method is deterministic: the sample is a function of x_T alone.

@@ -2,7 +2,6 @@
 // Predictor-corrector sampling (Song et al. 2021, Algorithms 2-3).
 #include "pc_sampler.h"
 
-#include <difflab/tensor/autograd.h>
 #include <difflab/tensor/ops.h>
 
 #include <cmath>
@@ -86,33 +85,55 @@ std::int64_t pc_sampler::evaluations(const process&) const {
     return corrector + predictor + 1;
 }
 
-tensor pc_sampler::sample(const denoiser& d, tensor x, const sampling_context& ctx) const {
-    const process& p = d.diffusion_process();
-    no_grad_guard no_grad;
-    const std::vector<double> grid = time_grid(p, opts_.steps, opts_.spacing);
-    const std::size_t n = grid.size();
-    const bool correct = opts_.corrector != "none";
-    const auto corrector_steps = static_cast<std::uint64_t>(opts_.corrector_steps);
-    // (alpha(t) / alpha(s))^2 of the step from grid time i to the next one.
-    const auto signal_ratio = [&](std::size_t i) {
-        const double ratio = p.alpha(grid[i]) / p.alpha(grid[i + 1]);
-        return ratio * ratio;
-    };
-    for (std::size_t i = 0; i < n; ++i) {
-        const double t = grid[i];
-        const std::uint64_t first_draw = i * (corrector_steps + 1);  // corrector draws, then the predictor's
-        if (correct) {
-            const double a = i + 1 < n ? signal_ratio(i) : n > 1 ? signal_ratio(i - 1) : 1.0;
-            for (std::uint64_t j = 0; j < corrector_steps; ++j)
-                x = langevin_step(x, d.score(x, t), ctx.noise_like(x, first_draw + j), opts_.snr, a,
-                                  opts_.norms == "expected" ? std::optional<double>(p.sigma(t)) : std::nullopt);
-        }
-        if (i + 1 == n || opts_.predictor == "none") continue;
-        const tensor score = d.score(x, t), z = ctx.noise_like(x, first_draw + corrector_steps);
-        x = opts_.predictor == "reverse_diffusion" ? reverse_diffusion_step(p, x, score, t, grid[i + 1], z)
-                                                   : euler_maruyama_step(p, x, score, t, grid[i + 1], z);
+std::vector<double> pc_sampler::times(const process& p, double t_start) const {
+    return time_grid(p, opts_.steps, opts_.spacing, t_start);
+}
+
+namespace {
+
+/// Corrector then predictor at each path step; the corrector runs once more at the last time.
+class pc_run final : public sampler_run {
+public:
+    pc_run(const denoiser& d, const pc_sampler::options& o, const sampling_context& ctx) : d_(d), o_(o), ctx_(ctx) {}
+
+    tensor step(const tensor& x, const path_step& step, std::uint64_t index) override {
+        const process& p = d_.diffusion_process();
+        // a = (alpha(t) / alpha(s))^2 of this step: score_sde's corrector step-size factor.
+        const double ratio = p.alpha(step.from) / p.alpha(step.to);
+        signal_ratio_ = ratio * ratio;
+        tensor out = correct(x, step.from, index);
+        if (o_.predictor == "none") return out;
+        const tensor score = d_.score(out, step.from), z = ctx_.noise_like(out, index * draws() + corrector_steps());
+        return o_.predictor == "reverse_diffusion" ? reverse_diffusion_step(p, out, score, step.from, step.to, z)
+                                                   : euler_maruyama_step(p, out, score, step.from, step.to, z);
     }
-    return d.x0(x, grid.back());
+    tensor finish(const tensor& x, double t, std::uint64_t index) override { return d_.x0(correct(x, t, index), t); }
+
+private:
+    std::uint64_t corrector_steps() const { return static_cast<std::uint64_t>(o_.corrector_steps); }
+    /// Draws per step: the corrector's, then the predictor's.
+    std::uint64_t draws() const { return corrector_steps() + 1; }
+
+    /// The corrector's Langevin steps at time t, with the last step's signal ratio (1 before any).
+    tensor correct(tensor x, double t, std::uint64_t index) const {
+        if (o_.corrector == "none") return x;
+        const double sigma = d_.diffusion_process().sigma(t);
+        for (std::uint64_t j = 0; j < corrector_steps(); ++j)
+            x = langevin_step(x, d_.score(x, t), ctx_.noise_like(x, index * draws() + j), o_.snr, signal_ratio_,
+                              o_.norms == "expected" ? std::optional<double>(sigma) : std::nullopt);
+        return x;
+    }
+
+    const denoiser& d_;
+    const pc_sampler::options& o_;
+    const sampling_context& ctx_;
+    double signal_ratio_ = 1.0;
+};
+
+}  // namespace
+
+std::unique_ptr<sampler_run> pc_sampler::start(const denoiser& d, const sampling_context& ctx) const {
+    return std::make_unique<pc_run>(d, opts_, ctx);
 }
 
 }  // namespace difflab::plugins

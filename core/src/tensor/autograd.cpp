@@ -162,6 +162,14 @@ no_grad_guard::~no_grad_guard() {
     recording = previous_;
 }
 
+enable_grad_guard::enable_grad_guard() : previous_(recording) {
+    recording = true;
+}
+
+enable_grad_guard::~enable_grad_guard() {
+    recording = previous_;
+}
+
 void record(tensor& output, const char* name, std::vector<tensor> inputs, grad_node::backward_fn backward) {
     if (!recording) return;
     bool any = false;

@@ -46,6 +46,20 @@ private:
     bool previous_;
 };
 
+/// Enables recording in its scope, inside a no_grad_guard: guidance that differentiates
+/// through a classifier or the denoiser in the middle of sampling (Dhariwal & Nichol 2021;
+/// Ho et al. 2022) records its own small graph while the sampler records none.
+class enable_grad_guard {
+public:
+    enable_grad_guard();
+    ~enable_grad_guard();
+    enable_grad_guard(const enable_grad_guard&) = delete;
+    enable_grad_guard& operator=(const enable_grad_guard&) = delete;
+
+private:
+    bool previous_;
+};
+
 /// Attaches `backward` to `output` when recording is on and some input requires grad.
 /// Every differentiable op calls this once after computing its output.
 void record(tensor& output, const char* name, std::vector<tensor> inputs, grad_node::backward_fn backward);
