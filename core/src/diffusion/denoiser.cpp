@@ -2,6 +2,7 @@
 // Parametrization coefficients and the denoiser's conversions.
 #include <difflab/base/error.h>
 #include <difflab/diffusion/denoiser.h>
+#include <difflab/tensor/autograd.h>
 #include <difflab/tensor/ops.h>
 
 #include <cmath>
@@ -71,6 +72,23 @@ preconditioning precondition(prediction kind, const process& p, double t, double
 tensor denoiser::x0(const tensor& x, double t) const {
     ++evaluations_;
     return denoise(x, t);
+}
+
+tensor denoiser::x0_vjp(const tensor& x, double t, const tensor& cotangent) const {
+    ++evaluations_;
+    return denoise_vjp(x, t, cotangent);
+}
+
+tensor denoiser::denoise_vjp(const tensor& x, double t, const tensor& cotangent) const {
+    enable_grad_guard recording;
+    tensor input = x.detach();
+    input.set_requires_grad();
+    const tensor out = denoise(input, t);
+    if (!out.requires_grad())
+        throw error(
+            "this denoiser is not differentiable in x (no gradient reaches its input); guidance through the denoised "
+            "estimate needs a network denoiser or one that overrides denoise_vjp with its closed form");
+    return gradients(out, {input}, cotangent).front();
 }
 
 tensor denoiser::eps(const tensor& x, double t) const {

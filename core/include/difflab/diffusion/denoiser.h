@@ -56,6 +56,11 @@ public:
     /// The score estimate (alpha x0 - x) / sigma^2 (Tweedie's formula).
     tensor score(const tensor& x, double t) const;
 
+    /// J^T v for the Jacobian J = d x0 / d x at (x, t) and a cotangent v shaped like x0: the
+    /// gradient through the denoised estimate that reconstruction guidance (Ho et al. 2022)
+    /// follows. One evaluation; records its own graph even inside a sampler's no_grad_guard.
+    tensor x0_vjp(const tensor& x, double t, const tensor& cotangent) const;
+
     /// Evaluations since construction or the last reset.
     std::int64_t evaluations() const { return evaluations_; }
     void reset_evaluations() const { evaluations_ = 0; }
@@ -63,6 +68,9 @@ public:
 protected:
     /// The model: E[x_0 | x_t = x] at time t.
     virtual tensor denoise(const tensor& x, double t) const = 0;
+    /// J^T v by reverse-mode differentiation of denoise(); denoisers not written in
+    /// differentiable tensor operations (exact analytic ones) override it with their closed form.
+    virtual tensor denoise_vjp(const tensor& x, double t, const tensor& cotangent) const;
 
 private:
     const process& process_;
