@@ -2,6 +2,7 @@
 // The exact denoiser of Gaussian-mixture data, for every process and time.
 #pragma once
 
+#include <difflab/diffusion/classifier_guidance.h>
 #include <difflab/diffusion/denoiser.h>
 
 #include "gaussian_mixture.h"
@@ -16,8 +17,23 @@ public:
 
 protected:
     tensor denoise(const tensor& x, double t) const override;
+    /// J^T v = (alpha / sigma^2) Cov[x0 | x_t] v in closed form (J is symmetric).
+    tensor denoise_vjp(const tensor& x, double t, const tensor& cotangent) const override;
 
 private:
+    const gaussian_mixture& mixture_;
+};
+
+/// The exact class posterior of a Gaussian mixture whose components are the classes:
+/// grad_x log p(k | x_t) in closed form (gaussian_mixture::class_log_likelihood_gradient), the
+/// classifier with which classifier guidance at scale 1 samples p(x0 | k) exactly.
+class gmm_class_posterior final : public class_log_likelihood {
+public:
+    gmm_class_posterior(const process& p, const gaussian_mixture& mixture) : process_(p), mixture_(mixture) {}
+    tensor gradient(const tensor& x, double t, const tensor& labels) const override;
+
+private:
+    const process& process_;
     const gaussian_mixture& mixture_;
 };
 

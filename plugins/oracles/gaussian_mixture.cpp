@@ -40,9 +40,10 @@ gaussian_mixture::gaussian_mixture(std::vector<double> weights, std::vector<Eige
                                    std::vector<Eigen::MatrixXd> covariances)
     : weights_(std::move(weights)), means_(std::move(means)), covariances_(std::move(covariances)) {
     if (weights_.empty() || weights_.size() != means_.size() || weights_.size() != covariances_.size())
-        throw config_error(fmt::format("gmm: {} weights, {} means and {} covariances; give one of each per "
-                                        "component",
-                                       weights_.size(), means_.size(), covariances_.size()));
+        throw config_error(
+            fmt::format("gmm: {} weights, {} means and {} covariances; give one of each per "
+                        "component",
+                        weights_.size(), means_.size(), covariances_.size()));
     const double total = std::accumulate(weights_.begin(), weights_.end(), 0.0);
     for (double& w : weights_) {
         if (!(w > 0)) throw config_error("gmm: component weights must be positive");
@@ -51,9 +52,10 @@ gaussian_mixture::gaussian_mixture(std::vector<double> weights, std::vector<Eige
     for (std::size_t k = 0; k < means_.size(); ++k) {
         if (means_[k].size() != means_.front().size() || covariances_[k].rows() != means_[k].size() ||
             covariances_[k].cols() != means_[k].size())
-            throw config_error(fmt::format("gmm: component {} has a mean or covariance of the wrong size "
-                                            "(dimension {})",
-                                           k, means_.front().size()));
+            throw config_error(
+                fmt::format("gmm: component {} has a mean or covariance of the wrong size "
+                            "(dimension {})",
+                            k, means_.front().size()));
         Eigen::LLT<Eigen::MatrixXd> factor(covariances_[k]);
         if (factor.info() != Eigen::Success)
             throw config_error(fmt::format("gmm: covariance {} is not positive definite", k));
@@ -100,29 +102,142 @@ double gaussian_mixture::log_density(const Eigen::VectorXd& x, double alpha, dou
     return top + std::log(sum);
 }
 
-Eigen::MatrixXd gaussian_mixture::posterior_mean(const Eigen::MatrixXd& x, double alpha, double sigma) const {
-    const auto parts = noised(*this, alpha, sigma);
+namespace {
+
+/// What the posterior over components gives for each column of x: the normalized
+/// responsibilities r (K x N), C_k^-1 (x - alpha mu_k) and E[x0 | x, k] for every k.
+struct component_posteriors {
+    Eigen::MatrixXd responsibilities;
+    std::vector<Eigen::MatrixXd> solved;
+    std::vector<Eigen::MatrixXd> means;
+};
+
+component_posteriors posteriors(const gaussian_mixture& m, const Eigen::MatrixXd& x, double alpha, double sigma) {
+    const auto parts = noised(m, alpha, sigma);
     const auto n = x.cols();
     const auto k_count = static_cast<Eigen::Index>(parts.size());
+    component_posteriors out;
     Eigen::MatrixXd log_r(k_count, n);
-    std::vector<Eigen::MatrixXd> conditional;  // E[x0 | x, k] for every column
     for (Eigen::Index k = 0; k < k_count; ++k) {
-        const auto& part = parts[static_cast<std::size_t>(k)];
-        const Eigen::MatrixXd r = x.colwise() - alpha * means_[static_cast<std::size_t>(k)];
-        const Eigen::MatrixXd solved = part.factor.solve(r);  // C_k^-1 (x - alpha mu_k)
-        log_r.row(k) = (part.log_normalizer - 0.5 * (r.array() * solved.array()).colwise().sum()).matrix();
-        conditional.push_back((alpha * covariances_[static_cast<std::size_t>(k)] * solved).colwise() +
-                              means_[static_cast<std::size_t>(k)]);
+        const auto index = static_cast<std::size_t>(k);
+        const Eigen::MatrixXd r = x.colwise() - alpha * m.means()[index];
+        out.solved.push_back(parts[index].factor.solve(r));
+        log_r.row(k) =
+            (parts[index].log_normalizer - 0.5 * (r.array() * out.solved.back().array()).colwise().sum()).matrix();
+        out.means.push_back((alpha * m.covariances()[index] * out.solved.back()).colwise() + m.means()[index]);
     }
-    Eigen::MatrixXd out = Eigen::MatrixXd::Zero(x.rows(), n);
+    out.responsibilities.resize(k_count, n);
     for (Eigen::Index j = 0; j < n; ++j) {
         const double top = log_r.col(j).maxCoeff();
         const Eigen::VectorXd r = (log_r.col(j).array() - top).exp().matrix();
-        const double total = r.sum();
-        for (Eigen::Index k = 0; k < k_count; ++k)
-            out.col(j) += r(k) / total * conditional[static_cast<std::size_t>(k)].col(j);
+        out.responsibilities.col(j) = r / r.sum();
     }
     return out;
+}
+
+}  // namespace
+
+Eigen::MatrixXd gaussian_mixture::posterior_mean(const Eigen::MatrixXd& x, double alpha, double sigma) const {
+    const component_posteriors post = posteriors(*this, x, alpha, sigma);
+    Eigen::MatrixXd out = Eigen::MatrixXd::Zero(x.rows(), x.cols());
+    for (Eigen::Index j = 0; j < x.cols(); ++j)
+        for (std::size_t k = 0; k < post.means.size(); ++k)
+            out.col(j) += post.responsibilities(static_cast<Eigen::Index>(k), j) * post.means[k].col(j);
+    return out;
+}
+
+Eigen::MatrixXd gaussian_mixture::posterior_covariance_times(const Eigen::MatrixXd& x, const Eigen::MatrixXd& v,
+                                                             double alpha, double sigma) const {
+    const component_posteriors post = posteriors(*this, x, alpha, sigma);
+    const auto parts = noised(*this, alpha, sigma);
+    Eigen::MatrixXd out = Eigen::MatrixXd::Zero(x.rows(), x.cols());
+    for (Eigen::Index j = 0; j < x.cols(); ++j) {
+        Eigen::VectorXd mean = Eigen::VectorXd::Zero(x.rows());
+        for (std::size_t k = 0; k < post.means.size(); ++k) {
+            const double r = post.responsibilities(static_cast<Eigen::Index>(k), j);
+            const Eigen::MatrixXd& sigma_k = covariances_[k];
+            const Eigen::VectorXd m_k = post.means[k].col(j);
+            // P_k v = Sigma_k v - alpha^2 Sigma_k C_k^-1 Sigma_k v
+            const Eigen::VectorXd sv = sigma_k * v.col(j);
+            const Eigen::VectorXd pv = sv - alpha * alpha * sigma_k * parts[k].factor.solve(sv);
+            out.col(j) += r * (pv + m_k * m_k.dot(v.col(j)));
+            mean += r * m_k;
+        }
+        out.col(j) -= mean * mean.dot(v.col(j));
+    }
+    return out;
+}
+
+Eigen::MatrixXd gaussian_mixture::class_log_likelihood_gradient(const Eigen::MatrixXd& x,
+                                                                const std::vector<std::int64_t>& classes, double alpha,
+                                                                double sigma) const {
+    if (static_cast<Eigen::Index>(classes.size()) != x.cols())
+        throw error(fmt::format("gmm: {} classes for {} points", classes.size(), x.cols()));
+    const component_posteriors post = posteriors(*this, x, alpha, sigma);
+    Eigen::MatrixXd out(x.rows(), x.cols());
+    for (Eigen::Index j = 0; j < x.cols(); ++j) {
+        const auto chosen = classes[static_cast<std::size_t>(j)];
+        if (chosen < 0 || chosen >= components())
+            throw error(fmt::format("gmm: class {} of a mixture of {} components", chosen, components()));
+        // s_k = -C_k^-1 (x - alpha mu_k) = -solved_k
+        Eigen::VectorXd mixture_score = Eigen::VectorXd::Zero(x.rows());
+        for (std::size_t k = 0; k < post.solved.size(); ++k)
+            mixture_score -= post.responsibilities(static_cast<Eigen::Index>(k), j) * post.solved[k].col(j);
+        out.col(j) = -post.solved[static_cast<std::size_t>(chosen)].col(j) - mixture_score;
+    }
+    return out;
+}
+
+gaussian_mixture gaussian_mixture::component(std::int64_t k) const {
+    const auto index = static_cast<std::size_t>(k);
+    return gaussian_mixture({1.0}, {means_.at(index)}, {covariances_.at(index)});
+}
+
+gaussian_mixture gaussian_mixture::conditioned(const std::vector<std::int64_t>& observed,
+                                               const Eigen::VectorXd& values) const {
+    const std::int64_t d = dimension();
+    std::vector<bool> seen(static_cast<std::size_t>(d), false);
+    for (std::int64_t i : observed) {
+        if (i < 0 || i >= d || seen[static_cast<std::size_t>(i)])
+            throw config_error(
+                fmt::format("gmm: observed coordinate {} is out of range or repeated (dimension {})", i, d));
+        seen[static_cast<std::size_t>(i)] = true;
+    }
+    std::vector<std::int64_t> missing;
+    for (std::int64_t i = 0; i < d; ++i)
+        if (!seen[static_cast<std::size_t>(i)]) missing.push_back(i);
+    if (missing.empty() || observed.size() != static_cast<std::size_t>(values.size()))
+        throw config_error("gmm: conditioning needs some coordinates missing and one value per observed one");
+    const auto pick = [](const Eigen::MatrixXd& m, const std::vector<std::int64_t>& rows,
+                         const std::vector<std::int64_t>& cols) {
+        Eigen::MatrixXd out(rows.size(), cols.size());
+        for (std::size_t r = 0; r < rows.size(); ++r)
+            for (std::size_t c = 0; c < cols.size(); ++c)
+                out(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = m(rows[r], cols[c]);
+        return out;
+    };
+    const auto pick_vector = [](const Eigen::VectorXd& v, const std::vector<std::int64_t>& rows) {
+        Eigen::VectorXd out(rows.size());
+        for (std::size_t r = 0; r < rows.size(); ++r) out(static_cast<Eigen::Index>(r)) = v(rows[r]);
+        return out;
+    };
+    std::vector<double> log_weights, weights;
+    std::vector<Eigen::VectorXd> means;
+    std::vector<Eigen::MatrixXd> covariances;
+    for (std::size_t k = 0; k < weights_.size(); ++k) {
+        const Eigen::MatrixXd s_oo = pick(covariances_[k], observed, observed);
+        const Eigen::MatrixXd s_mo = pick(covariances_[k], missing, observed);
+        const Eigen::LLT<Eigen::MatrixXd> factor(s_oo);
+        const Eigen::VectorXd r = values - pick_vector(means_[k], observed);
+        const double log_det = 2.0 * factor.matrixL().toDenseMatrix().diagonal().array().log().sum();
+        log_weights.push_back(std::log(weights_[k]) - 0.5 * (log_det + r.dot(factor.solve(r))));
+        means.push_back(pick_vector(means_[k], missing) + s_mo * factor.solve(r));
+        covariances.push_back(pick(covariances_[k], missing, missing) -
+                              s_mo * factor.solve(Eigen::MatrixXd(s_mo.transpose())));
+    }
+    const double top = *std::max_element(log_weights.begin(), log_weights.end());
+    for (double lw : log_weights) weights.push_back(std::exp(lw - top));
+    return gaussian_mixture(std::move(weights), std::move(means), std::move(covariances));
 }
 
 }  // namespace difflab::plugins

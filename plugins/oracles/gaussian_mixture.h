@@ -38,6 +38,25 @@ public:
     double log_density(const Eigen::VectorXd& x, double alpha, double sigma) const;
     /// E[x0 | x_t = x] for each column of `x` (D x N).
     Eigen::MatrixXd posterior_mean(const Eigen::MatrixXd& x, double alpha, double sigma) const;
+    /// Cov[x0 | x_t = x_j] v_j for each column j of `x` and `v` (D x N): with m_k the
+    /// component posterior means and P_k = Sigma_k - alpha^2 Sigma_k C_k^-1 Sigma_k their
+    /// covariances, Cov = sum_k r_k (P_k + m_k m_k^T) - m m^T. The denoiser's Jacobian is
+    /// d E[x0 | x_t] / d x_t = (alpha / sigma^2) Cov[x0 | x_t] (Tweedie's formula differentiated).
+    Eigen::MatrixXd posterior_covariance_times(const Eigen::MatrixXd& x, const Eigen::MatrixXd& v, double alpha,
+                                               double sigma) const;
+    /// grad_x log p(k_j | x_t = x_j) for each column j, the component k_j = components[j]
+    /// taken as the class: s_k(x) - sum_i r_i s_i(x) with s_i(x) = -C_i^-1 (x - alpha mu_i), the
+    /// exact classifier gradient of classifier guidance.
+    Eigen::MatrixXd class_log_likelihood_gradient(const Eigen::MatrixXd& x, const std::vector<std::int64_t>& classes,
+                                                  double alpha, double sigma) const;
+
+    /// The mixture of component k alone: p(x0 | class k).
+    gaussian_mixture component(std::int64_t k) const;
+    /// p(x0[missing] | x0[observed] = values): again a Gaussian mixture, over the coordinates
+    /// not in `observed` (in increasing order), with weights w_k N(values; mu_k,o, Sigma_k,oo)
+    /// and components N(mu_k,m + Sigma_k,mo Sigma_k,oo^-1 (values - mu_k,o),
+    /// Sigma_k,mm - Sigma_k,mo Sigma_k,oo^-1 Sigma_k,om): the exact answer of inpainting.
+    gaussian_mixture conditioned(const std::vector<std::int64_t>& observed, const Eigen::VectorXd& values) const;
 
 private:
     std::vector<double> weights_;

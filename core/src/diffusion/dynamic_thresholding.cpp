@@ -13,8 +13,8 @@ namespace difflab {
 dynamic_thresholding::dynamic_thresholding(const denoiser& inner, double percentile)
     : denoiser(inner.diffusion_process()), inner_(inner), percentile_(percentile) {
     if (!(percentile > 0 && percentile <= 1))
-        throw config_error(fmt::format("dynamic thresholding's percentile must be in (0, 1], got {:g}; Imagen uses 0.995",
-                                       percentile));
+        throw config_error(fmt::format(
+            "dynamic thresholding's percentile must be in (0, 1], got {:g}; Imagen uses 0.995", percentile));
 }
 
 tensor dynamic_thresholding::denoise(const tensor& x, double t) const {
@@ -32,7 +32,8 @@ tensor dynamic_thresholding::denoise(const tensor& x, double t) const {
         std::nth_element(magnitudes.begin(), magnitudes.begin() + static_cast<std::ptrdiff_t>(below), magnitudes.end());
         double quantile = magnitudes[below];
         if (below + 1 < row_size) {
-            const float above = *std::min_element(magnitudes.begin() + static_cast<std::ptrdiff_t>(below) + 1, magnitudes.end());
+            const float above =
+                *std::min_element(magnitudes.begin() + static_cast<std::ptrdiff_t>(below) + 1, magnitudes.end());
             quantile += (position - static_cast<double>(below)) * (above - quantile);
         }
         const auto s = static_cast<float>(std::max(quantile, 1.0));
