@@ -17,7 +17,7 @@ classifier_free_guidance::classifier_free_guidance(const denoiser& conditional, 
 }
 
 tensor classifier_free_guidance::denoise(const tensor& x, double t) const {
-    const double w = schedule_.at(t);
+    const double w = schedule_.active(t) ? schedule_.at(t) : 1.0;  // outside the window: the conditional model
     const tensor conditional = conditional_.x0(x, t);
     if (w == 1.0) return conditional;
     const tensor unconditional = unconditional_.x0(x, t);

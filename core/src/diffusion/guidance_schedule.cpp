@@ -5,7 +5,7 @@
 namespace difflab {
 
 double guidance_schedule::at(double t) const {
-    if (t < t_low || t > t_high) return 0.0;
+    if (!active(t)) return 0.0;
     const double width = t_high - t_low;
     if (shape == "linear") return width > 0 ? scale * (t - t_low) / width : scale;
     if (shape == "inverse") return width > 0 ? scale * (t_high - t) / width : scale;

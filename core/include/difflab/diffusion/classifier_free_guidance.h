@@ -10,7 +10,8 @@ namespace difflab {
 /// Classifier-free guidance (Ho & Salimans 2022) over two denoisers of the same process, in x0
 /// space (affine-equivalent to guiding eps):
 ///     x0 = x0_uncond + w(t) (x0_cond - x0_uncond),
-/// w from the schedule: w = 1 is the conditional model, 0 the unconditional one, w > 1 guides
+/// w from the schedule (1 outside its window, where guidance is off; Kynkäänniemi et al. 2024
+/// guide only in an interval): w = 1 is the conditional model, 0 the unconditional one, w > 1 guides
 /// (latent-diffusion's convention s = w; Ho & Salimans write w' = w - 1). At w(t) = 1 only the
 /// conditional denoiser runs. For exact denoisers (the oracles) and any pair of models; a
 /// network trained with label dropout batches both passes into one call instead

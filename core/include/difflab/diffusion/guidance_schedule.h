@@ -22,6 +22,8 @@ struct guidance_schedule {
     std::string shape = "constant";
 
     double at(double t) const;
+    /// Whether t is inside the window.
+    bool active(double t) const { return t >= t_low && t <= t_high; }
     /// The table of a `{scale, t_low, t_high, shape}` section, for an options struct that
     /// holds a schedule (param_spec::section).
     static param_spec<guidance_schedule> params(const std::string& what);
