@@ -3,6 +3,7 @@
 #include "gaussian_mixture.h"
 
 #include <difflab/base/error.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -87,6 +88,21 @@ std::int64_t gaussian_mixture::component_of(double u) const {
 
 Eigen::VectorXd gaussian_mixture::sample(std::int64_t k, const Eigen::VectorXd& z) const {
     return means_[static_cast<std::size_t>(k)] + cholesky_[static_cast<std::size_t>(k)] * z;
+}
+
+Eigen::MatrixXd gaussian_mixture::draw(std::int64_t n, std::uint64_t seed, std::uint64_t purpose,
+                                       std::uint64_t first) const {
+    const std::int64_t d = dimension();
+    Eigen::MatrixXd out(n, d);
+    std::vector<float> z(static_cast<std::size_t>(d));
+    for (std::int64_t i = 0; i < n; ++i) {
+        philox_stream stream(seed, purpose, first + static_cast<std::uint64_t>(i));
+        float u = 0;
+        stream.uniform(&u, 1);
+        stream.normal(z.data(), z.size());
+        out.row(i) = sample(component_of(u), Eigen::Map<Eigen::VectorXf>(z.data(), d).cast<double>()).transpose();
+    }
+    return out;
 }
 
 double gaussian_mixture::log_density(const Eigen::VectorXd& x, double alpha, double sigma) const {
