@@ -154,8 +154,8 @@ TEST_CASE("a class-conditional unet's guided estimates, losses, gradients and CF
     const auto net = tiny_conditional_unet();
     const auto ddpm = make<process>("{type: ddpm}");
     const tensor x = randn({4, 1, 8, 8}, 21, random_purpose("conditioning_test.x"));
-    const tensor labels = tensor::from_vector({4}, {0, 1, 2, 0});
-    const tensor null_labels = tensor::full({4}, 3.0f);
+    const condition labels = condition::from_labels(tensor::from_vector({4}, {0, 1, 2, 0}));
+    const condition null_labels = condition::from_labels(tensor::full({4}, 3.0f));
 
     {
         const no_grad_guard no_grad;
@@ -181,7 +181,7 @@ TEST_CASE("a class-conditional unet's guided estimates, losses, gradients and CF
     const tensor data = randn({4, 1, 8, 8}, 25, random_purpose("conditioning_test.data"));
     const tensor noise = randn({4, 1, 8, 8}, 27, random_purpose("conditioning_test.noise"));
     const std::vector<double> times{0.05, 0.35, 0.6, 0.95};
-    const tensor loss_labels = tensor::from_vector({4}, {2, 0, 3, 1});  // one null label
+    const condition loss_labels = condition::from_labels(tensor::from_vector({4}, {2, 0, 3, 1}));  // one null
     for (const prediction kind : kinds) {
         net->zero_grad();
         const tensor loss = denoising_loss(*net, *ddpm, kind, 0.5, data, times, noise, loss_labels);
@@ -212,8 +212,8 @@ TEST_CASE("training a class-conditional unet with label dropout gives the record
         options.checkpoint_every = 3;
         options.log_every = 1;
         training_job job(*net, *ddpm, data, options, 5, dir / prediction_name(kind));
-        job.labels = [](const tensor& labels, std::int64_t, std::int64_t first) {
-            return drop_labels(labels, 0.3, 3, 5, first);
+        job.conditioning = [](const example_batch& batch, std::int64_t, std::int64_t first) {
+            return condition::from_labels(drop_labels(batch.labels, 0.3, 3, 5, first));
         };
         const training_result result = train_diffusion(job);
         const std::string name = fmt::format("train/{}", prediction_name(kind));

@@ -87,12 +87,11 @@ prediction task_flow::kind() const {
     return parse_prediction(train_.prediction);
 }
 
-void task_flow::train(
-    const std::function<tensor(const tensor& labels, std::int64_t step, std::int64_t first_position)>& labels) {
+void task_flow::train(const condition_source& conditioning) {
     if (ctx_.sampling_only()) return;
     training_job job{run_training_setup(ctx_, *net_, *data_, train_), *process_};
     if (train_.steps == 0) return;  // init_from adopted as it is
-    job.labels = labels;
+    job.conditioning = conditioning;
     const interrupt_guard interrupt;
     const training_result trained = train_diffusion(job, &interrupt.flag());
     log_info("{}: trained {} steps in {:.1f} s, last loss {:.4f}", task_name_, trained.steps_done, trained.seconds,

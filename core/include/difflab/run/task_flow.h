@@ -49,7 +49,7 @@ sample_sampler build_sample_sampler(build_context& builder, const sampling_optio
                                     const source_mark& where);
 
 /// The skeleton of a task that trains a denoising network and samples it: a task composes
-/// its steps in order and supplies only what is its own (labels seen in training, the
+/// its steps in order and supplies only what is its own (the condition seen in training, the
 /// denoiser of a batch of samples, the labels metrics compare with). Every step appends its
 /// lines to report(); write_report() writes report.md.
 class task_flow {
@@ -72,9 +72,9 @@ public:
 
     /// Trains per `train:` with train_diffusion (log.jsonl, checkpoints, --resume, Ctrl-C), after
     /// adopting train.init_from's checkpoint; nothing when sampling only or train.steps is 0.
-    /// `labels`: as training_job::labels (empty: the network sees no labels).
-    void train(
-        const std::function<tensor(const tensor& labels, std::int64_t step, std::int64_t first_position)>& labels = {});
+    /// `conditioning`: as training_job::conditioning (empty: the network sees an empty
+    /// condition, no labels).
+    void train(const condition_source& conditioning = {});
 
     /// Loads the latest checkpoint into the network, its EMA weights when sample.ema and the
     /// run keeps them; records which in the protocol. Without a checkpoint the network keeps its
