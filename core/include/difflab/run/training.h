@@ -6,6 +6,7 @@
 #include <difflab/diffusion/dataset.h>
 #include <difflab/diffusion/denoiser.h>
 #include <difflab/diffusion/network.h>
+#include <difflab/diffusion/noise.h>
 #include <difflab/diffusion/process.h>
 #include <difflab/diffusion/sampler.h>
 #include <difflab/plugin/config_node.h>
@@ -111,7 +112,8 @@ using training_objective = std::function<tensor(const example_batch& batch, trai
 using condition_source =
     std::function<condition(const example_batch& batch, std::int64_t step, std::int64_t first_position)>;
 
-/// The diffusion objective's inputs: the setup, the process and where the condition comes from.
+/// The diffusion objective's inputs: the setup, the process, the noise and where the condition
+/// comes from.
 struct training_job : training_setup {
     training_job(network& net, const process& diffusion, const dataset& data, training_options options,
                  std::uint64_t seed, std::filesystem::path checkpoint_dir, bool resume = false)
@@ -121,6 +123,9 @@ struct training_job : training_setup {
         : training_setup(std::move(setup)), diffusion(diffusion) {}
 
     const process& diffusion;
+    /// The noise of x_t = alpha x0 + sigma noise (the experiment's `noise:`); nullptr draws
+    /// standard Gaussian noise, exactly the draws of the `gaussian` component.
+    const noise* source = nullptr;
     /// The condition of each batch. Empty: an empty condition (no labels, whatever the dataset has).
     condition_source conditioning;
 };
@@ -145,8 +150,8 @@ training_result train_network(const training_setup& setup, const training_object
                               const std::atomic<bool>* stop = nullptr);
 
 /// train_network with the denoising loss of `job.diffusion` (denoising_loss): a time per
-/// example from (seed, "train/time", position), noise from (seed, "train/noise", first position),
-/// the condition from job.conditioning.
+/// example from (seed, "train/time", position), noise from job.source keyed (seed,
+/// "train/noise", first position, step 0), the condition from job.conditioning.
 training_result train_diffusion(const training_job& job, const std::atomic<bool>* stop = nullptr);
 
 /// Installs a SIGINT/SIGTERM handler that sets the returned flag (for the training loop to
