@@ -42,8 +42,9 @@ void generation_task::run(run_context& ctx) {
     task_flow flow(ctx, "generation");
     const bool conditional = opts_.class_conditional;
     if (conditional) {
-        flow.train([&](const tensor& labels, std::int64_t, std::int64_t first) {
-            return drop_labels(labels, opts_.label_dropout, opts_.num_classes, ctx.seed(), first);
+        flow.train([&](const example_batch& batch, std::int64_t, std::int64_t first) {
+            return condition::from_labels(
+                drop_labels(batch.labels, opts_.label_dropout, opts_.num_classes, ctx.seed(), first));
         });
     } else {
         flow.train();
@@ -58,8 +59,9 @@ void generation_task::run(run_context& ctx) {
                 return {std::move(d), 1};
             }
             auto d = std::make_unique<guided_denoiser>(
-                flow.net(), flow.diffusion(), flow.kind(), sigma_data, cycling_labels(first, n, opts_.num_classes),
-                tensor::full({n}, static_cast<float>(opts_.num_classes)), opts_.guidance_scale);
+                flow.net(), flow.diffusion(), flow.kind(), sigma_data,
+                condition::from_labels(cycling_labels(first, n, opts_.num_classes)),
+                condition::from_labels(tensor::full({n}, static_cast<float>(opts_.num_classes))), opts_.guidance_scale);
             d->set_clip_denoised(flow.sample_options().clip_denoised);
             const std::int64_t passes = d->passes();
             return {std::move(d), passes};

@@ -71,12 +71,13 @@ void classifier_training_task::run(run_context& ctx) {
     // Training: the loop of diffusion models on a cross-entropy loss.
     const auto objective = [&](const example_batch& batch, training_step& step) {
         // A clean-image classifier ignores the noise input: it gets none, nor labels.
-        const tensor logits = net->forward(batch.x, tensor(), tensor());
+        const tensor logits = net->forward(batch.x, tensor(), {});
         const std::int64_t n = batch.x.size(0);
         if (logits.dim() != 2 || logits.size(0) != n)
-            throw config_error(fmt::format("classifier_training: network '{}' gave {} for a batch of {}; it must "
-                                            "be a classifier giving logits [N, num_classes]",
-                                           network_node.find("type")->text(), shape_text(logits.shape()), n));
+            throw config_error(
+                fmt::format("classifier_training: network '{}' gave {} for a batch of {}; it must "
+                            "be a classifier giving logits [N, num_classes]",
+                            network_node.find("type")->text(), shape_text(logits.shape()), n));
         if (step.logged)
             step.log_values.emplace_back(
                 "batch_accuracy",
@@ -102,7 +103,7 @@ void classifier_training_task::run(run_context& ctx) {
             std::vector<std::int64_t> indices;
             for (std::int64_t i = begin; i < std::min(test->size(), begin + eval_batch); ++i) indices.push_back(i);
             const example_batch batch = test->get(indices);
-            right += correct_classifications(net->forward(batch.x, tensor(), tensor()), batch.labels);
+            right += correct_classifications(net->forward(batch.x, tensor(), {}), batch.labels);
         }
     }
     const double accuracy = static_cast<double>(right) / static_cast<double>(test->size());

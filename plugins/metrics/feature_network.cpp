@@ -162,8 +162,7 @@ tensor feature_network::features(const tensor& x) {
 }
 
 tensor feature_network::logits(const tensor& x) {
-    return batched(x,
-                   [this](const tensor& batch, const tensor& noise) { return net_->forward(batch, noise, tensor()); });
+    return batched(x, [this](const tensor& batch, const tensor& noise) { return net_->forward(batch, noise, {}); });
 }
 
 std::unique_ptr<feature_network> load_feature_network(const std::string& value, const registry& components,

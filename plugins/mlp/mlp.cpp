@@ -56,7 +56,7 @@ mlp::mlp(const options& opts, build_context& ctx) : opts_(opts) {
     out_proj_ = register_module("out_proj", linear("out_proj", hidden, opts_.in_dim));
 }
 
-tensor mlp::forward(const tensor& x, const tensor& noise, const tensor& labels) {
+tensor mlp::forward(const tensor& x, const tensor& noise, const condition& cond) {
     if (!x.defined() || x.dim() != 2 || x.size(1) != opts_.in_dim)
         throw error(fmt::format("mlp: expected x [N, {}] (in_dim), got {}", opts_.in_dim,
                                 x.defined() ? shape_text(x.shape()) : std::string("an undefined tensor")));
@@ -64,6 +64,13 @@ tensor mlp::forward(const tensor& x, const tensor& noise, const tensor& labels) 
     if (!noise.defined() || noise.numel() != n)
         throw error(fmt::format("mlp: expected one noise input per example ([{}]), got {}", n,
                                 noise.defined() ? shape_text(noise.shape()) : std::string("an undefined tensor")));
+    if (cond.channels.defined())
+        throw error(
+            fmt::format("mlp: got condition channels {}, but an mlp takes no extra input; condition it on "
+                        "labels, or use a network with extra_in_channels (unet)",
+                        shape_text(cond.channels.shape())));
+    refuse_context("mlp", cond);
+    const tensor& labels = cond.labels;
     tensor emb = time_linear_2_->forward(
         silu(time_linear_1_->forward(timestep_embedding(noise, opts_.hidden, opts_.time_scale))));
     if (class_embed_) {

@@ -33,8 +33,9 @@ public:
     static param_spec<options> params();
     mlp(const options& opts, build_context& ctx);
 
-    /// x [N, in_dim], noise [N], labels [N] (or undefined: the null class) -> [N, in_dim].
-    tensor forward(const tensor& x, const tensor& noise, const tensor& labels) override;
+    /// x [N, in_dim], noise [N], cond.labels [N] (or undefined: the null class) -> [N, in_dim].
+    /// Condition channels and a cross-attention context are refused.
+    tensor forward(const tensor& x, const tensor& noise, const condition& cond) override;
 
     const options& config() const { return opts_; }
 

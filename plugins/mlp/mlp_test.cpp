@@ -50,9 +50,10 @@ void check_against_torch(const std::string& name) {
 
 TEST_CASE("mlp output shape is the input's, with and without classes") {
     mlp plain = build<mlp>("{in_dim: 3, hidden: 16, layers: 2}");
-    CHECK(plain.forward(points(7, 3), times(7), tensor()).shape() == shape_t{7, 3});
+    CHECK(plain.forward(points(7, 3), times(7), {}).shape() == shape_t{7, 3});
     mlp cond = build<mlp>("{in_dim: 2, hidden: 16, num_classes: 4}");
-    CHECK(cond.forward(points(5, 2), times(5), tensor::from_vector({5}, {0, 1, 2, 3, 4})).shape() == shape_t{5, 2});
+    CHECK(cond.forward(points(5, 2), times(5), condition::from_labels(tensor::from_vector({5}, {0, 1, 2, 3, 4})))
+              .shape() == shape_t{5, 2});
 }
 
 TEST_CASE("mlp parameter counts equal PyTorch's and names follow the module paths") {
@@ -104,23 +105,38 @@ TEST_CASE("mlp weights: the same seed gives the same weights, another seed other
 TEST_CASE("mlp row i of a batch equals that row run alone; no labels means the null class") {
     mlp net = build<mlp>("{hidden: 32, num_classes: 3}");
     no_grad_guard guard;
-    const tensor x = points(6, 2), t = times(6), labels = tensor::from_vector({6}, {0, 1, 2, 3, 0, 3});
+    const tensor x = points(6, 2), t = times(6);
+    const condition labels = condition::from_labels(tensor::from_vector({6}, {0, 1, 2, 3, 0, 3}));
     const tensor batch = net.forward(x, t, labels);
     for (std::int64_t i = 0; i < 6; ++i) {
         CAPTURE(i);
-        const tensor alone = net.forward(x.slice(0, i, i + 1), t.slice(0, i, i + 1), labels.slice(0, i, i + 1));
+        const tensor alone = net.forward(x.slice(0, i, i + 1), t.slice(0, i, i + 1), labels.rows(i, 1));
         CHECK(relative_error(alone, batch.slice(0, i, i + 1)) <= 1e-5);
     }
-    CHECK(net.forward(x, t, tensor()).to_vector() == net.forward(x, t, tensor::full({6}, 3.0f)).to_vector());
-    CHECK(relative_error(net.forward(x, t, tensor::full({6}, 1.0f)), net.forward(x, t, tensor())) > 1e-3);
+    CHECK(net.forward(x, t, {}).to_vector() ==
+          net.forward(x, t, condition::from_labels(tensor::full({6}, 3.0f))).to_vector());
+    CHECK(relative_error(net.forward(x, t, condition::from_labels(tensor::full({6}, 1.0f))), net.forward(x, t, {})) >
+          1e-3);
 }
 
 TEST_CASE("mlp forward rejects inputs that do not fit") {
     mlp net = build<mlp>("{hidden: 8}");
-    CHECK_THROWS_WITH_AS(net.forward(points(2, 3), times(2), tensor()),
-                         "error: mlp: expected x [N, 2] (in_dim), got [2, 3]", error);
-    CHECK_THROWS_WITH_AS(net.forward(points(2, 2), times(1), tensor()),
+    CHECK_THROWS_WITH_AS(net.forward(points(2, 3), times(2), {}), "error: mlp: expected x [N, 2] (in_dim), got [2, 3]",
+                         error);
+    CHECK_THROWS_WITH_AS(net.forward(points(2, 2), times(1), {}),
                          "error: mlp: expected one noise input per example ([2]), got [1]", error);
+    condition image;
+    image.channels = points(2, 2);
+    CHECK_THROWS_WITH_AS(net.forward(points(2, 2), times(2), image),
+                         "error: mlp: got condition channels [2, 2], but an mlp takes no extra input; condition it on "
+                         "labels, or use a network with extra_in_channels (unet)",
+                         error);
+    condition tokens;
+    tokens.context = tensor::zeros({2, 3, 4});
+    CHECK_THROWS_WITH_AS(net.forward(points(2, 2), times(2), tokens),
+                         "error: mlp: got a cross-attention context [2, 3, 4], but mlp has no cross-attention; leave "
+                         "condition.context undefined",
+                         error);
 }
 
 TEST_CASE("mlp learns a denoiser: Adam fits eps-prediction on a fixed 2-D batch") {
@@ -139,7 +155,7 @@ TEST_CASE("mlp learns a denoiser: Adam fits eps-prediction on a fixed 2-D batch"
     float first = 0, last = 0;
     for (int step = 0; step < 200; ++step) {
         net.zero_grad();
-        const tensor loss = mse_loss(net.forward(x_t, t, tensor()), eps);
+        const tensor loss = mse_loss(net.forward(x_t, t, {}), eps);
         loss.backward();
         opt.step();
         (step == 0 ? first : last) = loss.item();

@@ -134,7 +134,7 @@ tensor classifier::features(const tensor& x, const tensor& noise) {
         if (!noise.defined() || noise.numel() != n)
             throw error(
                 fmt::format("classifier: time_conditioned needs one noise input per example ([{}]), got {}; set "
-                             "time_conditioned: false for a classifier of clean images",
+                            "time_conditioned: false for a classifier of clean images",
                             n, shape_or_undefined(noise)));
         // Every residual block opens its embedding projection with SiLU: apply it once for all.
         emb_silu = silu(time_linear_2_->forward(
@@ -158,12 +158,18 @@ tensor classifier::head(const tensor& features) {
     return head_->forward(features);
 }
 
-tensor classifier::forward(const tensor& x, const tensor& noise, const tensor& labels) {
-    if (labels.defined())
+tensor classifier::forward(const tensor& x, const tensor& noise, const condition& cond) {
+    if (cond.labels.defined())
         throw error(
-            fmt::format("classifier: got labels {}, but a classifier takes no labels (it predicts them); pass an "
-                        "undefined tensor",
-                        shape_text(labels.shape())));
+            fmt::format("classifier: got labels {}, but a classifier takes no labels (it predicts them); leave "
+                        "condition.labels undefined",
+                        shape_text(cond.labels.shape())));
+    if (cond.channels.defined())
+        throw error(
+            fmt::format("classifier: got condition channels {}, but a classifier reads x alone; leave "
+                        "condition.channels undefined",
+                        shape_text(cond.channels.shape())));
+    refuse_context("classifier", cond);
     return head(features(x, noise)).contiguous();
 }
 

@@ -53,9 +53,9 @@ public:
     classifier(const options& opts, build_context& ctx);
 
     /// x [N, in_channels, H, W], noise [N] (required when time_conditioned, ignored and may be
-    /// undefined otherwise), labels undefined (a classifier takes none) -> logits
-    /// [N, num_classes], row-major: head(features(x, noise)).
-    tensor forward(const tensor& x, const tensor& noise, const tensor& labels) override;
+    /// undefined otherwise), an empty condition (a classifier takes no labels: it predicts
+    /// them) -> logits [N, num_classes], row-major: head(features(x, noise)).
+    tensor forward(const tensor& x, const tensor& noise, const condition& cond) override;
 
     /// The pooled features [N, feature_channels()] the head reads: the global average over H x W
     /// of the final normalized, SiLU-activated feature map (FID's embedding).

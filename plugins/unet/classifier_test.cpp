@@ -125,7 +125,7 @@ TEST_CASE("a fresh classifier gives zero logits (zero-initialized head) from non
     CHECK(all_zero(net.state_dict().at("head.bias")));
     const tensor x = image_batch(2, 1, 28, 28), t = times(2);
     CHECK(!all_zero(net.features(x, t)));
-    const tensor logits = net.forward(x, t, tensor());
+    const tensor logits = net.forward(x, t, {});
     CHECK(logits.shape() == shape_t{2, 4});
     CHECK(all_zero(logits));
 }
@@ -136,22 +136,22 @@ TEST_CASE("classifier without time conditioning ignores the noise input, and wit
     randomize_parameters(plain);
     no_grad_guard guard;
     const tensor x = image_batch(3, 1, 28, 28);
-    const tensor without = plain.forward(x, tensor(), tensor());
+    const tensor without = plain.forward(x, tensor(), {});
     CHECK(without.shape() == shape_t{3, 10});
     CHECK(!all_zero(without));
-    CHECK(plain.forward(x, times(3, 1), tensor()).to_vector() == without.to_vector());
-    CHECK(plain.forward(x, times(3, 2), tensor()).to_vector() == without.to_vector());
-    CHECK(plain.features(x, tensor()).to_vector() == plain.features(x, times(3)).to_vector());
+    CHECK(plain.forward(x, times(3, 1), {}).to_vector() == without.to_vector());
+    CHECK(plain.forward(x, times(3, 2), {}).to_vector() == without.to_vector());
+    CHECK(plain.features(x, {}).to_vector() == plain.features(x, times(3)).to_vector());
 
     classifier timed = build<classifier>("{channels: 8, groups: 4, channel_mult: [1, 2], attention_resolutions: [14]}");
     randomize_parameters(timed);
-    const tensor a = timed.forward(x, times(3, 1), tensor()), b = timed.forward(x, times(3, 2), tensor());
+    const tensor a = timed.forward(x, times(3, 1), {}), b = timed.forward(x, times(3, 2), {});
     const double change = relative_error(b, a);
     MESSAGE("time-conditioned: another noise input changes the logits by " << change << " (relative)");
     CHECK(change > 1e-3);
     // ... and per example: row 0 with the same noise is unchanged.
     const tensor same_first = tensor::from_vector({3}, {times(3, 1).to_vector()[0], 0.9f, 0.1f});
-    const tensor c = timed.forward(x, same_first, tensor());
+    const tensor c = timed.forward(x, same_first, {});
     CHECK(relative_error(c.slice(0, 0, 1), a.slice(0, 0, 1)) <= 1e-6);
     CHECK(relative_error(c.slice(0, 1, 3), a.slice(0, 1, 3)) > 1e-3);
 }
@@ -173,7 +173,7 @@ TEST_CASE("classifier forward is the head applied to exactly features(): logits 
         const tensor x = image_batch(n, in, net.config().image_size), t = times(n);
         const tensor features = net.features(x, t);
         REQUIRE(features.shape() == shape_t{n, c});
-        const tensor logits = net.forward(x, t, tensor());
+        const tensor logits = net.forward(x, t, {});
         REQUIRE(logits.shape() == shape_t{n, k});
         CHECK(logits.is_contiguous());
         CHECK(logits.to_vector() == net.head(features).to_vector());
@@ -203,34 +203,40 @@ TEST_CASE("classifier row i of a batch equals that row run alone, and the pool t
     net.eval();
     no_grad_guard guard;
     const tensor x = image_batch(4, 1, 28, 28), t = times(4);
-    const tensor batch = net.forward(x, t, tensor());
+    const tensor batch = net.forward(x, t, {});
     for (std::int64_t i = 0; i < 4; ++i) {
         CAPTURE(i);
-        const tensor alone = net.forward(x.slice(0, i, i + 1), t.slice(0, i, i + 1), tensor());
+        const tensor alone = net.forward(x.slice(0, i, i + 1), t.slice(0, i, i + 1), {});
         CHECK(relative_error(alone, batch.slice(0, i, i + 1)) <= 1e-5);
     }
-    CHECK(net.forward(image_batch(2, 1, 30, 30), times(2), tensor()).shape() == shape_t{2, 10});
+    CHECK(net.forward(image_batch(2, 1, 30, 30), times(2), {}).shape() == shape_t{2, 10});
     CHECK(net.features(image_batch(2, 1, 17, 17), times(2)).shape() == shape_t{2, 16});
 }
 
-TEST_CASE("classifier forward rejects labels, a missing noise input and wrong input channels") {
+TEST_CASE("classifier forward rejects labels, channels, a missing noise input and wrong input channels") {
     classifier timed = build<classifier>("{channels: 8, groups: 4, channel_mult: [1, 2]}");
     const tensor x = image_batch(2, 1, 16, 16);
-    CHECK_THROWS_WITH_AS(timed.forward(x, times(2), tensor::from_vector({2}, {1, 2})),
+    CHECK_THROWS_WITH_AS(timed.forward(x, times(2), condition::from_labels(tensor::from_vector({2}, {1, 2}))),
                          doctest::Contains("a classifier takes no labels"), error);
-    CHECK_THROWS_WITH_AS(timed.forward(x, tensor(), tensor()),
+    condition image;
+    image.channels = image_batch(2, 1, 16, 16);
+    CHECK_THROWS_WITH_AS(timed.forward(x, times(2), image),
+                         "error: classifier: got condition channels [2, 1, 16, 16], but a classifier reads x alone; "
+                         "leave condition.channels undefined",
+                         error);
+    CHECK_THROWS_WITH_AS(timed.forward(x, tensor(), {}),
                          doctest::Contains("time_conditioned needs one noise input per example ([2]), got an "
                                            "undefined tensor"),
                          error);
-    CHECK_THROWS_WITH_AS(timed.forward(x, times(3), tensor()),
+    CHECK_THROWS_WITH_AS(timed.forward(x, times(3), {}),
                          doctest::Contains("one noise input per example ([2]), got [3]"), error);
-    CHECK_THROWS_WITH_AS(timed.forward(image_batch(2, 3, 16, 16), times(2), tensor()),
+    CHECK_THROWS_WITH_AS(timed.forward(image_batch(2, 3, 16, 16), times(2), {}),
                          doctest::Contains("expected x [N, 1, H, W] (in_channels 1), got [2, 3, 16, 16]"), error);
     CHECK_THROWS_WITH_AS(timed.features(tensor(), times(2)),
                          doctest::Contains("expected x [N, 1, H, W] (in_channels 1), got an undefined tensor"), error);
     CHECK_THROWS_WITH_AS(timed.head(tensor::zeros({2, 8})), doctest::Contains("head expects features [N, 16]"), error);
     classifier plain = build<classifier>("{channels: 8, groups: 4, channel_mult: [1, 2], time_conditioned: false}");
-    CHECK_THROWS_WITH_AS(plain.forward(x, tensor(), tensor::from_vector({2}, {0, 1})),
+    CHECK_THROWS_WITH_AS(plain.forward(x, tensor(), condition::from_labels(tensor::from_vector({2}, {0, 1}))),
                          doctest::Contains("a classifier takes no labels"), error);
 }
 
@@ -280,7 +286,7 @@ TEST_CASE("classifier trains: Adam steps on a fixed batch lower the cross-entrop
         float first = 0, last = 0;
         for (int step = 0; step < 60; ++step) {
             net.zero_grad();
-            const tensor loss = cross_entropy(net.forward(x, t, tensor()), labels);
+            const tensor loss = cross_entropy(net.forward(x, t, {}), labels);
             loss.backward();
             opt.step();
             (step == 0 ? first : last) = loss.item();

@@ -45,7 +45,8 @@ param_spec<unet::options> unet::params() {
              "of classifier-free guidance.",
              at_least<std::int64_t>(0));
     spec.add(&options::extra_in_channels, "extra_in_channels",
-             "Condition channels concatenated to x_t (super-resolution, inpainting): x has in_channels + this.",
+             "Channels of condition.channels concatenated to c_in x_t, unscaled (SR3's low-resolution image, "
+             "Palette's source image); the input conv reads in_channels + this.",
              at_least<std::int64_t>(0));
     spec.add(&options::learned_variance, "learned_variance",
              "Output 2 x out_channels (the mean's parametrization and the variance interpolation of Nichol & "
@@ -152,11 +153,39 @@ unet::unet(const options& opts, build_context& ctx) : opts_(opts) {
     unet_parts::zero_parameters(*conv_out_);
 }
 
-tensor unet::forward(const tensor& x, const tensor& noise, const tensor& labels) {
-    if (!x.defined() || x.dim() != 4 || x.size(1) != input_channels())
-        throw error(fmt::format("unet: expected x [N, {}, H, W] (in_channels {} + extra_in_channels {}), got {}",
-                                input_channels(), opts_.in_channels, opts_.extra_in_channels,
+tensor unet::input(const tensor& x, const condition& cond) const {
+    if (!x.defined() || x.dim() != 4 || x.size(1) != opts_.in_channels)
+        throw error(fmt::format("unet: expected x [N, {}, H, W] (in_channels), got {}", opts_.in_channels,
                                 x.defined() ? shape_text(x.shape()) : std::string("an undefined tensor")));
+    const std::int64_t extra = opts_.extra_in_channels;
+    const tensor& channels = cond.channels;
+    if (!channels.defined()) {
+        if (extra == 0) return x;
+        throw error(
+            fmt::format("unet: expected condition channels [{}, {}, {}, {}] (extra_in_channels {}), got none; "
+                        "pass the conditioning image as condition.channels or set extra_in_channels: 0",
+                        x.size(0), extra, x.size(2), x.size(3), extra));
+    }
+    if (extra == 0)
+        throw error(
+            fmt::format("unet: got condition channels {}, but extra_in_channels is 0; set extra_in_channels: {}",
+                        shape_text(channels.shape()), channels.dim() == 4 ? channels.size(1) : 1));
+    if (channels.dim() != 4 || channels.size(0) != x.size(0) || channels.size(1) != extra ||
+        channels.size(2) != x.size(2) || channels.size(3) != x.size(3))
+        throw error(
+            fmt::format("unet: expected condition channels [{}, {}, {}, {}] (extra_in_channels {}), got {}; "
+                        "{}",
+                        x.size(0), extra, x.size(2), x.size(3), extra, shape_text(channels.shape()),
+                        channels.dim() == 4 && channels.size(1) != extra
+                            ? fmt::format("set extra_in_channels: {}", channels.size(1))
+                            : std::string("give them x's batch size and image size")));
+    // Unscaled: c_in has scaled x_t only (condition.h).
+    return concat({x, channels}, 1);
+}
+
+tensor unet::forward(const tensor& x, const tensor& noise, const condition& cond) {
+    const tensor in = input(x, cond);
+    refuse_context("unet", cond);
     const std::int64_t n = x.size(0);
     if (!noise.defined() || noise.numel() != n)
         throw error(fmt::format("unet: expected one noise input per example ([{}]), got {}", n,
@@ -165,6 +194,7 @@ tensor unet::forward(const tensor& x, const tensor& noise, const tensor& labels)
     tensor emb = time_linear_2_->forward(
         silu(time_linear_1_->forward(timestep_embedding(noise, opts_.channels, opts_.time_scale))));
     if (class_embed_) {
+        const tensor& labels = cond.labels;
         if (labels.defined() && labels.numel() != n)
             throw error(
                 fmt::format("unet: expected one label per example ([{}]), got {}", n, shape_text(labels.shape())));
@@ -175,7 +205,7 @@ tensor unet::forward(const tensor& x, const tensor& noise, const tensor& labels)
     // Every residual block opens its embedding projection with SiLU: apply it once for all.
     const tensor emb_silu = silu(emb);
 
-    tensor h = conv_in_->forward(x.to_channels_last());
+    tensor h = conv_in_->forward(in.to_channels_last());
     std::vector<tensor> skips{h};
     for (stage& s : down_) {
         if (s.res) h = s.res->forward(h, emb_silu);

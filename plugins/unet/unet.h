@@ -24,8 +24,9 @@ namespace difflab::plugins {
 /// level, each reading a skip connection, with nearest upsampling + 3x3 conv between levels;
 /// then norm, SiLU, conv 3x3. The time (noise input * time_scale) enters through a sinusoidal
 /// embedding and a two-layer MLP (width 4 * channels), plus a class embedding (num_classes + 1
-/// rows, the last the null class of classifier-free guidance) when class-conditional. One call
-/// of forward is one denoiser evaluation.
+/// rows, the last the null class of classifier-free guidance) when class-conditional; an
+/// image to condition on (SR3, Palette) enters as `extra_in_channels` channels concatenated to
+/// x. One call of forward is one denoiser evaluation.
 ///
 /// Activations run channels-last (oneDNN's fast convolution layout); output layers of every
 /// residual branch and the final conv start at zero, so a fresh network is the identity
@@ -54,17 +55,22 @@ public:
     static param_spec<options> params();
     unet(const options& opts, build_context& ctx);
 
-    /// x [N, in_channels + extra_in_channels, H, W], noise [N], labels [N] (or undefined: the
-    /// null class) -> [N, out_channels (x 2 with learned_variance), H, W], row-major.
-    tensor forward(const tensor& x, const tensor& noise, const tensor& labels) override;
+    /// x [N, in_channels, H, W], noise [N], cond.labels [N] (or undefined: the null class),
+    /// cond.channels [N, extra_in_channels, H, W] (required exactly when extra_in_channels > 0,
+    /// concatenated after x unscaled) -> [N, out_channels (x 2 with learned_variance), H, W],
+    /// row-major. A cross-attention context is refused.
+    tensor forward(const tensor& x, const tensor& noise, const condition& cond) override;
 
     const options& config() const { return opts_; }
-    /// Channels forward expects (in_channels + extra_in_channels).
+    /// Channels the input conv reads: in_channels + extra_in_channels.
     std::int64_t input_channels() const { return opts_.in_channels + opts_.extra_in_channels; }
     /// Channels forward returns.
     std::int64_t output_channels() const;
 
 private:
+    /// x with cond.channels concatenated after it, checked against the options.
+    tensor input(const tensor& x, const condition& cond) const;
+
     /// One entry of the down or up path: a residual block (with attention), or a resampling conv.
     struct stage {
         std::shared_ptr<unet_parts::res_block> res;

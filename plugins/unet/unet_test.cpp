@@ -41,7 +41,7 @@ void check_against_torch(const std::string& name) {
     CAPTURE(name);
     const testing::torch_fixture f(std::string(DIFFLAB_SOURCE_DIR) + "/tests/fixtures/torch/" + name + ".safetensors");
     unet net = build<unet>(f.options);
-    const std::map<std::string, double> errors = testing::compare_with_torch(net, f);
+    const std::map<std::string, double> errors = testing::compare_with_torch(net, f, net.config().extra_in_channels);
     for (const auto& [what, error] : errors) {
         MESSAGE(name << ": " << what << " relative error " << error);
         CHECK(error <= 1e-4);
@@ -57,6 +57,7 @@ TEST_CASE("unet output shapes: 28x28 and 32x32, odd sizes, extra input channels,
         std::string yaml;
         shape_t x, out;
         bool labels;
+        std::int64_t extra = 0;  ///< condition channels
     };
     const std::vector<shape_case> cases{
         {"{channels: 16, groups: 8, channel_mult: [1, 2, 2], num_res_blocks: 1, attention_resolutions: [7]}",
@@ -75,9 +76,10 @@ TEST_CASE("unet output shapes: 28x28 and 32x32, odd sizes, extra input channels,
          {3, 1, 30, 30},
          false},
         {"{in_channels: 1, extra_in_channels: 2, channels: 8, groups: 4, channel_mult: [1, 2], num_res_blocks: 1}",
-         {2, 3, 28, 28},
          {2, 1, 28, 28},
-         false},
+         {2, 1, 28, 28},
+         false,
+         2},
         {"{in_channels: 3, out_channels: 2, learned_variance: true, channels: 8, groups: 4, channel_mult: [1, 2]}",
          {2, 3, 16, 16},
          {2, 4, 16, 16},
@@ -92,8 +94,10 @@ TEST_CASE("unet output shapes: 28x28 and 32x32, odd sizes, extra input channels,
         CAPTURE(c.yaml);
         unet net = build<unet>(c.yaml);
         randomize_parameters(net);
-        const tensor labels = c.labels ? tensor::from_vector({c.x[0]}, std::vector<float>(c.x[0], 3.0f)) : tensor();
-        const tensor out = net.forward(image_batch(c.x[0], c.x[1], c.x[2]), times(c.x[0]), labels);
+        condition cond;
+        if (c.labels) cond.labels = tensor::from_vector({c.x[0]}, std::vector<float>(c.x[0], 3.0f));
+        if (c.extra > 0) cond.channels = image_batch(c.x[0], c.extra, c.x[2], 6);
+        const tensor out = net.forward(image_batch(c.x[0], c.x[1], c.x[2]), times(c.x[0]), cond);
         CHECK(out.shape() == c.out);
         CHECK(out.is_contiguous());
         CHECK(!all_zero(out));
@@ -116,7 +120,7 @@ TEST_CASE("a fresh unet predicts exactly zero: the output conv and each branch's
         CAPTURE(random);
         CHECK(!all_zero(state.at(random)));
     }
-    CHECK(all_zero(net.forward(image_batch(2, 1, 28, 28), times(2), tensor())));
+    CHECK(all_zero(net.forward(image_batch(2, 1, 28, 28), times(2), {})));
 }
 
 TEST_CASE("unet parameter counts equal PyTorch's for the same architecture") {
@@ -197,11 +201,58 @@ TEST_CASE("unet configuration errors name the problem and the fix") {
 
 TEST_CASE("unet forward rejects inputs that do not fit") {
     unet net = build<unet>("{channels: 8, groups: 4, channel_mult: [1, 2], extra_in_channels: 1}");
-    CHECK_THROWS_WITH_AS(
-        net.forward(image_batch(2, 1, 16, 16), times(2), tensor()),
-        "error: unet: expected x [N, 2, H, W] (in_channels 1 + extra_in_channels 1), got [2, 1, 16, 16]", error);
-    CHECK_THROWS_WITH_AS(net.forward(image_batch(2, 2, 16, 16), times(3), tensor()),
+    condition image;
+    image.channels = image_batch(2, 1, 16, 6);
+    CHECK_THROWS_WITH_AS(net.forward(image_batch(2, 2, 16, 16), times(2), image),
+                         "error: unet: expected x [N, 1, H, W] (in_channels), got [2, 2, 16, 16]", error);
+    CHECK_THROWS_WITH_AS(net.forward(image_batch(2, 1, 16, 16), times(3), image),
                          "error: unet: expected one noise input per example ([2]), got [3]", error);
+    CHECK_THROWS_WITH_AS(net.forward(image_batch(2, 1, 16, 16), times(2), {}),
+                         "error: unet: expected condition channels [2, 1, 16, 16] (extra_in_channels 1), got none; "
+                         "pass the conditioning image as condition.channels or set extra_in_channels: 0",
+                         error);
+    condition wide;
+    wide.channels = image_batch(2, 3, 16, 6);
+    CHECK_THROWS_WITH_AS(net.forward(image_batch(2, 1, 16, 16), times(2), wide),
+                         "error: unet: expected condition channels [2, 1, 16, 16] (extra_in_channels 1), got "
+                         "[2, 3, 16, 16]; set extra_in_channels: 3",
+                         error);
+    condition small;
+    small.channels = image_batch(2, 1, 8, 6);
+    CHECK_THROWS_WITH_AS(net.forward(image_batch(2, 1, 16, 16), times(2), small),
+                         "error: unet: expected condition channels [2, 1, 16, 16] (extra_in_channels 1), got "
+                         "[2, 1, 8, 8]; give them x's batch size and image size",
+                         error);
+    unet plain = build<unet>("{channels: 8, groups: 4, channel_mult: [1, 2]}");
+    CHECK_THROWS_WITH_AS(plain.forward(image_batch(2, 1, 16, 16), times(2), wide),
+                         "error: unet: got condition channels [2, 3, 16, 16], but extra_in_channels is 0; set "
+                         "extra_in_channels: 3",
+                         error);
+    condition tokens;
+    tokens.context = randn({2, 4, 8}, 1, random_purpose("unet_test.context"));
+    CHECK_THROWS_WITH_AS(plain.forward(image_batch(2, 1, 16, 16), times(2), tokens),
+                         "error: unet: got a cross-attention context [2, 4, 8], but unet has no cross-attention; "
+                         "leave condition.context undefined",
+                         error);
+}
+
+TEST_CASE("unet condition channels join x unscaled: the input conv reads [x, channels]") {
+    // Two networks with the same weights: one reads x and the image as condition channels, the
+    // other (in_channels 2) reads them joined by hand. Their outputs are equal.
+    const std::string layout = "groups: 4, channel_mult: [1, 2], num_res_blocks: 1, channels: 8, seed: 3";
+    unet conditioned = build<unet>("{extra_in_channels: 1, " + layout + "}");
+    unet joined = build<unet>("{in_channels: 2, out_channels: 1, " + layout + "}");
+    randomize_parameters(conditioned);
+    joined.load_state_dict(conditioned.state_dict());
+    no_grad_guard guard;
+    const tensor x = image_batch(2, 1, 16, 16), image = image_batch(2, 1, 16, 6), t = times(2);
+    condition cond;
+    cond.channels = image;
+    const tensor out = conditioned.forward(x, t, cond);
+    CHECK(out.to_vector() == joined.forward(concat({x, image}, 1), t, {}).to_vector());
+    // The image matters.
+    cond.channels = image * 2.0f;
+    CHECK(relative_error(conditioned.forward(x, t, cond), out) > 1e-3);
 }
 
 TEST_CASE("unet weights: the same seed gives the same weights, another seed others, -1 the experiment's") {
@@ -234,16 +285,16 @@ TEST_CASE("unet row i of a batch equals that row run alone") {
         net.eval();
         no_grad_guard guard;
         const tensor x = image_batch(4, 1, 28, 28), t = times(4);
-        const tensor labels = net.config().num_classes > 0 ? tensor::from_vector({4}, {0, 4, 5, 2}) : tensor();
-        const tensor batch = net.forward(x, t, labels);
+        const condition cond =
+            condition::from_labels(net.config().num_classes > 0 ? tensor::from_vector({4}, {0, 4, 5, 2}) : tensor());
+        const tensor batch = net.forward(x, t, cond);
         for (std::int64_t i = 0; i < 4; ++i) {
             CAPTURE(i);
-            const tensor alone = net.forward(x.slice(0, i, i + 1), t.slice(0, i, i + 1),
-                                             labels.defined() ? labels.slice(0, i, i + 1) : tensor());
+            const tensor alone = net.forward(x.slice(0, i, i + 1), t.slice(0, i, i + 1), cond.rows(i, 1));
             CHECK(relative_error(alone, batch.slice(0, i, i + 1)) <= 1e-5);
         }
         // Bitwise repeatable at a fixed thread count.
-        CHECK(net.forward(x, t, labels).to_vector() == batch.to_vector());
+        CHECK(net.forward(x, t, cond).to_vector() == batch.to_vector());
     }
 }
 
@@ -252,14 +303,14 @@ TEST_CASE("unet without labels uses the null class; labels change the output") {
     randomize_parameters(net);
     no_grad_guard guard;
     const tensor x = image_batch(2, 1, 16, 16), t = times(2);
-    const tensor none = net.forward(x, t, tensor());
-    CHECK(none.to_vector() == net.forward(x, t, tensor::from_vector({2}, {3, 3})).to_vector());
-    CHECK(relative_error(net.forward(x, t, tensor::from_vector({2}, {0, 1})), none) > 1e-3);
+    const tensor none = net.forward(x, t, {});
+    CHECK(none.to_vector() == net.forward(x, t, condition::from_labels(tensor::from_vector({2}, {3, 3}))).to_vector());
+    CHECK(relative_error(net.forward(x, t, condition::from_labels(tensor::from_vector({2}, {0, 1}))), none) > 1e-3);
     // An unconditional unet ignores labels.
     unet plain = build<unet>("{channels: 8, groups: 4, channel_mult: [1, 2]}");
     randomize_parameters(plain);
-    CHECK(plain.forward(x, t, tensor()).to_vector() ==
-          plain.forward(x, t, tensor::from_vector({2}, {1, 2})).to_vector());
+    CHECK(plain.forward(x, t, {}).to_vector() ==
+          plain.forward(x, t, condition::from_labels(tensor::from_vector({2}, {1, 2}))).to_vector());
 }
 
 TEST_CASE("unet dropout acts in training mode only") {
@@ -267,10 +318,10 @@ TEST_CASE("unet dropout acts in training mode only") {
     randomize_parameters(net);
     const tensor x = image_batch(2, 1, 16, 16), t = times(2);
     net.eval();
-    const tensor a = net.forward(x, t, tensor()), b = net.forward(x, t, tensor());
+    const tensor a = net.forward(x, t, {}), b = net.forward(x, t, {});
     CHECK(a.to_vector() == b.to_vector());
     net.train();
-    const tensor c = net.forward(x, t, tensor()), d = net.forward(x, t, tensor());
+    const tensor c = net.forward(x, t, {}), d = net.forward(x, t, {});
     CHECK(relative_error(c, a) > 1e-3);
     CHECK(relative_error(d, c) > 1e-3);  // a new mask each call
 }
@@ -296,7 +347,7 @@ TEST_CASE("unet trains: Adam steps on a fixed batch lower the denoising loss") {
     float first = 0, last = 0;
     for (int step = 0; step < 30; ++step) {
         net.zero_grad();
-        const tensor loss = mse_loss(net.forward(x_t, t, tensor()), eps);
+        const tensor loss = mse_loss(net.forward(x_t, t, {}), eps);
         loss.backward();
         opt.step();
         (step == 0 ? first : last) = loss.item();

@@ -43,6 +43,14 @@ bool ends_with(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+/// The condition of an input x [N, in_channels + extra_in_channels, H, W] as PyTorch's twin
+/// reads it whole: `labels`, and x's channels after in_channels as the condition channels.
+condition condition_of(const unet& net, const tensor& x, const tensor& labels) {
+    condition cond = condition::from_labels(labels);
+    if (net.config().extra_in_channels > 0) cond.channels = x.slice(1, net.config().in_channels, x.size(1));
+    return cond;
+}
+
 /// Every zero-initialized parameter gets random values and the norms a random affine, so
 /// that a comparison exercises every weight.
 void randomize(unet& net) {
@@ -75,7 +83,7 @@ int dump(const std::string& yaml, const std::filesystem::path& dir) {
     const tensor labels =
         classes > 0 ? tensor::from_vector({n}, {0.0f, static_cast<float>(classes - 1), static_cast<float>(classes)})
                     : tensor();
-    const tensor out = net->forward(x, noise, labels);
+    const tensor out = net->forward(x.slice(1, 0, net->config().in_channels), noise, condition_of(*net, x, labels));
     const tensor grad_out = randn(out.shape(), 13, random_purpose("unet_tool.grad_out"));
     out.backward(grad_out);
 
@@ -109,6 +117,8 @@ int bench(const std::string& yaml, std::int64_t batch, std::int64_t size, int re
     const tensor x = randn({batch, net->input_channels(), size, size}, 1, random_purpose("bench.x"));
     const tensor noise = rand({batch}, 2, random_purpose("bench.t"));
     const tensor labels = net->config().num_classes > 0 ? tensor::full({batch}, 0.0f) : tensor();
+    const tensor image = x.slice(1, 0, net->config().in_channels).contiguous();
+    const condition cond = condition_of(*net, x, labels);
     const auto time_ms = [](auto&& fn) {
         const auto start = std::chrono::steady_clock::now();
         fn();
@@ -119,7 +129,7 @@ int bench(const std::string& yaml, std::int64_t batch, std::int64_t size, int re
     for (int r = 0; r < repeats + 2; ++r) {  // two warm-up calls create the primitives
         const double ms = time_ms([&] {
             no_grad_guard guard;
-            (void)net->forward(x, noise, labels);
+            (void)net->forward(image, noise, cond);
         });
         if (r >= 2) forward.push_back(ms);
     }
@@ -127,7 +137,7 @@ int bench(const std::string& yaml, std::int64_t batch, std::int64_t size, int re
     for (int r = 0; r < repeats + 2; ++r) {
         const double ms = time_ms([&] {
             net->zero_grad();
-            const tensor out = net->forward(x, noise, labels);
+            const tensor out = net->forward(image, noise, cond);
             mse_loss(out, tensor::zeros(out.shape())).backward();
         });
         if (r >= 2) step.push_back(ms);

@@ -32,7 +32,7 @@ public:
         w = register_parameter("w", tensor::full({1, 3}, w0));
         b = register_parameter("b", tensor::full({1, 3}, 0.1f));
     }
-    tensor forward(const tensor& x, const tensor&, const tensor&) override { return x * w + b; }
+    tensor forward(const tensor& x, const tensor&, const condition&) override { return x * w + b; }
     tensor w, b;
 };
 
@@ -85,12 +85,12 @@ TEST_CASE("the denoising loss is the noise MSE for eps and the SNR-weighted MSE 
     const tensor x0 = randn({4, 3}, 1, 2), noise = randn({4, 3}, 1, 3);
     const std::vector<double> times{0.1, 0.4, 0.7, 0.95};
     // eps: target is the noise itself, weight 1 -> mean((0.1 - noise)^2).
-    const double eps_loss = values(denoising_loss(zero, p, prediction::eps, 0.5, x0, times, noise, tensor()))[0];
+    const double eps_loss = values(denoising_loss(zero, p, prediction::eps, 0.5, x0, times, noise))[0];
     double expected = 0;
     for (float n : values(noise)) expected += (0.1 - n) * (0.1 - n) / 12.0;
     CHECK(eps_loss == doctest::Approx(expected).epsilon(1e-5));
     // x0: target x0, weight SNR(t) = alpha^2 / sigma^2 per example.
-    const double x0_loss = values(denoising_loss(zero, p, prediction::x0, 0.5, x0, times, noise, tensor()))[0];
+    const double x0_loss = values(denoising_loss(zero, p, prediction::x0, 0.5, x0, times, noise))[0];
     const auto x = values(x0);
     expected = 0;
     for (std::size_t i = 0; i < 4; ++i) {

@@ -127,7 +127,7 @@ constexpr const char* noise_header_extra = R"(
 
 constexpr const char* network_header_extra = R"(
     // An example to replace: the identity (a real network registers parameters in its constructor).
-    difflab::tensor forward(const difflab::tensor& x, const difflab::tensor&, const difflab::tensor&) override {
+    difflab::tensor forward(const difflab::tensor& x, const difflab::tensor&, const difflab::condition&) override {
         return x;
     }
 )";

@@ -7,13 +7,13 @@
 namespace difflab {
 
 guided_denoiser::guided_denoiser(network& net, const process& p, prediction kind, double sigma_data,
-                                 const tensor& labels, const tensor& null_labels, double scale)
+                                 const condition& conditional, const condition& unconditional, double scale)
     : denoiser(p),
       conditional_(net, p, kind, sigma_data),
       both_(net, p, kind, sigma_data),
       scale_(static_cast<float>(scale)) {
-    conditional_.set_labels(labels);
-    both_.set_labels(concat({labels, null_labels}, 0));
+    conditional_.set_condition(conditional);
+    both_.set_condition(concat_rows(conditional, unconditional));
 }
 
 tensor guided_denoiser::denoise(const tensor& x, double t) const {

@@ -24,7 +24,8 @@ param_spec<experiment_options> experiment_options::params() {
     spec.add(&experiment_options::data, "data", "The dataset.");
     spec.add(&experiment_options::process, "process", "The forward (noising) process.");
     spec.add(&experiment_options::noise, "noise",
-             "The noise the process draws; only gaussian for now (training and samplers draw Gaussian noise).");
+             "The noise of x_t = alpha x_0 + sigma noise, which training, x_T and samplers draw (default: standard "
+             "Gaussian, as type gaussian).");
     spec.add(&experiment_options::network, "network", "The network (denoiser backbone).");
     spec.require(&experiment_options::task, "task", "What the run does (generation, super_resolution, ...).");
     spec.section(&experiment_options::train, "train", "Training of the network.", training_options::params());
@@ -191,19 +192,6 @@ void apply(config_node& root, const parsed_override& o) {
     node->set(key, o.value, key_mark);
 }
 
-/// Training and samplers draw standard Gaussian noise whatever `noise:` names; until they
-/// draw through the noise component, another noise type would be silently ignored, so it is
-/// refused where it is written.
-void refuse_unused_noise(const config_node& resolved) {
-    const config_node* noise = resolved.find("noise");
-    const config_node* type = noise && noise->is_map() ? noise->find("type") : nullptr;
-    if (!type || type->text() == "gaussian") return;
-    throw config_error(type->mark(),
-                       fmt::format("noise type '{}' would be ignored: training and sampling draw Gaussian noise "
-                                   "for now; remove the `noise:` section or set noise.type: gaussian",
-                                   type->text()));
-}
-
 }  // namespace
 
 config_node compose_experiment(const fs::path& file) {
@@ -272,7 +260,6 @@ config_node resolve_experiment(const config_node& experiment, const registry& co
     const param_spec<experiment_options> spec = experiment_options::params();
     config_node resolved = spec.emit(spec.parse(written, parse_context(&components)));
     copy_marks(resolved, written);
-    refuse_unused_noise(resolved);
     // The grid and the claims are checked now, so that `difflab check` finds their mistakes. A
     // grid's axes may supply a section the task needs, so each variant is checked for them.
     const std::vector<experiment_variant> variants = expand_variants(resolved, components);

@@ -74,7 +74,8 @@ task_flow::task_flow(run_context& ctx, std::string task_name)
       evaluation_(ctx.options<evaluation_options>("evaluate")),
       data_(ctx.build<dataset>("data")),
       process_(ctx.build<process>("process")),
-      net_(ctx.build<network>("network")) {
+      net_(ctx.build<network>("network")),
+      noise_(ctx.build<noise>("noise")) {
     // resolve_experiment refuses these first (required_sections); a context built by hand may not.
     if (!data_ || !process_ || !net_)
         throw config_error(fmt::format("task '{}' needs `data`, `process` and `network` sections", task_name_));
@@ -87,12 +88,12 @@ prediction task_flow::kind() const {
     return parse_prediction(train_.prediction);
 }
 
-void task_flow::train(
-    const std::function<tensor(const tensor& labels, std::int64_t step, std::int64_t first_position)>& labels) {
+void task_flow::train(const condition_source& conditioning) {
     if (ctx_.sampling_only()) return;
     training_job job{run_training_setup(ctx_, *net_, *data_, train_), *process_};
     if (train_.steps == 0) return;  // init_from adopted as it is
-    job.labels = labels;
+    job.source = noise_.get();
+    job.conditioning = conditioning;
     const interrupt_guard interrupt;
     const training_result trained = train_diffusion(job, &interrupt.flag());
     log_info("{}: trained {} steps in {:.1f} s, last loss {:.4f}", task_name_, trained.steps_done, trained.seconds,
@@ -171,8 +172,8 @@ const tensor& task_flow::draw_samples(const model_factory& make, const std::stri
         const shape_t example = data_->example_shape();
         shape_t shape{count};
         shape.insert(shape.end(), example.begin(), example.end());
-        const tensor x_T =
-            randn(shape, ctx_.seed(), random_purpose("sample/prior")) * static_cast<float>(process_->prior_std());
+        const tensor x_T = draw_noise(noise_.get(), shape, ctx_.seed(), random_purpose("sample/prior"), 0, 0) *
+                           static_cast<float>(process_->prior_std());
         const bool record = sample_.trajectory > 0 && shape.size() == 4;  // image data only
         std::vector<tensor> parts;
         const auto start = std::chrono::steady_clock::now();
@@ -181,6 +182,7 @@ const tensor& task_flow::draw_samples(const model_factory& make, const std::stri
             sampling_context sc;
             sc.seed = ctx_.seed();
             sc.first_index = static_cast<std::uint64_t>(begin);
+            sc.source = noise_.get();
             const tensor x = x_T.slice(0, begin, end).contiguous();
             const batch_model m = make(begin, end - begin);
             if (record && begin == 0) {

@@ -291,9 +291,10 @@ training_result train_diffusion(const training_job& job, const std::atomic<bool>
         }
         shape_t shape{batch};
         shape.insert(shape.end(), example.begin(), example.end());
-        const tensor noise = randn(shape, job.seed, random_purpose("train/noise"), static_cast<std::uint64_t>(first));
-        const tensor labels = job.labels ? job.labels(examples.labels, at.step, first) : tensor();
-        return denoising_loss(job.net, p, kind, job.options.sigma_data, examples.x, times, noise, labels);
+        const tensor noise = draw_noise(job.source, shape, job.seed, random_purpose("train/noise"),
+                                        static_cast<std::uint64_t>(first), 0);
+        const condition cond = job.conditioning ? job.conditioning(examples, at.step, first) : condition();
+        return denoising_loss(job.net, p, kind, job.options.sigma_data, examples.x, times, noise, cond);
     };
     return train_network(job, objective, stop);
 }

@@ -11,7 +11,7 @@
 
 /// Bumped whenever a public header changes in a way that breaks plugins built against the
 /// previous one (docs/plugin-abi.md).
-#define DIFFLAB_PLUGIN_API_VERSION 4
+#define DIFFLAB_PLUGIN_API_VERSION 5
 
 #define DIFFLAB_STRINGIFY_(x) #x
 #define DIFFLAB_STRINGIFY(x) DIFFLAB_STRINGIFY_(x)

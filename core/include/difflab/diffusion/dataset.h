@@ -11,10 +11,15 @@
 namespace difflab {
 
 /// A batch of examples: `x` [N, ...example_shape] and, where the dataset has them, class
-/// labels [N] (f32 holding whole numbers; undefined otherwise).
+/// labels [N] (f32 holding whole numbers; undefined otherwise) and a paired input per example
+/// (undefined otherwise): what an image-to-image task conditions on, such as the
+/// low-resolution image of super-resolution (SR3), the image whose segmentation x is (Wolleb
+/// et al. 2022), or an observed frame of a video. The dataset only pairs; the task decides what
+/// the network sees (condition.h: concatenated channels, after upsampling or noising).
 struct example_batch {
     tensor x;
     tensor labels;
+    tensor paired{};  ///< [N, ...] in the dataset's own shape (e.g. [N, C, H / 4, W / 4])
 };
 
 /// Examples addressed by index, so that the trainer's order (and any sharding across ranks)

@@ -14,14 +14,16 @@ namespace difflab {
 ///     x0 = x0_uncond + w (x0_cond - x0_uncond),
 /// so w = 1 is the conditional model alone (one pass), w = 0 the unconditional one, w > 1
 /// guides (Ho & Salimans write w' = w - 1 for the same rule). When guiding, the conditional
-/// and the unconditional pass run as one network call on a batch of 2n (x with the labels,
-/// then x with the null labels), two network evaluations per sample.
+/// and the unconditional pass run as one network call on a batch of 2n (x with the
+/// conditional condition, then x with the unconditional one), two network evaluations per
+/// sample.
 class guided_denoiser final : public denoiser {
 public:
-    /// `labels` and `null_labels`: one class id per sample of the batches it will see (the
-    /// null class is the network's extra class, e.g. num_classes).
-    guided_denoiser(network& net, const process& p, prediction kind, double sigma_data, const tensor& labels,
-                    const tensor& null_labels, double scale);
+    /// `conditional` and `unconditional`: one row per sample of the batches it will see, with
+    /// the same fields defined (e.g. the labels, and the null class of the network, num_classes;
+    /// both with the same channels when the network also takes an image).
+    guided_denoiser(network& net, const process& p, prediction kind, double sigma_data, const condition& conditional,
+                    const condition& unconditional, double scale);
 
     /// Clamps the guided estimate to [-1, 1], the range of image data.
     void set_clip_denoised(bool on) { clip_ = on; }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The 'network' component kind: a trainable module F(x, noise input, labels).
+// The 'network' component kind: a trainable module F(x, noise input, condition).
 #pragma once
 
 #include <difflab/base/error.h>
+#include <difflab/diffusion/condition.h>
 #include <difflab/plugin/component.h>
 #include <difflab/tensor/module.h>
 #include <difflab/tensor/tensor.h>
@@ -10,24 +11,26 @@
 namespace difflab {
 
 /// A trainable denoising network, a module with named parameters (checkpoints, optimizers),
-/// wrapped into a denoiser by a parametrization (network_denoiser: eps, x0, v, score or EDM
+/// wrapped into a denoiser by a parametrization (parametrization.h: eps, x0, v, score or EDM
 /// preconditioning, Karras et al. 2022 Table 1):
 ///   x       c_in x_t, a batch [N, C, H, W] (images) or [N, D] (points);
 ///   noise   [N], the noise input c_noise per example: continuous t in [0, 1] for every
 ///           parametrization but EDM's ln(sigma) / 4 (a network scales it as its embedding
 ///           wants, e.g. t * 1000 for DDPM's sinusoidal timesteps);
-///   labels  [N] class ids held as floats for class-conditional networks (the network's null
-///           class, num_classes, means "no label", for classifier-free guidance), or an
-///           undefined tensor for unconditional ones.
+///   cond    what else it is conditioned on (condition.h): class labels (the null class
+///           num_classes means "no label", for classifier-free guidance), extra input channels
+///           concatenated to x unscaled by c_in (unet's extra_in_channels), a cross-attention
+///           context; an empty condition for unconditional networks. A network refuses, with
+///           the option that would fit, a field it cannot take, and ignores the loss mask
+///           (a training weight, not an input).
 /// The output is the parametrized quantity, shaped like x except for channels: a network that
-/// takes concatenated conditions as extra input channels, or also predicts a variance, says so
-/// in its options (unet's extra_in_channels, learned_variance).
+/// also predicts a variance says so in its options (unet's learned_variance).
 class network : public component, public module {
 public:
     static constexpr const char* kind_name = "network";
     using kind_type = network;
 
-    virtual tensor forward(const tensor& x, const tensor& noise, const tensor& labels) = 0;
+    virtual tensor forward(const tensor& x, const tensor& noise, const condition& cond) = 0;
 
     /// An embedding [N, F] of x for feature-space metrics (FID, precision/recall): a
     /// classifier's pooled penultimate activations. Networks without one throw.

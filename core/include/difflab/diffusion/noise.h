@@ -24,4 +24,9 @@ public:
                         std::uint64_t step) const = 0;
 };
 
+/// source->draw(...), or standard Gaussian noise (difflab::randn, exactly the draws of the
+/// `gaussian` component) when source is nullptr: the default when an experiment has no `noise:`.
+tensor draw_noise(const noise* source, const shape_t& shape, std::uint64_t seed, std::uint64_t purpose,
+                  std::uint64_t first_index, std::uint64_t step);
+
 }  // namespace difflab

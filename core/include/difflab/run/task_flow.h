@@ -5,6 +5,7 @@
 #include <difflab/diffusion/dataset.h>
 #include <difflab/diffusion/denoiser.h>
 #include <difflab/diffusion/network.h>
+#include <difflab/diffusion/noise.h>
 #include <difflab/diffusion/process.h>
 #include <difflab/diffusion/sampler.h>
 #include <difflab/diffusion/trajectory.h>
@@ -49,19 +50,23 @@ sample_sampler build_sample_sampler(build_context& builder, const sampling_optio
                                     const source_mark& where);
 
 /// The skeleton of a task that trains a denoising network and samples it: a task composes
-/// its steps in order and supplies only what is its own (labels seen in training, the
+/// its steps in order and supplies only what is its own (the condition seen in training, the
 /// denoiser of a batch of samples, the labels metrics compare with). Every step appends its
 /// lines to report(); write_report() writes report.md.
 class task_flow {
 public:
-    /// Builds `data`, `process` and `network` from the experiment's sections and reads its
-    /// `train:`, `sample:` and `evaluate:` sections; `task_name` names the task in messages.
+    /// Builds `data`, `process`, `network` and `noise` (when present) from the experiment's
+    /// sections and reads its `train:`, `sample:` and `evaluate:` sections; `task_name` names
+    /// the task in messages.
     task_flow(run_context& ctx, std::string task_name);
 
     run_context& context() { return ctx_; }
     const dataset& data() const { return *data_; }
     const process& diffusion() const { return *process_; }
     network& net() { return *net_; }
+    /// The experiment's `noise:`, which training and sampling draw (x_T, x_t and every sampler
+    /// draw); nullptr without the section: standard Gaussian noise (draw_noise).
+    const noise* noise_source() const { return noise_.get(); }
     const training_options& train_options() const { return train_; }
     const sampling_options& sample_options() const { return sample_; }
     const evaluation_options& evaluation() const { return evaluation_; }
@@ -72,9 +77,9 @@ public:
 
     /// Trains per `train:` with train_diffusion (log.jsonl, checkpoints, --resume, Ctrl-C), after
     /// adopting train.init_from's checkpoint; nothing when sampling only or train.steps is 0.
-    /// `labels`: as training_job::labels (empty: the network sees no labels).
-    void train(
-        const std::function<tensor(const tensor& labels, std::int64_t step, std::int64_t first_position)>& labels = {});
+    /// The training noise is noise_source(); `conditioning` is as training_job::conditioning
+    /// (empty: the network sees an empty condition, no labels).
+    void train(const condition_source& conditioning = {});
 
     /// Loads the latest checkpoint into the network, its EMA weights when sample.ema and the
     /// run keeps them; records which in the protocol. Without a checkpoint the network keeps its
@@ -93,9 +98,10 @@ public:
     /// The samples the metrics read: evaluate.count, or sample.count.
     std::int64_t evaluation_count() const;
 
-    /// Draws sample_count() samples with sample.sampler in batches of sample.batch_size: x_T and
-    /// every sampler draw of sample i are keyed by i, so results do not depend on the batch size
-    /// and the first n of any count are the same n. Writes samples.safetensors, grid.png (the
+    /// Draws sample_count() samples with sample.sampler in batches of sample.batch_size: x_T
+    /// (prior_std times noise_source()'s draw) and every sampler draw of sample i (through
+    /// sampling_context::source) are keyed by i, so results do not depend on the batch size and
+    /// the first n of any count are the same n. Writes samples.safetensors, grid.png (the
     /// first sample.count) and trajectory.png (the first batch's path) to ctx.samples_dir().
     /// `note` ends the report's sampling line (", guidance scale 3").
     const tensor& draw_samples(const model_factory& make, const std::string& note = "");
@@ -117,6 +123,7 @@ private:
     std::unique_ptr<dataset> data_;
     std::unique_ptr<process> process_;
     std::unique_ptr<network> net_;
+    std::unique_ptr<noise> noise_;
     evaluation_protocol protocol_;
     sample_sampler sampler_;
     tensor samples_;

@@ -2,9 +2,11 @@
 // The `train:` and `sample:` sections of an experiment, the training loop and its diffusion objective.
 #pragma once
 
+#include <difflab/diffusion/condition.h>
 #include <difflab/diffusion/dataset.h>
 #include <difflab/diffusion/denoiser.h>
 #include <difflab/diffusion/network.h>
+#include <difflab/diffusion/noise.h>
 #include <difflab/diffusion/process.h>
 #include <difflab/diffusion/sampler.h>
 #include <difflab/plugin/config_node.h>
@@ -34,10 +36,10 @@ struct training_options {
     double beta1 = 0.9;
     double beta2 = 0.999;
     double weight_decay = 0;
-    std::int64_t warmup = 0;              ///< linear learning-rate warm-up steps
+    std::int64_t warmup = 0;            ///< linear learning-rate warm-up steps
     std::string schedule = "constant";  ///< the learning rate after the warm-up: constant or cosine
-    double grad_clip = 1.0;   ///< max gradient norm; 0 disables clipping
-    double ema = 0.9999;      ///< EMA decay of the weights sampled with (warmed up); 0 disables it
+    double grad_clip = 1.0;             ///< max gradient norm; 0 disables clipping
+    double ema = 0.9999;                ///< EMA decay of the weights sampled with (warmed up); 0 disables it
     std::int64_t checkpoint_every = 1000;
     std::int64_t keep_checkpoints = 2;
     std::int64_t log_every = 10;
@@ -102,7 +104,16 @@ struct training_step {
 /// The loss of one batch (a scalar tensor with its graph): what a training loop minimizes.
 using training_objective = std::function<tensor(const example_batch& batch, training_step& step)>;
 
-/// The diffusion objective's inputs: the setup, the process and where labels come from.
+/// The condition the network sees for a batch of training examples (its labels, paired inputs,
+/// ...): the task owns training-time corruption such as label dropout for classifier-free
+/// guidance, SR3's noise on the low-resolution image or clean frames of a video. `step` and
+/// `first_position` (of the batch in the data stream) key any randomness, so that a resumed run
+/// draws what an uninterrupted one would.
+using condition_source =
+    std::function<condition(const example_batch& batch, std::int64_t step, std::int64_t first_position)>;
+
+/// The diffusion objective's inputs: the setup, the process, the noise and where the condition
+/// comes from.
 struct training_job : training_setup {
     training_job(network& net, const process& diffusion, const dataset& data, training_options options,
                  std::uint64_t seed, std::filesystem::path checkpoint_dir, bool resume = false)
@@ -112,9 +123,11 @@ struct training_job : training_setup {
         : training_setup(std::move(setup)), diffusion(diffusion) {}
 
     const process& diffusion;
-    /// Labels the network sees for a batch, from the dataset's; `step` and `first_position`
-    /// key any randomness (label dropout for classifier-free guidance). Empty: no labels.
-    std::function<tensor(const tensor& labels, std::int64_t step, std::int64_t first_position)> labels;
+    /// The noise of x_t = alpha x0 + sigma noise (the experiment's `noise:`); nullptr draws
+    /// standard Gaussian noise, exactly the draws of the `gaussian` component.
+    const noise* source = nullptr;
+    /// The condition of each batch. Empty: an empty condition (no labels, whatever the dataset has).
+    condition_source conditioning;
 };
 
 /// What a finished (or stopped) training run reports.
@@ -137,7 +150,8 @@ training_result train_network(const training_setup& setup, const training_object
                               const std::atomic<bool>* stop = nullptr);
 
 /// train_network with the denoising loss of `job.diffusion` (denoising_loss): a time per
-/// example from (seed, "train/time", position), noise from (seed, "train/noise", first position).
+/// example from (seed, "train/time", position), noise from job.source keyed (seed,
+/// "train/noise", first position, step 0), the condition from job.conditioning.
 training_result train_diffusion(const training_job& job, const std::atomic<bool>* stop = nullptr);
 
 /// Installs a SIGINT/SIGTERM handler that sets the returned flag (for the training loop to

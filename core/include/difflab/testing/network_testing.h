@@ -66,12 +66,24 @@ struct torch_fixture {
 
 /// Loads the fixture's weights into `net` (strictly), runs forward and backward with its inputs
 /// and output gradient, and returns the relative error (`relative_error`) of the output ("out")
-/// and of every gradient the fixture holds ("grad/x", "grad/<parameter>").
-inline std::map<std::string, double> compare_with_torch(network& net, const torch_fixture& f) {
+/// and of every gradient the fixture holds ("grad/x", "grad/<parameter>"). The fixture's x holds
+/// the network's whole input: its last `condition_channels` channels (a unet's
+/// extra_in_channels) go to the network as condition.channels, and "grad/x" is compared with
+/// the gradient of both.
+inline std::map<std::string, double> compare_with_torch(network& net, const torch_fixture& f,
+                                                        std::int64_t condition_channels = 0) {
     net.load_state_dict(f.weights);
     net.eval();
     const tensor x = f.get("x").detach().set_requires_grad(true);
-    const tensor out = net.forward(x, f.get("noise"), f.get("labels"));
+    condition cond;
+    cond.labels = f.get("labels");
+    tensor own = x;
+    if (condition_channels > 0) {
+        const std::int64_t split = x.size(1) - condition_channels;
+        own = x.slice(1, 0, split);
+        cond.channels = x.slice(1, split, x.size(1));
+    }
+    const tensor out = net.forward(own, f.get("noise"), cond);
     std::map<std::string, double> errors{{"out", relative_error(out, f.get("out"))}};
     out.backward(f.get("grad_out"));
     const auto named = net.named_parameters();
