@@ -132,3 +132,36 @@ TEST_CASE("classifier-free guidance: w = 1 is the conditional denoiser bit for b
     // And it is not the conditional model: the check above can fail.
     CHECK(!same_bits(s->sample(guided, x_T, ctx), s->sample(conditional, x_T, ctx)));
 }
+
+TEST_CASE(
+    "classifier guidance's pull on the estimate is s sigma^2 / alpha times central differences of "
+    "log p(k | x_t)") {
+    const gaussian_mixture m = three_components();
+    const std::unique_ptr<process> p = make<process>("{type: vp_sde}");
+    const exact_gmm_denoiser d(*p, m);
+    const gmm_class_posterior classifier(*p, m);
+    guidance_schedule schedule;
+    schedule.scale = 1.7;
+    const std::int64_t k = 2;
+    const classifier_guidance guided(d, classifier, tensor::full({1}, static_cast<float>(k)), schedule);
+    for (double t : {0.8, 0.3, 0.05}) {
+        CAPTURE(t);
+        const double a = p->alpha(t), s = p->sigma(t), h = 1e-5;
+        const Eigen::Vector2d x(0.4 * a - 0.3, 0.9 * a + 0.2);
+        const tensor xt = tensor::from_vector({1, 2}, {static_cast<float>(x(0)), static_cast<float>(x(1))});
+        const std::vector<float> pulled = guided.x0(xt, t).to_vector(), plain = d.x0(xt, t).to_vector();
+        // log p(k | x_t) = log w_k + log N(x; alpha mu_k, C_k) - log p_t(x)
+        const auto log_posterior = [&](const Eigen::Vector2d& at) {
+            return m.component(k).log_density(at, a, s) - m.log_density(at, a, s);
+        };
+        for (int i = 0; i < 2; ++i) {
+            Eigen::Vector2d up = x, down = x;
+            up(i) += h;
+            down(i) -= h;
+            const double gradient = (log_posterior(up) - log_posterior(down)) / (2 * h);
+            const double expected = schedule.scale * s * s / a * gradient;
+            CHECK(pulled[static_cast<std::size_t>(i)] - plain[static_cast<std::size_t>(i)] ==
+                  doctest::Approx(expected).epsilon(1e-3).scale(1e-3));
+        }
+    }
+}
