@@ -2,7 +2,7 @@
 // The 'generation' task.
 #include "generation_task.h"
 
-#include <difflab/diffusion/guidance.h>
+#include <difflab/diffusion/classifier_free_guidance.h>
 #include <difflab/diffusion/network_denoiser.h>
 #include <difflab/run/task_flow.h>
 #include <fmt/format.h>
@@ -61,7 +61,8 @@ void generation_task::run(run_context& ctx) {
             auto d = std::make_unique<guided_denoiser>(
                 flow.net(), flow.diffusion(), flow.kind(), sigma_data,
                 condition::from_labels(cycling_labels(first, n, opts_.num_classes)),
-                condition::from_labels(tensor::full({n}, static_cast<float>(opts_.num_classes))), opts_.guidance_scale);
+                condition::from_labels(tensor::full({n}, static_cast<float>(opts_.num_classes))),
+                guidance_schedule{opts_.guidance_scale});
             d->set_clip_denoised(flow.sample_options().clip_denoised);
             const std::int64_t passes = d->passes();
             return {std::move(d), passes};

@@ -2,7 +2,7 @@
 // A class-conditional unet guided, trained and sampled, bit for bit against values recorded before
 // the condition bundle existed: conditioning through it must move no number.
 #include <difflab/base/threads.h>
-#include <difflab/diffusion/guidance.h>
+#include <difflab/diffusion/classifier_free_guidance.h>
 #include <difflab/diffusion/network_denoiser.h>
 #include <difflab/diffusion/sampler.h>
 #include <difflab/io/safetensors.h>
@@ -163,13 +163,13 @@ TEST_CASE("a class-conditional unet's guided estimates, losses, gradients and CF
         for (const prediction kind : kinds)
             for (const double scale : {3.0, 1.0})
                 for (const double t : {0.3, 0.8}) {
-                    const guided_denoiser guided(*net, *ddpm, kind, 0.5, labels, null_labels, scale);
+                    const guided_denoiser guided(*net, *ddpm, kind, 0.5, labels, null_labels, guidance_schedule{scale});
                     values.check(fmt::format("guided/{}/scale_{:g}/t_{:g}", prediction_name(kind), scale, t),
                                  guided.x0(x, t));
                 }
         // A few DDIM steps of classifier-free guided sampling (eta = 1: fresh noise every step).
         const auto ddim = make<sampler>("{type: ddim, steps: 4, eta: 1.0}");
-        const guided_denoiser guided(*net, *ddpm, prediction::eps, 0.5, labels, null_labels, 3.0);
+        const guided_denoiser guided(*net, *ddpm, prediction::eps, 0.5, labels, null_labels, guidance_schedule{3.0});
         sampling_context sc;
         sc.seed = 7;
         sc.first_index = 2;

@@ -1,9 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 // Classifier guidance in the score form.
 #include <difflab/diffusion/classifier_guidance.h>
+#include <difflab/tensor/autograd.h>
 #include <difflab/tensor/ops.h>
 
 namespace difflab {
+
+tensor network_class_log_likelihood::gradient(const tensor& x, double t, const tensor& labels) const {
+    enable_grad_guard recording;
+    tensor input = x.detach();
+    input.set_requires_grad();
+    const tensor logits = classifier_.forward(input, tensor::full({x.size(0)}, static_cast<float>(t)), condition{});
+    // cross_entropy is the batch mean of -log p(y_i | x_i); samples do not interact, so the
+    // gradient of -N times it is each sample's own grad log p(y_i | x_i).
+    const tensor total = cross_entropy(logits, labels) * static_cast<float>(-x.size(0));
+    return gradients(total, {input}).front();
+}
 
 classifier_guidance::classifier_guidance(const denoiser& inner, const class_log_likelihood& classifier, tensor labels,
                                          guidance_schedule schedule)

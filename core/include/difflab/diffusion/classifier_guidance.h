@@ -4,6 +4,7 @@
 
 #include <difflab/diffusion/denoiser.h>
 #include <difflab/diffusion/guidance_schedule.h>
+#include <difflab/diffusion/network.h>
 #include <difflab/tensor/tensor.h>
 
 namespace difflab {
@@ -14,6 +15,19 @@ class class_log_likelihood {
 public:
     virtual ~class_log_likelihood() = default;
     virtual tensor gradient(const tensor& x, double t, const tensor& labels) const = 0;
+};
+
+/// A noise-aware classifier network (Dhariwal & Nichol 2021, trained on x_t at random t):
+/// grad_x log softmax(F(x_t, t))_y by reverse-mode differentiation, recorded in its own graph
+/// (enable_grad_guard) inside the sampler's no_grad_guard. The network sees x_t as it is and
+/// the continuous time t as its noise input, as it was trained. One network evaluation per call.
+class network_class_log_likelihood final : public class_log_likelihood {
+public:
+    explicit network_class_log_likelihood(network& classifier) : classifier_(classifier) {}
+    tensor gradient(const tensor& x, double t, const tensor& labels) const override;
+
+private:
+    network& classifier_;
 };
 
 /// Classifier guidance (Dhariwal & Nichol 2021) in the score form of their Algorithm 2,
