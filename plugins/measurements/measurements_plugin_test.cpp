@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tests that the plugin registers the measurement operators as the kind 'measurement'.
+#include <difflab/diffusion/measurement.h>
+#include <difflab/plugin/component.h>
+#include <difflab/plugin/config_node.h>
+#include <difflab/plugin/registry.h>
+#include <difflab/testing/testing.h>
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace difflab;
+
+TEST_CASE("the measurement kind is listed and the plugin registers its operators") {
+    CHECK(std::find(std::begin(component_kinds), std::end(component_kinds), std::string("measurement")) !=
+          std::end(component_kinds));
+    const registry& components = testing::build_plugins();
+    std::vector<std::string> names;
+    for (const component_info* info : components.of_kind("measurement")) {
+        names.push_back(info->name);
+        CHECK(info->plugin == "measurements");
+        CHECK_FALSE(info->description.empty());
+    }
+    CHECK(names == std::vector<std::string>{"identity", "mask"});
+}
+
+TEST_CASE("an operator written in YAML builds through the registry, binds and measures") {
+    const registry& components = testing::build_plugins();
+    const config_node resolved =
+        components.resolve("measurement", parse_yaml("{type: mask, missing: left_half, noise_std: 0.1}", "e.yaml"),
+                           parse_context(&components));
+    CHECK(resolved.find("fraction")->text() == "0.5");
+    build_context builder(components, 0);
+    const std::unique_ptr<component> made = builder.create("measurement", resolved);
+    auto& h = dynamic_cast<measurement&>(*made);
+    h.bind({4});
+    CHECK(h.measured_shape() == shape_t{4});
+    CHECK(h.noise_std() == doctest::Approx(0.1));
+    CHECK(h.apply(tensor::ones({2, 4})).to_vector() == std::vector<float>{0, 0, 1, 1, 0, 0, 1, 1});
+    CHECK_THROWS_AS(components.resolve("measurement", parse_yaml("{type: mask, missing: corner}", "e.yaml"),
+                                       parse_context(&components)),
+                    config_error);
+}
