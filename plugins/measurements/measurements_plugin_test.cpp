@@ -25,23 +25,23 @@ TEST_CASE("the measurement kind is listed and the plugin registers its operators
         CHECK(info->plugin == "measurements");
         CHECK_FALSE(info->description.empty());
     }
-    CHECK(names == std::vector<std::string>{"identity", "mask"});
+    CHECK(names == std::vector<std::string>{"block_average", "identity", "mask"});
 }
 
 TEST_CASE("an operator written in YAML builds through the registry, binds and measures") {
     const registry& components = testing::build_plugins();
     const config_node resolved =
-        components.resolve("measurement", parse_yaml("{type: mask, missing: left_half, noise_std: 0.1}", "e.yaml"),
+        components.resolve("measurement", parse_yaml("{type: block_average, factor: 2, noise_std: 0.1}", "e.yaml"),
                            parse_context(&components));
-    CHECK(resolved.find("fraction")->text() == "0.5");
+    CHECK(resolved.find("factor")->text() == "2");
     build_context builder(components, 0);
     const std::unique_ptr<component> made = builder.create("measurement", resolved);
     auto& h = dynamic_cast<measurement&>(*made);
-    h.bind({4});
-    CHECK(h.measured_shape() == shape_t{4});
+    h.bind({3, 4, 4});
+    CHECK(h.measured_shape() == shape_t{3, 2, 2});
     CHECK(h.noise_std() == doctest::Approx(0.1));
-    CHECK(h.apply(tensor::ones({2, 4})).to_vector() == std::vector<float>{0, 0, 1, 1, 0, 0, 1, 1});
-    CHECK_THROWS_AS(components.resolve("measurement", parse_yaml("{type: mask, missing: corner}", "e.yaml"),
+    CHECK(h.apply(tensor::ones({2, 3, 4, 4})).to_vector() == std::vector<float>(24, 1.0f));
+    CHECK_THROWS_AS(components.resolve("measurement", parse_yaml("{type: block_average, factor: 0}", "e.yaml"),
                                        parse_context(&components)),
                     config_error);
 }
