@@ -15,7 +15,7 @@
 
 using namespace difflab;
 
-TEST_CASE("the measurement kind is listed and the plugin registers its operators") {
+TEST_CASE("the measurement kind is listed and the plugin registers its five operators") {
     CHECK(std::find(std::begin(component_kinds), std::end(component_kinds), std::string("measurement")) !=
           std::end(component_kinds));
     const registry& components = testing::build_plugins();
@@ -25,7 +25,7 @@ TEST_CASE("the measurement kind is listed and the plugin registers its operators
         CHECK(info->plugin == "measurements");
         CHECK_FALSE(info->description.empty());
     }
-    CHECK(names == std::vector<std::string>{"block_average", "identity", "mask"});
+    CHECK(names == std::vector<std::string>{"block_average", "blur", "identity", "mask", "resize"});
 }
 
 TEST_CASE("an operator written in YAML builds through the registry, binds and measures") {
