@@ -16,23 +16,10 @@
 
 using namespace difflab;
 
-namespace {
-
-template <class K>
-std::unique_ptr<K> make(const std::string& yaml) {
-    const registry& plugins = testing::build_plugins();
-    static build_context context(plugins, 0);
-    const config_node resolved =
-        plugins.resolve(K::kind_name, parse_yaml(yaml, "measurement_conditioning_test.yaml"), parse_context(&plugins));
-    return std::unique_ptr<K>(static_cast<K*>(context.create(K::kind_name, resolved).release()));
-}
-
-}  // namespace
-
 TEST_CASE("replacement with a mask: the observed pixels become alpha y + sigma z, the others stay") {
-    const auto mask = make<measurement>("{type: mask, missing: left_half}");
+    const auto mask = testing::make<measurement>("{type: mask, missing: left_half}");
     mask->bind({1, 2, 2});
-    const auto p = make<process>("{type: vp_sde}");
+    const auto p = testing::make<process>("{type: vp_sde}");
     const tensor x = randn({3, 1, 2, 2}, 1, random_purpose("test/x"));
     const tensor y = mask->apply(randn({3, 1, 2, 2}, 2, random_purpose("test/y")));
     const measurement_replacement replace(*p, *mask, y);
@@ -54,9 +41,9 @@ TEST_CASE("replacement with a mask: the observed pixels become alpha y + sigma z
 }
 
 TEST_CASE("the x0-estimate projection makes the estimate agree with the measurement exactly where H sees") {
-    const auto blur = make<measurement>("{type: block_average, factor: 2}");
+    const auto blur = testing::make<measurement>("{type: block_average, factor: 2}");
     blur->bind({1, 4, 4});
-    const auto p = make<process>("{type: vp_sde}");
+    const auto p = testing::make<process>("{type: vp_sde}");
     const gaussian_denoiser d(*p, 0.25);
     const tensor y = blur->apply(randn({2, 1, 4, 4}, 3, random_purpose("test/y")));
     const measurement_projection projected(d, *blur, y);
