@@ -10,20 +10,13 @@
 
 #include "exact_gmm_denoiser.h"
 #include "gaussian_mixture.h"
+#include "test_mixtures.h"
 
 using namespace difflab;
 using namespace difflab::plugins;
+using difflab::plugins::test_mixtures::three_components;
 
 namespace {
-
-gaussian_mixture three_components() {
-    Eigen::MatrixXd c0(2, 2), c1(2, 2), c2(2, 2);
-    c0 << 0.5, 0.2, 0.2, 0.3;
-    c1 << 0.1, -0.05, -0.05, 0.4;
-    c2 << 0.2, 0.0, 0.0, 0.2;
-    return gaussian_mixture({0.5, 0.3, 0.2}, {Eigen::Vector2d(-2, 0), Eigen::Vector2d(2, 1), Eigen::Vector2d(0, 3)},
-                            {c0, c1, c2});
-}
 
 /// log p(k | x_t = x) = log w_k + log N(x; alpha mu_k, C_k) - log p_t(x).
 double log_class_posterior(const gaussian_mixture& m, const Eigen::VectorXd& x, std::int64_t k, double a, double s) {

@@ -169,7 +169,7 @@ TEST_CASE("describe refuses unknown kinds and names with the choices") {
     CHECK(kind.exit_code == 2);
     CHECK(kind.err ==
           "error: unknown kind 'samplr'; did you mean 'sampler'?\n"
-          "    kinds: process, noise, network, sampler, task, dataset, metric\n");
+          "    kinds: process, noise, network, sampler, task, dataset, metric, measurement\n");
     const result name = run("describe sampler/fixd", fixture("testkit"));
     CHECK(name.exit_code == 2);
     // The list holds the in-tree samplers too; each entry names its plugin.

@@ -22,19 +22,10 @@ using namespace difflab;
 
 namespace {
 
-template <class K>
-std::unique_ptr<K> make(const std::string& yaml) {
-    const registry& plugins = testing::build_plugins();
-    static build_context context(plugins, 0);
-    const config_node resolved =
-        plugins.resolve(K::kind_name, parse_yaml(yaml, "guidance_test.yaml"), parse_context(&plugins));
-    return std::unique_ptr<K>(static_cast<K*>(context.create(K::kind_name, resolved).release()));
-}
-
 /// A tiny noise-aware classifier whose (zero-initialized) head is given random weights, so that
 /// its logits, and their gradients, are not all zero.
 std::unique_ptr<network> tiny_classifier() {
-    auto net = make<network>(
+    auto net = testing::make<network>(
         "{type: classifier, in_channels: 1, channels: 8, groups: 4, channel_mult: [1], num_res_blocks: 1, "
         "image_size: 4, attention_resolutions: [], num_classes: 3, seed: 2}");
     for (auto& [name, parameter] : net->named_parameters())
@@ -93,9 +84,9 @@ TEST_CASE("a noisy classifier's guidance gradient is grad log p(y | x_t), by cen
 }
 
 TEST_CASE("a network denoiser's vector-Jacobian product matches central differences of its estimate") {
-    const auto net = make<network>("{type: mlp, in_dim: 3, hidden: 16, layers: 2, seed: 5}");
+    const auto net = testing::make<network>("{type: mlp, in_dim: 3, hidden: 16, layers: 2, seed: 5}");
     net->eval();
-    const auto p = make<process>("{type: vp_sde}");
+    const auto p = testing::make<process>("{type: vp_sde}");
     const network_denoiser d(*net, *p, prediction::eps);
     const tensor x = randn({1, 3}, 1, random_purpose("test/x"));
     const tensor v = tensor::from_vector({1, 3}, {0.3f, -1.0f, 0.7f});
@@ -115,12 +106,12 @@ TEST_CASE("a network denoiser's vector-Jacobian product matches central differen
 TEST_CASE("classifier guidance runs inside a sampler; at scale 0 the samples are the unguided ones, bit for bit") {
     const auto classifier_net = tiny_classifier();
     const network_class_log_likelihood likelihood(*classifier_net);
-    const auto net = make<network>(
+    const auto net = testing::make<network>(
         "{type: unet, in_channels: 1, channels: 8, groups: 4, channel_mult: [1], num_res_blocks: 1, image_size: 4, "
         "attention_resolutions: [], seed: 3}");
     net->eval();
-    const auto p = make<process>("{type: ddpm, steps: 100}");
-    const auto ddim = make<sampler>("{type: ddim, steps: 4}");
+    const auto p = testing::make<process>("{type: ddpm, steps: 100}");
+    const auto ddim = testing::make<sampler>("{type: ddim, steps: 4}");
     const network_denoiser d(*net, *p, prediction::eps);
     const tensor labels = tensor::from_vector({2}, {0.0f, 1.0f});
     const tensor x_T = randn({2, 1, 4, 4}, 1, random_purpose("test/prior"));
@@ -141,7 +132,7 @@ TEST_CASE("dynamic thresholding: per sample, clamp at the percentile of |x0| (at
             return tensor::from_vector({2, 4}, {0.5f, -3.0f, 2.0f, 1.0f, 0.2f, -0.4f, 0.9f, 0.0f});
         }
     };
-    const auto p = make<process>("{type: vp_sde}");
+    const auto p = testing::make<process>("{type: vp_sde}");
     const fixed inner(*p);
     const std::vector<float> all = dynamic_thresholding(inner, 1.0).x0(tensor::zeros({2, 4}), 0.5).to_vector();
     // Row 0: s = 3 (the maximum); row 1 stays inside [-1, 1], s = 1 leaves it.

@@ -35,16 +35,6 @@ namespace {
 /// before the change under test.
 const std::string fixtures = DIFFLAB_SOURCE_DIR "/tests/fixtures/conditioning/";
 
-/// A component of the build's plugins from its YAML.
-template <class K>
-std::unique_ptr<K> make(const std::string& yaml) {
-    const registry& plugins = testing::build_plugins();
-    static build_context context(plugins, 0);
-    const config_node resolved =
-        plugins.resolve(K::kind_name, parse_yaml(yaml, "fixture.yaml"), parse_context(&plugins));
-    return std::unique_ptr<K>(static_cast<K*>(context.create(K::kind_name, resolved).release()));
-}
-
 /// Writes every tensor it is given (DIFFLAB_WRITE_FIXTURES=1), or compares each bit for bit
 /// with the recorded one of the same name.
 class recorded_values {
@@ -91,7 +81,7 @@ private:
 /// A tiny class-conditional unet (3 classes, null class 3) with seeded random weights, its
 /// zero-initialized output layers included.
 std::unique_ptr<network> tiny_conditional_unet() {
-    auto net = make<network>(
+    auto net = testing::make<network>(
         "{type: unet, channels: 8, groups: 4, channel_mult: [1], num_res_blocks: 1, num_classes: 3, image_size: 8, "
         "seed: 1}");
     testing::randomize_parameters(*net, 17);
@@ -152,7 +142,7 @@ const std::vector<prediction> kinds{prediction::eps, prediction::x0, prediction:
 TEST_CASE("a class-conditional unet's guided estimates, losses, gradients and CFG samples are the recorded ones") {
     recorded_values values(fixtures + "class_conditional_unet.safetensors");
     const auto net = tiny_conditional_unet();
-    const auto ddpm = make<process>("{type: ddpm}");
+    const auto ddpm = testing::make<process>("{type: ddpm}");
     const tensor x = randn({4, 1, 8, 8}, 21, random_purpose("conditioning_test.x"));
     const condition labels = condition::from_labels(tensor::from_vector({4}, {0, 1, 2, 0}));
     const condition null_labels = condition::from_labels(tensor::full({4}, 3.0f));
@@ -168,7 +158,7 @@ TEST_CASE("a class-conditional unet's guided estimates, losses, gradients and CF
                                  guided.x0(x, t));
                 }
         // A few DDIM steps of classifier-free guided sampling (eta = 1: fresh noise every step).
-        const auto ddim = make<sampler>("{type: ddim, steps: 4, eta: 1.0}");
+        const auto ddim = testing::make<sampler>("{type: ddim, steps: 4, eta: 1.0}");
         const guided_denoiser guided(*net, *ddpm, prediction::eps, 0.5, labels, null_labels, guidance_schedule{3.0});
         sampling_context sc;
         sc.seed = 7;
@@ -197,7 +187,7 @@ TEST_CASE("a class-conditional unet's guided estimates, losses, gradients and CF
 
 TEST_CASE("training a class-conditional unet with label dropout gives the recorded weights") {
     recorded_values values(fixtures + "class_conditional_training.safetensors");
-    const auto ddpm = make<process>("{type: ddpm}");
+    const auto ddpm = testing::make<process>("{type: ddpm}");
     const labelled_images data;
     const fs::path dir = fs::temp_directory_path() / ("difflab_conditioning_training_" + std::to_string(::getpid()));
     fs::remove_all(dir);

@@ -7,6 +7,7 @@
 #include <difflab/tensor/autograd.h>
 #include <difflab/tensor/ops.h>
 #include <difflab/tensor/random.h>
+#include <difflab/testing/test_processes.h>
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -19,14 +20,6 @@ using namespace difflab;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// x_t = sqrt(1 - t) x0 + sqrt(t) noise, on t in [1e-3, 1].
-class test_process final : public process {
-public:
-    double alpha(double t) const override { return std::sqrt(1 - t * 0.999); }
-    double sigma(double t) const override { return std::sqrt(t * 0.999); }
-    double t_min() const override { return 1e-3; }
-};
 
 /// F(x) = w x + b, one weight and bias per channel of [N, 2, H, W] images.
 class channel_affine final : public network {
@@ -52,7 +45,7 @@ struct loss_and_gradients {
 };
 
 loss_and_gradients masked_loss(const tensor& mask) {
-    test_process p;
+    testing::linear_vp p;
     channel_affine net(0.3f);
     const tensor x0 = sample({3, 2, 2, 2}, 0), noise = sample({3, 2, 2, 2}, 100);
     condition cond;
@@ -153,7 +146,7 @@ TEST_CASE("a loss mask of ones gives exactly the unmasked loss and gradients, sh
 TEST_CASE("the masked loss divides by the mask's sum per example: a region keeps the scale of the whole") {
     // Eps prediction with F = 0: the target is the noise and every weight is 1, so the loss is
     // the mean over examples of sum(m noise^2) / sum(m).
-    test_process p;
+    testing::linear_vp p;
     channel_affine zero(0.0f);
     zero.b.copy_(tensor::zeros({1, 2, 1, 1}));
     const tensor x0 = sample({3, 2, 2, 2}, 0), noise = sample({3, 2, 2, 2}, 100);
@@ -179,7 +172,7 @@ TEST_CASE("the masked loss divides by the mask's sum per example: a region keeps
 }
 
 TEST_CASE("a dataset's paired input reaches the network as condition channels through training") {
-    test_process p;
+    testing::linear_vp p;
     const paired_images data;
     recording_network net;
     const fs::path dir = scratch("paired");

@@ -6,6 +6,7 @@
 #include <difflab/run/training.h>
 #include <difflab/tensor/ops.h>
 #include <difflab/tensor/random.h>
+#include <difflab/testing/test_processes.h>
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -16,14 +17,6 @@ using namespace difflab;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// x_t = sqrt(1 - t) x0 + sqrt(t) noise, on t in [1e-3, 1].
-class test_process final : public process {
-public:
-    double alpha(double t) const override { return std::sqrt(1 - t * 0.999); }
-    double sigma(double t) const override { return std::sqrt(t * 0.999); }
-    double t_min() const override { return 1e-3; }
-};
 
 /// F(x) = w x + b (per feature), with the noise input ignored: enough to train and to compare.
 class affine_network final : public network {
@@ -80,7 +73,7 @@ std::vector<float> values(const tensor& t) {
 }  // namespace
 
 TEST_CASE("the denoising loss is the noise MSE for eps and the SNR-weighted MSE for x0") {
-    const test_process p;
+    const testing::linear_vp p;
     affine_network zero(0.0f);  // F = 0.1 everywhere: a known, wrong prediction
     const tensor x0 = randn({4, 3}, 1, 2), noise = randn({4, 3}, 1, 3);
     const std::vector<double> times{0.1, 0.4, 0.7, 0.95};
@@ -103,7 +96,7 @@ TEST_CASE("the denoising loss is the noise MSE for eps and the SNR-weighted MSE 
 }
 
 TEST_CASE("a network denoiser applies the parametrization: eps prediction gives x0 = (x - sigma F) / alpha") {
-    const test_process p;
+    const testing::linear_vp p;
     affine_network net(0.5f);
     const network_denoiser d(net, p, prediction::eps);
     const tensor x = randn({2, 3}, 4, 5);
@@ -116,7 +109,7 @@ TEST_CASE("a network denoiser applies the parametrization: eps prediction gives 
 
 TEST_CASE("training lowers the loss and writes checkpoints and log.jsonl") {
     const scratch_dir dir("lowers");
-    const test_process p;
+    const testing::linear_vp p;
     const gaussian_points data;
     affine_network net(0.0f);
     training_job job{net, p, data, small_run(60), 3, dir.path / "checkpoints"};
@@ -143,7 +136,7 @@ TEST_CASE("training lowers the loss and writes checkpoints and log.jsonl") {
 
 TEST_CASE("a resumed run gives bitwise the weights, EMA and optimizer state of an uninterrupted one") {
     const scratch_dir dir("resume");
-    const test_process p;
+    const testing::linear_vp p;
     const gaussian_points data;
     affine_network straight(0.0f), stopped(0.0f), resumed(0.0f);
     train_diffusion({straight, p, data, small_run(7), 3, dir.path / "straight"});
@@ -165,7 +158,7 @@ TEST_CASE("a resumed run gives bitwise the weights, EMA and optimizer state of a
 
 TEST_CASE("a NaN loss stops training with the step and keeps the last good checkpoint") {
     const scratch_dir dir("nan");
-    const test_process p;
+    const testing::linear_vp p;
     const gaussian_points data;
     affine_network net(0.0f);
     training_options o = small_run(50);
@@ -189,7 +182,7 @@ TEST_CASE("a NaN loss stops training with the step and keeps the last good check
 
 TEST_CASE("an interrupted run saves a checkpoint at the step it stopped and says how to resume") {
     const scratch_dir dir("interrupt");
-    const test_process p;
+    const testing::linear_vp p;
     const gaussian_points data;
     affine_network net(0.0f);
     const std::atomic<bool> stop{true};  // as if Ctrl-C came during the first step

@@ -61,13 +61,11 @@ int cmd_describe(const std::vector<std::string>& args) {
         std::cout << experiment_markdown();
         return ok;
     }
+    const std::vector<std::string> kinds(std::begin(component_kinds), std::end(component_kinds));
     const auto slash = what.find('/');
     if (slash == std::string::npos)
-        throw config_error(fmt::format("'{}' is not KIND/NAME; kinds: process, noise, network, sampler, task, "
-                                        "dataset, metric",
-                                       what));
+        throw config_error(fmt::format("'{}' is not KIND/NAME; kinds: {}", what, join(kinds)));
     const std::string kind = what.substr(0, slash);
-    std::vector<std::string> kinds(std::begin(component_kinds), std::end(component_kinds));
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
         throw config_error(fmt::format("unknown kind '{}'{}", kind, did_you_mean(kind, kinds)) +
                            "\n    kinds: " + join(kinds));

@@ -2,6 +2,8 @@
 // difflab new-plugin: scaffold an out-of-tree plugin project.
 #include <difflab/base/error.h>
 #include <difflab/base/log.h>
+#include <difflab/base/suggest.h>
+#include <difflab/plugin/component.h>
 
 #include <iostream>
 
@@ -13,8 +15,8 @@ namespace difflab::cli {
 int cmd_new_plugin(const std::vector<std::string>& args) {
     po::options_description options("new-plugin options");
     add_common_options(options);
-    options.add_options()("kind", po::value<std::string>(),
-                          "component kind: process, noise, network, sampler, task, dataset, metric")(
+    const std::vector<std::string> kinds(std::begin(component_kinds), std::end(component_kinds));
+    options.add_options()("kind", po::value<std::string>(), ("component kind: " + join(kinds)).c_str())(
         "dir", po::value<std::string>(), "project directory (default: ./NAME)")(
         "name", po::value<std::vector<std::string>>(), "plugin name (lowercase snake_case)");
     const po::variables_map vm = parse(args, options, "name");

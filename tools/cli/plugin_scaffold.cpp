@@ -132,6 +132,21 @@ constexpr const char* network_header_extra = R"(
     }
 )";
 
+constexpr const char* measurement_header_extra = R"(
+    // An example to replace: the identity H = I (U = V = I, every singular value 1), as for
+    // denoising. A real operator checks the shape in prepare (a config_error naming the fix) and
+    // keeps its matrices; the methods get contiguous f32 batches.
+    binding prepare(const difflab::shape_t& example) override {
+        return {example, std::vector<double>(static_cast<std::size_t>(difflab::shape_numel(example)), 1.0)};
+    }
+    difflab::tensor do_apply(const difflab::tensor& x) const override { return x.clone(); }
+    difflab::tensor do_adjoint(const difflab::tensor& y) const override { return y.clone(); }
+    difflab::tensor do_v_transpose(const difflab::tensor& x) const override { return x.clone(); }
+    difflab::tensor do_v(const difflab::tensor& c) const override { return c.clone(); }
+    difflab::tensor do_u_transpose(const difflab::tensor& y) const override { return y.clone(); }
+    difflab::tensor do_u(const difflab::tensor& c) const override { return c.clone(); }
+)";
+
 constexpr const char* header_end = R"(
     const options& settings() const { return opts_; }
 
@@ -323,13 +338,14 @@ void write_plugin_scaffold(const std::string& name, const std::string& kind, con
 
     const bool is_task = kind == "task", is_sampler = kind == "sampler";
     // Kinds with pure virtual methods get example implementations, so the project builds.
-    const char* header_extra = is_task             ? task_header_extra
-                               : kind == "process" ? process_header_extra
-                               : kind == "dataset" ? dataset_header_extra
-                               : kind == "noise"   ? noise_header_extra
-                               : kind == "network" ? network_header_extra
-                               : kind == "metric"  ? metric_header_extra
-                                                   : "";
+    const char* header_extra = is_task                 ? task_header_extra
+                               : kind == "process"     ? process_header_extra
+                               : kind == "dataset"     ? dataset_header_extra
+                               : kind == "noise"       ? noise_header_extra
+                               : kind == "network"     ? network_header_extra
+                               : kind == "metric"      ? metric_header_extra
+                               : kind == "measurement" ? measurement_header_extra
+                                                       : "";
     const std::string cls = name + "_" + kind;
     fs::create_directories(dir);
     auto write = [&](const std::string& file, const std::string& text) {

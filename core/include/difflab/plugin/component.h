@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The base of every registered component and the seven component kinds.
+// The base of every registered component and the eight component kinds.
 #pragma once
 
 namespace difflab {
@@ -17,6 +17,6 @@ public:
 
 /// The kinds, in the order `difflab plugins` lists them.
 inline constexpr const char* component_kinds[] = {"process", "noise",   "network", "sampler",
-                                                  "task",    "dataset", "metric"};
+                                                  "task",    "dataset", "metric",  "measurement"};
 
 }  // namespace difflab

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Test support: a process whose schedule tests know in closed form.
+// Test support: processes whose schedules tests know in closed form.
 #pragma once
 
 #include <difflab/diffusion/process.h>
@@ -22,6 +22,15 @@ public:
 
 private:
     double t_max_;
+};
+
+/// A variance-preserving process with alpha^2 = 1 - 0.999 t and sigma^2 = 0.999 t (variance
+/// linear in t), on t in [1e-3, 1]: the simplest schedule for training-loop tests.
+class linear_vp final : public process {
+public:
+    double alpha(double t) const override { return std::sqrt(1 - t * 0.999); }
+    double sigma(double t) const override { return std::sqrt(t * 0.999); }
+    double t_min() const override { return 1e-3; }
 };
 
 }  // namespace difflab::testing

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
 
 namespace difflab::testing {
@@ -25,6 +26,16 @@ inline const registry& build_plugins() {
     }();
     (void)once;
     return loaded;
+}
+
+/// A component of kind K (network, process, sampler, measurement, ...) of the build's plugins,
+/// from its YAML ("{type: ddim, steps: 4}"), resolved and validated as an experiment's is.
+template <class K>
+std::unique_ptr<K> make(const std::string& yaml) {
+    const registry& plugins = build_plugins();
+    static build_context context(plugins, 0);
+    const config_node resolved = plugins.resolve(K::kind_name, parse_yaml(yaml, "test.yaml"), parse_context(&plugins));
+    return std::unique_ptr<K>(static_cast<K*>(context.create(K::kind_name, resolved).release()));
 }
 
 /// A build context with an empty registry and seed 0.
