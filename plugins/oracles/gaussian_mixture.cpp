@@ -99,6 +99,9 @@ Eigen::MatrixXd gaussian_mixture::draw(std::int64_t n, std::uint64_t seed, std::
         philox_stream stream(seed, purpose, first + static_cast<std::uint64_t>(i));
         float u = 0;
         stream.uniform(&u, 1);
+        // The normals start at the next Philox block: Box-Muller reads a whole block, so normals
+        // from the block u came from would share its bits and lean on the component chosen.
+        stream.skip(3);
         stream.normal(z.data(), z.size());
         out.row(i) = sample(component_of(u), Eigen::Map<Eigen::VectorXf>(z.data(), d).cast<double>()).transpose();
     }

@@ -34,7 +34,7 @@ public:
     /// A sample of component k from standard normals z: mu_k + L_k z.
     Eigen::VectorXd sample(std::int64_t k, const Eigen::VectorXd& z) const;
     /// n exact samples as rows (n x D): row i from the Philox stream (seed, purpose, first + i),
-    /// one uniform for the component, then D normals, as the gmm dataset draws its examples.
+    /// one uniform for the component, then D normals from the stream's next block.
     Eigen::MatrixXd draw(std::int64_t n, std::uint64_t seed, std::uint64_t purpose, std::uint64_t first = 0) const;
 
     /// log p_t(x) under x_t = alpha x0 + sigma eps.

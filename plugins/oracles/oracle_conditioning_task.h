@@ -4,6 +4,7 @@
 #pragma once
 
 #include <difflab/diffusion/guidance_schedule.h>
+#include <difflab/diffusion/measurement.h>
 #include <difflab/plugin/params.h>
 #include <difflab/plugin/registry.h>
 #include <difflab/run/task.h>
@@ -16,11 +17,22 @@ namespace difflab::plugins {
 
 /// Measures one conditioning method (`method`) on one sampler (`sample.sampler`) and process
 /// (`process:`), driven by the exact denoiser of the experiment's `gmm` data, against the exact
-/// conditional law, so every error is the method's and the sampler's, never a network's:
+/// conditional law, so every error is the method's and the sampler's, never a network's. Given
+/// y = H x of dataset example `observation` under the noiseless linear `measurement` H (a mask for
+/// inpainting), with target p(x0 | H x0 = y) (measurement_posterior):
+///   replacement               the measured part of the state replaced at its own noise level
+///                             (measurement_replacement; Song et al. 2021), on the sampler's grid
+///   repaint                   the same on RePaint's path (Lugmayr et al. 2022): jumps back up
+///                             `jump_length` grid times, every stretch denoised `jump_n_sample` times
+///   projection                the denoised estimate's measured part replaced (measurement_projection;
+///                             Wang et al. 2023, DDNM)
+///   reconstruction_guidance   Ho et al. 2022, eq. 7, at the `guidance` scale (measurement_conditioning.h)
+/// with `replace`, projection and reconstruction guidance also replace the state (as Ho et al.
+/// do). Given class k = `class`, with target p(x0 | k), the component's law:
 ///   classifier_guidance       Dhariwal & Nichol 2021 with the exact class posterior
-///                             (gmm_class_posterior) at `guidance` scale; target p(x0 | class)
-///   classifier_free_guidance  Ho & Salimans 2022 over the exact denoisers of component `class`
-///                             and of the mixture; target p(x0 | class)
+///                             (gmm_class_posterior) at the `guidance` scale
+///   classifier_free_guidance  Ho & Salimans 2022 over the exact denoisers of component k and of
+///                             the mixture, at the `guidance` scale
 /// From x_T = prior_std * randn (stream "oracle/prior") it draws sample.count samples and records
 /// in metrics.json the metrics of `evaluate:` against as many exact samples of the target (a
 /// sliced_wasserstein there is Rabin et al. 2011's distance) with each metric's floor
@@ -37,7 +49,13 @@ namespace difflab::plugins {
 class oracle_conditioning_task final : public task {
 public:
     struct options {
-        std::string method = "classifier_guidance";
+        std::string method = "replacement";
+        component_ref<difflab::measurement> measurement;
+        std::int64_t observation = 0;
+        std::int64_t jump_length = 10;
+        std::int64_t jump_n_sample = 10;
+        bool fixed_noise = false;
+        bool replace = false;
         std::int64_t class_index = 0;
         guidance_schedule guidance;
         std::int64_t floor_pairs = 8;
