@@ -3,6 +3,9 @@
 // exactly, classifier-free guidance against its formula.
 #include <difflab/diffusion/classifier_free_guidance.h>
 #include <difflab/diffusion/classifier_guidance.h>
+#include <difflab/diffusion/constraint.h>
+#include <difflab/diffusion/measurement.h>
+#include <difflab/diffusion/measurement_conditioning.h>
 #include <difflab/diffusion/process.h>
 #include <difflab/diffusion/sampler.h>
 #include <difflab/tensor/ops.h>
@@ -35,6 +38,30 @@ bool same_bits(const tensor& a, const tensor& b) {
 }
 
 constexpr std::int64_t projections = 64;
+
+/// Keeps every state it is applied to, with the time follow_path gives it, and changes nothing.
+struct recording_constraint final : state_constraint {
+    mutable std::vector<double> times;
+    mutable std::vector<Eigen::MatrixXd> states;
+    tensor apply(const tensor& x, double t, std::uint64_t, const sampling_context&) const override {
+        times.push_back(t);
+        states.push_back(rows_of(x));
+        return x;
+    }
+};
+
+/// The trap, on purpose: an edit that applies `inner` at the time of the state before (the level
+/// of the step's start, as ILVR's and SDEdit's loops do).
+struct one_step_off final : state_constraint {
+    const state_constraint& inner;
+    mutable double previous = -1;
+    explicit one_step_off(const state_constraint& c) : inner(c) {}
+    tensor apply(const tensor& x, double t, std::uint64_t index, const sampling_context& ctx) const override {
+        const double level = previous < 0 ? t : previous;
+        previous = t;
+        return inner.apply(x, level, index, ctx);
+    }
+};
 
 }  // namespace
 
@@ -141,6 +168,83 @@ TEST_CASE(
             const double expected = schedule.scale * s * s / a * gradient;
             CHECK(pulled[static_cast<std::size_t>(i)] - plain[static_cast<std::size_t>(i)] ==
                   doctest::Approx(expected).epsilon(1e-3).scale(1e-3));
+        }
+    }
+}
+
+TEST_CASE(
+    "replacement through an all-ones mask puts every state on the forward marginal at its own time, not a "
+    "neighbouring step's") {
+    // Every entry observed: x' = alpha(t) y + sigma(t) z, so each state must have mean alpha(t) y
+    // and variance sigma(t)^2 at the time of that very state, the grid time it arrived at.
+    const std::unique_ptr<measurement> all = make<measurement>("{type: mask, missing: random, fraction: 0.0}");
+    all->bind({2});
+    const gaussian_mixture m = three_components();
+    const std::int64_t n = 20000;
+    const tensor y = tensor::from_vector({1, 2}, {1.5f, -1.0f});
+    const tensor x_T = randn({n, 2}, 5, random_purpose("test/prior"));
+    for (const std::string name : {"vp_sde", "edm"}) {
+        const std::unique_ptr<process> p = make<process>("{type: " + name + "}");
+        const exact_gmm_denoiser d(*p, m);
+        const measurement_replacement replace(*p, *all, y);
+        for (const std::string config : {"{type: ddpm, steps: 8}", "{type: ddim, steps: 8}", "{type: edm, steps: 8}",
+                                         "{type: dpm_solver_pp, steps: 8}", "{type: ode, method: heun, steps: 8}"}) {
+            CAPTURE(name);
+            CAPTURE(config);
+            const std::unique_ptr<sampler> s = make<sampler>(config);
+            const std::vector<double> grid = s->times(*p, p->t_max());
+            const auto record = [&](const state_constraint& edit) {
+                recording_constraint recorder;
+                sampling_context ctx;
+                ctx.seed = 7;
+                ctx.constraints = {&edit, &recorder};
+                s->sample(d, x_T * static_cast<float>(p->prior_std()), ctx);
+                return recorder;
+            };
+            const recording_constraint recorder = record(replace);
+            REQUIRE(recorder.times == grid);  // the start state and one per step, at the grid's times
+            // Whether state k has the moments of the marginal at time t, within 5 standard errors.
+            const auto fits_in = [&](const recording_constraint& r, std::size_t k, double t) {
+                const double a = p->alpha(t), sigma = p->sigma(t);
+                const Eigen::MatrixXd& x = r.states[k];
+                const Eigen::VectorXd mean = sample_mean(x);
+                const Eigen::MatrixXd covariance = sample_covariance(x);
+                bool ok = true;
+                for (int j = 0; j < 2; ++j) {
+                    const double target = a * y.to_vector()[static_cast<std::size_t>(j)];
+                    ok = ok && std::abs(mean(j) - target) < 5 * sigma / std::sqrt(static_cast<double>(n));
+                    ok = ok && std::abs(covariance(j, j) / (sigma * sigma) - 1) < 5 * std::sqrt(2.0 / n);
+                }
+                return ok;
+            };
+            const auto fits = [&](std::size_t k, double t) { return fits_in(recorder, k, t); };
+            // Whether the marginals at the times of states k and j differ by more than 12 standard
+            // errors, in mean or variance: where the check can tell the two levels apart.
+            const auto apart = [&](std::size_t k, std::size_t j) {
+                const double sa = p->sigma(grid[k]), sb = p->sigma(grid[j]);
+                const double shift = std::abs(p->alpha(grid[k]) - p->alpha(grid[j])) * 1.5;
+                return shift > 12 * sa / std::sqrt(static_cast<double>(n)) ||
+                       std::abs(sb * sb / (sa * sa) - 1) > 12 * std::sqrt(2.0 / n);
+            };
+            std::size_t told_apart = 0;
+            for (std::size_t k = 0; k < grid.size(); ++k) {
+                CAPTURE(k);
+                CHECK(fits(k, grid[k]));
+                // The neighbouring steps' levels must fail wherever they differ measurably.
+                for (std::size_t j : {k - 1, k + 1}) {
+                    if (j >= grid.size() || !apart(k, j)) continue;
+                    ++told_apart;
+                    CHECK_FALSE(fits(k, grid[j]));
+                }
+            }
+            MESSAGE(name << ", " << config << ": " << told_apart << " of " << 2 * (grid.size() - 1)
+                         << " neighbouring levels told apart");
+            CHECK(told_apart >= grid.size());  // most neighbours differ measurably: the check is not vacuous
+            // And the trap itself fails it: the edit one step off misses every state whose level
+            // differs measurably from the one before.
+            const recording_constraint off = record(one_step_off(replace));
+            for (std::size_t k = 1; k < grid.size(); ++k)
+                if (apart(k, k - 1)) CHECK_FALSE(fits_in(off, k, grid[k]));
         }
     }
 }
