@@ -28,6 +28,7 @@
 using namespace difflab;
 using namespace difflab::plugins;
 using difflab::plugins::test_mixtures::three_components;
+using difflab::plugins::test_mixtures::two_components_4d;
 using difflab::testing::make;
 
 namespace {
@@ -245,6 +246,88 @@ TEST_CASE(
             const recording_constraint off = record(one_step_off(replace));
             for (std::size_t k = 1; k < grid.size(); ++k)
                 if (apart(k, k - 1)) CHECK_FALSE(fits_in(off, k, grid[k]));
+        }
+    }
+}
+
+TEST_CASE("inpainting a Gaussian: RePaint's error to the exact conditional falls as jump_n_sample grows") {
+    // One 4-D Gaussian with strong correlations between the observed coordinates 0, 1 and the
+    // missing 2, 3: the conditional mean moves far from the prior's, which plain replacement
+    // does not follow (its missing part hears of the observation only through the denoiser).
+    Eigen::MatrixXd c(4, 4);
+    c << 1.0, 0.3, 0.8, 0.2, 0.3, 1.0, 0.1, 0.7, 0.8, 0.1, 1.0, 0.2, 0.2, 0.7, 0.2, 1.0;
+    const gaussian_mixture g({1.0}, {Eigen::Vector4d(0.5, -0.5, 0.0, 1.0)}, {c});
+    const std::unique_ptr<measurement> mask = make<measurement>("{type: mask, missing: right_half}");
+    mask->bind({4});
+    const tensor y = tensor::from_vector({1, 4}, {1.5f, 0.8f, 0.0f, 0.0f});
+    const gaussian_mixture exact = g.conditioned({0, 1}, Eigen::Vector2d(1.5, 0.8));
+    const std::unique_ptr<process> p = make<process>("{type: vp_sde}");
+    const exact_gmm_denoiser d(*p, g);
+    const measurement_replacement replace(*p, *mask, y);
+    const std::int64_t n = 4000;
+    const tensor x_T = randn({n, 4}, 8, random_purpose("test/prior"));
+    // Error: W2 between the Gaussians of the sample moments and of the exact conditional, on the
+    // missing coordinates (the observed ones are y up to the last step's noise). Floor: the same
+    // for exact samples, averaged over 4 sets.
+    const auto error_of = [&](const Eigen::MatrixXd& missing) {
+        return gaussian_w2(sample_mean(missing), sample_covariance(missing), exact.mean(), exact.covariance());
+    };
+    double floor = 0;
+    for (std::uint64_t seed = 0; seed < 4; ++seed)
+        floor += error_of(exact.draw(n, seed, random_purpose("test/exact"))) / 4;
+    const std::unique_ptr<sampler> s = make<sampler>("{type: ddpm, steps: 50}");
+    const std::vector<double> grid = s->times(*p, p->t_max());
+    std::vector<double> errors;
+    for (std::int64_t jumps : {1, 2, 5, 10}) {
+        const sampling_path path = repaint_path(grid, 5, jumps);
+        sampling_context ctx;
+        ctx.seed = 9;
+        ctx.path = &path;
+        ctx.constraints = {&replace};
+        d.reset_evaluations();
+        const Eigen::MatrixXd out = rows_of(s->sample(d, x_T, ctx));
+        errors.push_back(error_of(out.rightCols(2)));
+        MESSAGE("jump_n_sample " << jumps << " (" << d.evaluations() << " evaluations): W2 " << errors.back()
+                                 << ", floor " << floor);
+    }
+    // Measured: 0.476, 0.288, 0.163, 0.122 (50, 95, 230, 455 evaluations) against a floor of
+    // 0.0166: each step down is 25-43%, far above the noise of a few floors.
+    CHECK(errors[0] > 10 * floor);  // replacement alone is far off
+    CHECK(errors[1] < 0.85 * errors[0]);
+    CHECK(errors[2] < 0.85 * errors[1]);
+    CHECK(errors[3] < 0.85 * errors[2]);
+}
+
+TEST_CASE("reconstruction guidance's pull is -(w alpha / 2) times central differences of |y - H x0(x)|^2") {
+    const gaussian_mixture m = two_components_4d();
+    const std::unique_ptr<process> p = make<process>("{type: vp_sde}");
+    const exact_gmm_denoiser d(*p, m);
+    const std::unique_ptr<measurement> mask = make<measurement>("{type: mask, missing: right_half}");
+    mask->bind({4});
+    const Eigen::Vector4d y(0.4, -0.3, 0.0, 0.0);  // H x keeps the shape, zero where missing
+    const tensor y_tensor = tensor::from_vector({1, 4}, {0.4f, -0.3f, 0.0f, 0.0f});
+    guidance_schedule schedule;
+    schedule.scale = 1.5;
+    const reconstruction_guidance guided(d, *mask, y_tensor, schedule);
+    for (double t : {0.8, 0.4, 0.1}) {
+        CAPTURE(t);
+        const double a = p->alpha(t), s = p->sigma(t), h = 1e-5;
+        const Eigen::Vector4d x = a * Eigen::Vector4d(0.2, 0.5, -0.4, 0.3) + s * Eigen::Vector4d(0.3, -0.6, 0.2, 0.9);
+        const std::vector<float> at(x.data(), x.data() + 4);
+        const tensor xt = tensor::from_vector({1, 4}, std::vector<float>(at.begin(), at.end()));
+        const std::vector<float> pulled = guided.x0(xt, t).to_vector(), plain = d.x0(xt, t).to_vector();
+        // |y - H x0(x)|^2 with H = diag(1, 1, 0, 0), in double through the exact posterior mean.
+        const auto residual = [&](const Eigen::Vector4d& point) {
+            const Eigen::VectorXd x0 = m.posterior_mean(point, a, s);
+            return (y.head(2) - x0.head(2)).squaredNorm();
+        };
+        for (int i = 0; i < 4; ++i) {
+            Eigen::Vector4d up = x, down = x;
+            up(i) += h;
+            down(i) -= h;
+            const double expected = -schedule.scale * a / 2 * (residual(up) - residual(down)) / (2 * h);
+            CHECK(pulled[static_cast<std::size_t>(i)] - plain[static_cast<std::size_t>(i)] ==
+                  doctest::Approx(expected).epsilon(2e-3).scale(1e-3));
         }
     }
 }

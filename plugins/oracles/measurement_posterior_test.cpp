@@ -15,9 +15,11 @@
 
 #include "oracle_evaluation.h"
 #include "sample_statistics.h"
+#include "test_mixtures.h"
 
 using namespace difflab;
 using namespace difflab::plugins;
+using difflab::plugins::test_mixtures::two_components_4d;
 using difflab::testing::make;
 
 namespace {
@@ -52,13 +54,6 @@ class pair_sum final : public measurement {
     tensor do_u_transpose(const tensor& y) const override { return y.clone(); }
     tensor do_u(const tensor& c) const override { return c.clone(); }
 };
-
-gaussian_mixture two_components_4d() {
-    Eigen::MatrixXd c0(4, 4), c1(4, 4);
-    c0 << 0.5, 0.2, 0.1, 0.0, 0.2, 0.4, 0.0, 0.1, 0.1, 0.0, 0.3, 0.05, 0.0, 0.1, 0.05, 0.6;
-    c1 << 0.3, -0.1, 0.0, 0.1, -0.1, 0.2, 0.05, 0.0, 0.0, 0.05, 0.6, -0.2, 0.1, 0.0, -0.2, 0.5;
-    return gaussian_mixture({0.6, 0.4}, {Eigen::Vector4d(-1, 0, 1, 0.5), Eigen::Vector4d(1, 1, -1, 0)}, {c0, c1});
-}
 
 }  // namespace
 
