@@ -41,6 +41,7 @@ tensor exact_gmm_denoiser::denoise_vjp(const tensor& x, double t, const tensor& 
 tensor gmm_class_posterior::gradient(const tensor& x, double t, const tensor& labels) const {
     std::vector<std::int64_t> classes;
     for (float label : labels.contiguous().to_vector()) classes.push_back(static_cast<std::int64_t>(label));
+    if (classes.size() == 1) classes.assign(static_cast<std::size_t>(x.size(0)), classes.front());
     const Eigen::MatrixXd g = mixture_.class_log_likelihood_gradient(columns_of(x, mixture_.dimension()), classes,
                                                                      process_.alpha(t), process_.sigma(t));
     return tensor_of(g, x.shape());

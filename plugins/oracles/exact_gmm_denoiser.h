@@ -30,6 +30,8 @@ private:
 class gmm_class_posterior final : public class_log_likelihood {
 public:
     gmm_class_posterior(const process& p, const gaussian_mixture& mixture) : process_(p), mixture_(mixture) {}
+    /// One label per sample, or a single label for every sample of any batch (samplers that
+    /// integrate row by row, such as rk45, hand the denoiser batches of one).
     tensor gradient(const tensor& x, double t, const tensor& labels) const override;
 
 private:

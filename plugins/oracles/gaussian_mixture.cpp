@@ -3,6 +3,7 @@
 #include "gaussian_mixture.h"
 
 #include <difflab/base/error.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -87,6 +88,24 @@ std::int64_t gaussian_mixture::component_of(double u) const {
 
 Eigen::VectorXd gaussian_mixture::sample(std::int64_t k, const Eigen::VectorXd& z) const {
     return means_[static_cast<std::size_t>(k)] + cholesky_[static_cast<std::size_t>(k)] * z;
+}
+
+Eigen::MatrixXd gaussian_mixture::draw(std::int64_t n, std::uint64_t seed, std::uint64_t purpose,
+                                       std::uint64_t first) const {
+    const std::int64_t d = dimension();
+    Eigen::MatrixXd out(n, d);
+    std::vector<float> z(static_cast<std::size_t>(d));
+    for (std::int64_t i = 0; i < n; ++i) {
+        philox_stream stream(seed, purpose, first + static_cast<std::uint64_t>(i));
+        float u = 0;
+        stream.uniform(&u, 1);
+        // The normals start at the next Philox block: Box-Muller reads a whole block, so normals
+        // from the block u came from would share its bits and lean on the component chosen.
+        stream.skip(3);
+        stream.normal(z.data(), z.size());
+        out.row(i) = sample(component_of(u), Eigen::Map<Eigen::VectorXf>(z.data(), d).cast<double>()).transpose();
+    }
+    return out;
 }
 
 double gaussian_mixture::log_density(const Eigen::VectorXd& x, double alpha, double sigma) const {
@@ -193,6 +212,19 @@ gaussian_mixture gaussian_mixture::component(std::int64_t k) const {
     return gaussian_mixture({1.0}, {means_.at(index)}, {covariances_.at(index)});
 }
 
+gaussian_mixture gaussian_mixture::transformed(const Eigen::MatrixXd& a) const {
+    if (a.rows() != dimension() || a.cols() != dimension())
+        throw error(fmt::format("gmm: a {}x{} transform of a {}-dimensional mixture", a.rows(), a.cols(), dimension()));
+    std::vector<Eigen::VectorXd> means;
+    std::vector<Eigen::MatrixXd> covariances;
+    for (std::size_t k = 0; k < weights_.size(); ++k) {
+        means.push_back(a * means_[k]);
+        const Eigen::MatrixXd c = a * covariances_[k] * a.transpose();
+        covariances.push_back((c + c.transpose()) / 2);  // symmetric to the last bit, for the Cholesky factor
+    }
+    return gaussian_mixture(weights_, std::move(means), std::move(covariances));
+}
+
 gaussian_mixture gaussian_mixture::conditioned(const std::vector<std::int64_t>& observed,
                                                const Eigen::VectorXd& values) const {
     const std::int64_t d = dimension();
@@ -235,9 +267,18 @@ gaussian_mixture gaussian_mixture::conditioned(const std::vector<std::int64_t>& 
         covariances.push_back(pick(covariances_[k], missing, missing) -
                               s_mo * factor.solve(Eigen::MatrixXd(s_mo.transpose())));
     }
+    // Components the observation rules out (relative weight below 1e-300) are dropped, not kept
+    // at a weight of zero, which a mixture refuses.
     const double top = *std::max_element(log_weights.begin(), log_weights.end());
-    for (double lw : log_weights) weights.push_back(std::exp(lw - top));
-    return gaussian_mixture(std::move(weights), std::move(means), std::move(covariances));
+    std::vector<Eigen::VectorXd> kept_means;
+    std::vector<Eigen::MatrixXd> kept_covariances;
+    for (std::size_t k = 0; k < log_weights.size(); ++k) {
+        if (log_weights[k] - top < std::log(1e-300)) continue;
+        weights.push_back(std::exp(log_weights[k] - top));
+        kept_means.push_back(std::move(means[k]));
+        kept_covariances.push_back(std::move(covariances[k]));
+    }
+    return gaussian_mixture(std::move(weights), std::move(kept_means), std::move(kept_covariances));
 }
 
 }  // namespace difflab::plugins

@@ -33,6 +33,9 @@ public:
     std::int64_t component_of(double u) const;
     /// A sample of component k from standard normals z: mu_k + L_k z.
     Eigen::VectorXd sample(std::int64_t k, const Eigen::VectorXd& z) const;
+    /// n exact samples as rows (n x D): row i from the Philox stream (seed, purpose, first + i),
+    /// one uniform for the component, then D normals from the stream's next block.
+    Eigen::MatrixXd draw(std::int64_t n, std::uint64_t seed, std::uint64_t purpose, std::uint64_t first = 0) const;
 
     /// log p_t(x) under x_t = alpha x0 + sigma eps.
     double log_density(const Eigen::VectorXd& x, double alpha, double sigma) const;
@@ -52,10 +55,15 @@ public:
 
     /// The mixture of component k alone: p(x0 | class k).
     gaussian_mixture component(std::int64_t k) const;
+    /// The law of A x0: the same weights, means A mu_k, covariances A Sigma_k A^T, for an
+    /// invertible D x D matrix A (such as the V^T of a measurement's SVD, which turns a linear
+    /// measurement into observed coordinates).
+    gaussian_mixture transformed(const Eigen::MatrixXd& a) const;
     /// p(x0[missing] | x0[observed] = values): again a Gaussian mixture, over the coordinates
     /// not in `observed` (in increasing order), with weights w_k N(values; mu_k,o, Sigma_k,oo)
     /// and components N(mu_k,m + Sigma_k,mo Sigma_k,oo^-1 (values - mu_k,o),
     /// Sigma_k,mm - Sigma_k,mo Sigma_k,oo^-1 Sigma_k,om): the exact answer of inpainting.
+    /// Components whose weight is below 1e-300 of the largest are left out.
     gaussian_mixture conditioned(const std::vector<std::int64_t>& observed, const Eigen::VectorXd& values) const;
 
 private:

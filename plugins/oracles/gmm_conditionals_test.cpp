@@ -100,3 +100,22 @@ TEST_CASE("the gmm class posterior gives the gradient per sample, with a clear e
     CHECK(got[3] == doctest::Approx(expected(1, 1)).epsilon(1e-5));
     CHECK_THROWS(posterior.gradient(x, 0.3, tensor::from_vector({2}, {3.0f, 0.0f})));
 }
+
+TEST_CASE(
+    "a transformed mixture is the law of A x0, and conditioning drops the components an observation rules "
+    "out") {
+    const gaussian_mixture m = three_components();
+    Eigen::Matrix2d a;
+    a << 0.6, -0.8, 0.8, 0.6;  // a rotation: densities keep their values at rotated points
+    const gaussian_mixture rotated = m.transformed(a);
+    const Eigen::Vector2d points[] = {{0.1, 0.4}, {-1.5, 0.2}, {1.0, 2.0}};
+    for (const Eigen::Vector2d& x : points)
+        CHECK(rotated.log_density(a * x, 0.7, 0.5) == doctest::Approx(m.log_density(x, 0.7, 0.5)).epsilon(1e-9));
+    CHECK_THROWS(m.transformed(Eigen::Matrix3d::Identity()));
+    // Two far apart components; observing coordinate 0 at the second one's mean leaves it alone.
+    const Eigen::Matrix2d c = Eigen::Matrix2d::Identity() * 0.01;
+    const gaussian_mixture far({0.5, 0.5}, {Eigen::Vector2d(-10, 0), Eigen::Vector2d(10, 1)}, {c, c});
+    const gaussian_mixture given = far.conditioned({0}, Eigen::VectorXd::Constant(1, 10.0));
+    REQUIRE(given.components() == 1);
+    CHECK(given.means()[0](0) == doctest::Approx(1.0));
+}

@@ -25,32 +25,18 @@
 
 #include "exact_gmm_denoiser.h"
 #include "gmm_dataset.h"
+#include "oracle_evaluation.h"
 #include "sample_statistics.h"
 
 namespace difflab::plugins {
 
 namespace {
 
-/// Rows of a batch of examples as an N x D matrix.
-Eigen::MatrixXd rows_of(const tensor& batch) {
-    const std::vector<float> values = batch.contiguous().to_vector();
-    const Eigen::Index n = batch.size(0), d = static_cast<Eigen::Index>(values.size()) / std::max<Eigen::Index>(n, 1);
-    return Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(values.data(), n, d)
-        .cast<double>();
-}
-
 /// Runs `s` over x_T in batches; row i keeps its noise stream whatever the batch size.
 tensor sample_rows(const sampler& s, const denoiser& d, const tensor& x_T, std::int64_t batch_size,
                    std::uint64_t seed) {
-    std::vector<tensor> parts;
-    for (std::int64_t begin = 0; begin < x_T.size(0); begin += batch_size) {
-        const std::int64_t end = std::min(x_T.size(0), begin + batch_size);
-        sampling_context ctx;
-        ctx.seed = seed;
-        ctx.first_index = static_cast<std::uint64_t>(begin);
-        parts.push_back(s.sample(d, x_T.slice(0, begin, end).contiguous(), ctx));
-    }
-    return parts.size() == 1 ? parts.front() : concat(parts, 0);
+    return sample_in_batches(x_T, batch_size, seed,
+                             [&](const tensor& x, sampling_context& ctx) { return s.sample(d, x, ctx); });
 }
 
 /// Examples [first, first + count) of the data set.
@@ -65,11 +51,10 @@ std::unique_ptr<sampler> make_sampler(build_context& builder, const config_node&
 }
 
 /// What a grid would otherwise recompute for every variant: the exact ODE solutions per process
-/// (and data, seed, rows, tolerance), the floors per data and metrics. Keyed by the YAML of
-/// what determines them; lives as long as the `difflab` process.
+/// (and data, seed, rows, tolerance). Keyed by the YAML of what determines them; lives as long
+/// as the `difflab` process.
 std::mutex cache_mutex;
 std::map<std::string, Eigen::MatrixXd> ode_solutions;
-std::map<std::string, metric_values> floors;
 
 }  // namespace
 
@@ -136,40 +121,13 @@ void oracle_sampling_task::run(run_context& ctx) {
     protocol.sampler = built.node;
     protocol.nfe = static_cast<double>(nfe);
     protocol.seed = seed;
-    metric_inputs inputs;
-    inputs.samples = samples;
-    inputs.reference = examples(*data, 0, count);
-    inputs.seed = seed;
-    evaluation_result result = evaluate_metrics(ctx, evaluation, inputs, protocol);
-
-    // Floors: each metric between independent exact sample sets of this size. W2 between finite
-    // samples of a multimodal law swings with how many samples land in each mode, so it is a
-    // mean over pairs, not one number.
+    // Exact set 0 is the reference, sets 1, 2, ... the floor's pairs: disjoint runs of examples.
     const std::string data_key = to_yaml(*experiment.find("data")) + fmt::format("count {} seed {}\n", count, seed);
     const std::string floor_key =
         data_key + to_yaml(*experiment.find("evaluate")) + fmt::format("pairs {}\n", opts_.floor_pairs);
-    metric_values floor;
-    {
-        const std::lock_guard<std::mutex> lock(cache_mutex);
-        const auto found = floors.find(floor_key);
-        if (found != floors.end()) floor = found->second;
-    }
-    if (floor.empty() && !result.values.empty()) {
-        for (std::int64_t k = 0; k < opts_.floor_pairs; ++k) {
-            metric_inputs pair;
-            pair.samples = examples(*data, (1 + 2 * k) * count, count);
-            pair.reference = examples(*data, (2 + 2 * k) * count, count);
-            pair.seed = seed;
-            const evaluation_result r = evaluate_metrics(ctx, evaluation, pair, protocol);
-            if (floor.empty())
-                for (const auto& [name, value] : r.values) floor.emplace_back(name + "_floor", 0.0);
-            for (std::size_t i = 0; i < r.values.size(); ++i)
-                floor[i].second += r.values[i].second / static_cast<double>(opts_.floor_pairs);
-        }
-        const std::lock_guard<std::mutex> lock(cache_mutex);
-        floors[floor_key] = floor;
-    }
-    for (const auto& value : floor) result.values.push_back(value);
+    evaluation_result result = evaluate_against_exact(
+        ctx, evaluation, samples, [&](std::int64_t set) { return examples(*data, set * count, count); }, protocol,
+        opts_.floor_pairs, floor_key);
 
     const Eigen::MatrixXd rows = rows_of(samples);
     result.values.emplace_back("mean_error", mean_error(rows, mixture.mean()));

@@ -47,3 +47,22 @@ TEST_CASE("mean and covariance errors against the known moments") {
     CHECK(covariance_error(samples, 2 * cov) == doctest::Approx(0.5));
     CHECK(rms_difference(samples, samples.array() + 0.25) == doctest::Approx(0.25));
 }
+
+TEST_CASE("the Gaussian W2: shifts, scalings in 1-D and commuting covariances in closed form, zero to itself") {
+    const Eigen::VectorXd zero = Eigen::VectorXd::Zero(1), shift = Eigen::VectorXd::Constant(1, 0.7);
+    // 1-D: W2^2 = (m1 - m2)^2 + (s1 - s2)^2.
+    CHECK(gaussian_w2(zero, Eigen::MatrixXd::Constant(1, 1, 4.0), shift, Eigen::MatrixXd::Constant(1, 1, 0.25)) ==
+          doctest::Approx(std::sqrt(0.49 + 1.5 * 1.5)));
+    // Diagonal covariances commute: the per-axis sums.
+    const Eigen::MatrixXd a = Eigen::Vector2d(1.0, 9.0).asDiagonal(), b = Eigen::Vector2d(4.0, 1.0).asDiagonal();
+    CHECK(gaussian_w2(Eigen::Vector2d(0, 0), a, Eigen::Vector2d(3, 4), b) ==
+          doctest::Approx(std::sqrt(25.0 + 1.0 + 4.0)));
+    // A full covariance against itself, rotated means: only the shift remains.
+    Eigen::Matrix2d c;
+    c << 0.5, 0.3, 0.3, 0.4;
+    CHECK(gaussian_w2(Eigen::Vector2d(1, 2), c, Eigen::Vector2d(1, 2), c) == doctest::Approx(0.0).scale(1.0));
+    CHECK(gaussian_w2(Eigen::Vector2d(1, 2), c, Eigen::Vector2d(1, 1), c) == doctest::Approx(1.0));
+    // The sample moments of many draws of N(0, I) are near it.
+    const Eigen::MatrixXd z = normal_samples(20000, 2, 9);
+    CHECK(gaussian_w2(sample_mean(z), sample_covariance(z), Eigen::Vector2d(0, 0), Eigen::Matrix2d::Identity()) < 0.03);
+}

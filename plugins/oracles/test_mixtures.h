@@ -16,4 +16,13 @@ inline gaussian_mixture three_components() {
                             {c0, c1, c2});
 }
 
+/// Two 4-D components with full covariances that couple every coordinate: inpainting and
+/// measurement tests observe some coordinates and infer the others.
+inline gaussian_mixture two_components_4d() {
+    Eigen::MatrixXd c0(4, 4), c1(4, 4);
+    c0 << 0.5, 0.2, 0.1, 0.0, 0.2, 0.4, 0.0, 0.1, 0.1, 0.0, 0.3, 0.05, 0.0, 0.1, 0.05, 0.6;
+    c1 << 0.3, -0.1, 0.0, 0.1, -0.1, 0.2, 0.05, 0.0, 0.0, 0.05, 0.6, -0.2, 0.1, 0.0, -0.2, 0.5;
+    return gaussian_mixture({0.6, 0.4}, {Eigen::Vector4d(-1, 0, 1, 0.5), Eigen::Vector4d(1, 1, -1, 0)}, {c0, c1});
+}
+
 }  // namespace difflab::plugins::test_mixtures

@@ -118,3 +118,16 @@ TEST_CASE("sampler_for_budget: none below one step's cost; unchanged without a b
     REQUIRE(fixed);
     CHECK(fixed->find("steps") == nullptr);
 }
+
+TEST_CASE("sampler_for_budget with a cost of its own: the largest steps whose counted cost fits") {
+    build_context builder(components(), 0);
+    const cosine_vp p;
+    // A path that denoises every stretch three times costs three times the sampler's run.
+    const auto tripled = [&p](const sampler& s) { return 3 * s.evaluations(p); };
+    const config_node heun = resolved("{type: heun_like}");
+    CHECK(steps_of(sampler_for_budget(builder, heun, 30, tripled)) == "5");  // 27; 6 steps would cost 33
+    CHECK(steps_of(sampler_for_budget(builder, heun, 33, tripled)) == "6");
+    CHECK_FALSE(sampler_for_budget(builder, heun, 2, tripled).has_value());
+    CHECK(steps_of(sampler_for_budget(builder, resolved("{type: heun_like, steps: 7}"), 30,
+                                      [](const sampler&) { return std::int64_t{0}; })) == "7");  // unknown cost
+}

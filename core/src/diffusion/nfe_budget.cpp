@@ -22,23 +22,29 @@ config_node with_steps(const config_node& sampler, std::int64_t steps) {
     return node;
 }
 
-std::int64_t evaluations(build_context& builder, const config_node& sampler, const process& p) {
+std::int64_t cost_of(build_context& builder, const config_node& sampler,
+                     const std::function<std::int64_t(const difflab::sampler&)>& cost) {
     const std::unique_ptr<component> made = builder.create("sampler", sampler);
-    return static_cast<const difflab::sampler&>(*made).evaluations(p);
+    return cost(static_cast<const difflab::sampler&>(*made));
 }
 
 }  // namespace
 
 std::optional<config_node> sampler_for_budget(build_context& builder, const config_node& sampler, const process& p,
                                               std::int64_t budget) {
-    if (budget <= 0 || !has_steps(builder.components(), sampler) || evaluations(builder, sampler, p) == 0)
+    return sampler_for_budget(builder, sampler, budget, [&p](const difflab::sampler& s) { return s.evaluations(p); });
+}
+
+std::optional<config_node> sampler_for_budget(build_context& builder, const config_node& sampler, std::int64_t budget,
+                                              const std::function<std::int64_t(const difflab::sampler&)>& cost) {
+    if (budget <= 0 || !has_steps(builder.components(), sampler) || cost_of(builder, sampler, cost) == 0)
         return sampler;
-    auto cost = [&](std::int64_t steps) { return evaluations(builder, with_steps(sampler, steps), p); };
-    if (cost(1) > budget) return std::nullopt;
-    std::int64_t lo = 1, hi = budget;  // cost(lo) <= budget < cost(hi + 1)
+    auto cost_at = [&](std::int64_t steps) { return cost_of(builder, with_steps(sampler, steps), cost); };
+    if (cost_at(1) > budget) return std::nullopt;
+    std::int64_t lo = 1, hi = budget;  // cost_at(lo) <= budget < cost_at(hi + 1)
     while (lo < hi) {
         const std::int64_t mid = lo + (hi - lo + 1) / 2;
-        if (cost(mid) <= budget)
+        if (cost_at(mid) <= budget)
             lo = mid;
         else
             hi = mid - 1;

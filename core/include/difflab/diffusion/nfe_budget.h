@@ -7,6 +7,7 @@
 #include <difflab/plugin/registry.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 namespace difflab {
@@ -25,5 +26,14 @@ namespace difflab {
 /// `sampler` must be a resolved node (type and every option); errors of building it propagate.
 std::optional<config_node> sampler_for_budget(build_context& builder, const config_node& sampler, const process& p,
                                               std::int64_t budget);
+
+class sampler;
+
+/// As above with the cost of `steps` counted by `cost` on the sampler built with them (0:
+/// unknown, as for adaptive samplers) instead of sampler::evaluations: conditioning that changes
+/// what a run spends (RePaint's jumps back up, guidance that adds a vector-Jacobian product per
+/// step, edits that restart a multistep solver's history) counts a dry run of its own.
+std::optional<config_node> sampler_for_budget(build_context& builder, const config_node& sampler, std::int64_t budget,
+                                              const std::function<std::int64_t(const difflab::sampler&)>& cost);
 
 }  // namespace difflab
