@@ -201,6 +201,7 @@ param_spec<oracle_conditioning_task::options> oracle_conditioning_task::params()
 oracle_conditioning_task::oracle_conditioning_task(const options& opts, build_context&) : opts_(opts) {}
 
 void oracle_conditioning_task::run(run_context& ctx) {
+    refuse_non_gaussian_noise(ctx, "oracle_conditioning");
     const config_node& experiment = ctx.experiment();
     const auto sample = ctx.options<sampling_options>("sample");
     const auto evaluation = ctx.options<evaluation_options>("evaluate");

@@ -2,7 +2,9 @@
 // Sampling in batches and metrics against exact samples, for the oracle tasks.
 #include "oracle_evaluation.h"
 
+#include <difflab/base/error.h>
 #include <difflab/tensor/ops.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
@@ -78,6 +80,16 @@ evaluation_result evaluate_against_exact(run_context& ctx, const evaluation_opti
     }
     for (const auto& value : floor) result.values.push_back(value);
     return result;
+}
+
+void refuse_non_gaussian_noise(const run_context& ctx, const std::string& task) {
+    const config_node* noise = ctx.experiment().find("noise");
+    const config_node* type = noise && noise->is_map() ? noise->find("type") : nullptr;
+    if (!type || type->text() == "gaussian") return;
+    throw config_error(type->mark(),
+                       fmt::format("task '{}' measures samplers against exact denoisers of Gaussian noise, not noise "
+                                   "'{}'; remove the `noise:` section or set noise.type: gaussian",
+                                   task, type->text()));
 }
 
 }  // namespace difflab::plugins

@@ -37,4 +37,9 @@ evaluation_result evaluate_against_exact(run_context& ctx, const evaluation_opti
                                          const evaluation_protocol& protocol, std::int64_t floor_pairs,
                                          const std::string& floor_key);
 
+/// Throws a config_error at the experiment's `noise.type` when it names a noise other than
+/// gaussian: the exact denoisers of the oracle tasks are exact for Gaussian noise only, so
+/// another kind would be measured against the wrong answer.
+void refuse_non_gaussian_noise(const run_context& ctx, const std::string& task);
+
 }  // namespace difflab::plugins

@@ -77,6 +77,7 @@ param_spec<oracle_sampling_task::options> oracle_sampling_task::params() {
 oracle_sampling_task::oracle_sampling_task(const options& opts, build_context&) : opts_(opts) {}
 
 void oracle_sampling_task::run(run_context& ctx) {
+    refuse_non_gaussian_noise(ctx, "oracle_sampling");
     const config_node& experiment = ctx.experiment();
     const registry& components = ctx.builder().components();
     const parse_context parsing(&components);

@@ -179,3 +179,27 @@ TEST_CASE("an experiment's `noise:` reaches training, x_T and the sampler of a g
     CHECK(other_samples != none_samples);
     CHECK(other_losses != none_losses);
 }
+
+TEST_CASE("the oracle tasks refuse a non-Gaussian noise, at its `noise.type`") {
+    for (const char* oracle : {"oracle_sampling", "oracle_conditioning, method: classifier_guidance, class: 0"}) {
+        CAPTURE(oracle);
+        const std::string yaml = std::string("name: oracle_noise\nseed: 0\n") +
+                                 "data: {type: gmm, shape: [2], components: 2, seed: 1}\nprocess: {type: vp_sde}\n" +
+                                 "noise: {type: rademacher}\ntask: {type: " + oracle + "}\n" +
+                                 "sample: {sampler: {type: ddim, steps: 3}, count: 8}\n" +
+                                 "evaluate: {metrics: [{type: sliced_wasserstein}]}\n";
+        const config_node resolved = resolve_experiment(parse_yaml(yaml, "oracle_noise.yaml"), components());
+        const fs::path dir = fs::temp_directory_path() / ("difflab_oracle_noise_" + std::to_string(::getpid()));
+        fs::create_directories(dir);
+        run_context ctx(components(), resolved, dir, 0);
+        try {
+            ctx.build<task>("task")->run(ctx);
+            FAIL("an oracle task ran with Rademacher noise");
+        } catch (const config_error& e) {
+            const std::string message = e.what();
+            CHECK(message.find("oracle_noise.yaml:5:15") != std::string::npos);
+            CHECK(message.find("not noise 'rademacher'") != std::string::npos);
+        }
+        fs::remove_all(dir);
+    }
+}
