@@ -22,7 +22,8 @@ namespace difflab::plugins {
 /// last four grid points, one evaluation per step. It needs three earlier estimates to start:
 ///   multistep  (the default; S-PNDM-like, as diffusers' skip_prk_steps) Adams-Bashforth of
 ///              orders 1, 2, 3 on the history there is;
-///   prk        (F-PNDM) the first three steps are pseudo Runge-Kutta (PRK): classic RK4's
+///   prk        (F-PNDM) the first three steps (after the start, and again after a jump or an
+///              edit of the state) are pseudo Runge-Kutta (PRK): classic RK4's
 ///              four noise estimates at t, the midpoint twice and s, each through phi from x_t.
 /// The weights are those of equal steps (in t on the uniform grid, in sqrt(t - t_min) on the
 /// quadratic one), as in the paper. They average e uniformly over a step while the transfer part

@@ -25,7 +25,7 @@ class state_constraint;
 /// sample i of the batch draws from the Philox stream (seed, "sampler/noise", first_index + i,
 /// step). Conditioning arrives here, never as special cases in a sampler's loop: the path to
 /// follow (a later start, jumps back up) and the constraints that edit the state between
-/// steps. Guidance wraps the denoiser instead (guidance.h).
+/// steps. Guidance wraps the denoiser instead (classifier_free_guidance.h, classifier_guidance.h).
 struct sampling_context {
     std::uint64_t seed = 0;
     std::uint64_t first_index = 0;
