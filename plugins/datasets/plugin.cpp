@@ -7,7 +7,7 @@
 #include "image_folder_dataset.h"
 #include "toy2d_dataset.h"
 
-DIFFLAB_PLUGIN(datasets, "0.1.0", reg) {
+DIFFLAB_PLUGIN(datasets, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::fashion_mnist_dataset>("fashion_mnist");
     reg.add<difflab::plugins::cifar10_dataset>("cifar10");
     reg.add<difflab::plugins::image_folder_dataset>("image_folder");

@@ -9,7 +9,7 @@
 #include "gaussian_noise.h"
 #include "plms_sampler.h"
 
-DIFFLAB_PLUGIN(ddpm, "0.1.0", reg) {
+DIFFLAB_PLUGIN(ddpm, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::ddpm_process>("ddpm");
     reg.add<difflab::plugins::gaussian_noise>("gaussian");
     reg.add<difflab::plugins::ddim_sampler>("ddim");

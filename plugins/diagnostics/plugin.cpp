@@ -4,6 +4,6 @@
 
 #include "environment_task.h"
 
-DIFFLAB_PLUGIN(diagnostics, "0.1.0", reg) {
+DIFFLAB_PLUGIN(diagnostics, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::environment_task>("environment");
 }

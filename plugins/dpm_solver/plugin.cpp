@@ -4,7 +4,7 @@
 
 #include "dpm_solver.h"
 
-DIFFLAB_PLUGIN(dpm_solver, "0.1.0", reg) {
+DIFFLAB_PLUGIN(dpm_solver, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::dpm_solver>("dpm_solver");
     reg.add<difflab::plugins::dpm_solver_pp>("dpm_solver_pp");
 }

@@ -5,7 +5,7 @@
 #include "edm_process.h"
 #include "edm_sampler.h"
 
-DIFFLAB_PLUGIN(edm, "0.1.0", reg) {
+DIFFLAB_PLUGIN(edm, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::edm_process>("edm");
     reg.add<difflab::plugins::edm_sampler>("edm");
 }

@@ -4,6 +4,6 @@
 
 #include "generation_task.h"
 
-DIFFLAB_PLUGIN(generation, "0.1.0", reg) {
+DIFFLAB_PLUGIN(generation, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::generation_task>("generation");
 }

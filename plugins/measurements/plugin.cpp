@@ -10,7 +10,7 @@
 #include "mask_measurement.h"
 #include "resize_measurement.h"
 
-DIFFLAB_PLUGIN(measurements, "0.1.0", reg) {
+DIFFLAB_PLUGIN(measurements, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::identity_measurement>("identity");
     reg.add<difflab::plugins::mask_measurement>("mask");
     reg.add<difflab::plugins::block_average_measurement>("block_average");

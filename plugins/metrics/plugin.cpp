@@ -12,7 +12,7 @@
 #include "overlap_metrics.h"
 #include "precision_recall_metric.h"
 
-DIFFLAB_PLUGIN(metrics, "0.1.0", reg) {
+DIFFLAB_PLUGIN(metrics, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::classifier_training_task>("classifier_training");
     reg.add<difflab::plugins::fid_metric>("fid");
     reg.add<difflab::plugins::precision_recall_metric>("precision_recall");

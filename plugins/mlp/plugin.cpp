@@ -4,6 +4,6 @@
 
 #include "mlp.h"
 
-DIFFLAB_PLUGIN(mlp, "0.1.0", reg) {
+DIFFLAB_PLUGIN(mlp, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::mlp>("mlp");
 }

@@ -5,7 +5,7 @@
 #include "annealed_langevin_sampler.h"
 #include "ncsn_process.h"
 
-DIFFLAB_PLUGIN(ncsn, "0.1.0", reg) {
+DIFFLAB_PLUGIN(ncsn, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::ncsn_process>("ncsn");
     reg.add<difflab::plugins::annealed_langevin_sampler>("annealed_langevin");
 }

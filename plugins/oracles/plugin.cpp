@@ -7,7 +7,7 @@
 #include "oracle_conditioning_task.h"
 #include "oracle_sampling_task.h"
 
-DIFFLAB_PLUGIN(oracles, "0.3.0", reg) {
+DIFFLAB_PLUGIN(oracles, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::gmm_dataset>("gmm");
     reg.add<difflab::plugins::oracle_sampling_task>("oracle_sampling");
     reg.add<difflab::plugins::oracle_conditioning_task>("oracle_conditioning");

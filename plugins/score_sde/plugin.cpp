@@ -9,7 +9,7 @@
 #include "pc_sampler.h"
 #include "sde_processes.h"
 
-DIFFLAB_PLUGIN(score_sde, "0.1.0", reg) {
+DIFFLAB_PLUGIN(score_sde, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::vp_sde>("vp_sde");
     reg.add<difflab::plugins::subvp_sde>("subvp_sde");
     reg.add<difflab::plugins::ve_sde>("ve_sde");

@@ -5,7 +5,7 @@
 #include "classifier.h"
 #include "unet.h"
 
-DIFFLAB_PLUGIN(unet, "0.1.0", reg) {
+DIFFLAB_PLUGIN(unet, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::unet>("unet");
     reg.add<difflab::plugins::classifier>("classifier");
 }

@@ -4,6 +4,7 @@
 
 #include <difflab/base/error.h>
 #include <difflab/base/suggest.h>
+#include <difflab/base/version.h>
 #include <difflab/io/atomic_file.h>
 #include <difflab/plugin/component.h>
 #include <fmt/format.h>
@@ -18,11 +19,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Fills {name}, {kind}, {layer} (the header folder of the kind) and {class} in a template.
+// Fills {name}, {kind}, {layer} (the header folder of the kind), {class} and {difflab_minor} (the
+// major.minor version of this difflab: a plugin asks find_package for the plugin API it was
+// written against) in a template.
 std::string fill(std::string text, const std::string& name, const std::string& kind) {
     const std::string layer = kind == "task" ? "run" : "diffusion";
     const std::vector<std::pair<std::string, std::string>> fields{
-        {"{name}", name}, {"{kind}", kind}, {"{layer}", layer}, {"{class}", name + "_" + kind}};
+        {"{name}", name},
+        {"{kind}", kind},
+        {"{layer}", layer},
+        {"{class}", name + "_" + kind},
+        {"{difflab_minor}", DIFFLAB_STRINGIFY(DIFFLAB_VERSION_MAJOR) "." DIFFLAB_STRINGIFY(DIFFLAB_VERSION_MINOR)}};
     for (const auto& [key, value] : fields)
         for (auto pos = text.find(key); pos != std::string::npos; pos = text.find(key, pos + value.size()))
             text.replace(pos, key.size(), value);
@@ -33,7 +40,7 @@ constexpr const char* cmake_template = R"(# {name}: an out-of-tree difflab plugi
 cmake_minimum_required(VERSION 3.22)
 project(difflab_{name} LANGUAGES CXX)
 
-find_package(difflab REQUIRED)
+find_package(difflab {difflab_minor} REQUIRED)
 include(CTest)
 find_package(doctest QUIET)
 if(doctest_FOUND)

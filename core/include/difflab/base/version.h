@@ -2,15 +2,14 @@
 // Versions and the build fingerprint that a plugin must share with the core it loads into.
 #pragma once
 
+#include <difflab/base/version_number.h>  // generated: DIFFLAB_VERSION from CMakeLists.txt
 #include <dnnl_version.h>
 #include <fmt/core.h>
 
 #include <boost/version.hpp>
 
-#define DIFFLAB_VERSION "0.1.0"
-
 /// Bumped whenever a public header changes in a way that breaks plugins built against the
-/// previous one (docs/plugin-abi.md).
+/// previous one (docs/plugin-abi.md), together with difflab's minor version (CHANGELOG.md).
 #define DIFFLAB_PLUGIN_API_VERSION 5
 
 #define DIFFLAB_STRINGIFY_(x) #x
