@@ -18,7 +18,9 @@ endfunction()
 function(difflab_doctest_main)
   if(NOT TARGET difflab_doctest_main)
     set(main ${CMAKE_BINARY_DIR}/difflab_doctest_main.cpp)
-    file(WRITE ${main} "#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN\n#include <doctest/doctest.h>\n")
+    # CONFIGURE writes only when the text changes: a rewrite at every configure would relink
+    # every test executable.
+    file(CONFIGURE OUTPUT ${main} CONTENT "#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN\n#include <doctest/doctest.h>\n")
     add_library(difflab_doctest_main STATIC ${main})
     target_link_libraries(difflab_doctest_main PUBLIC doctest::doctest)
   endif()
