@@ -3,7 +3,7 @@
 #include "feature_network.h"
 
 #include <difflab/base/error.h>
-#include <difflab/io/safetensors.h>
+#include <difflab/diffusion/network_file.h>
 #include <difflab/plugin/config_node.h>
 #include <difflab/tensor/autograd.h>
 #include <difflab/tensor/ops.h>
@@ -34,21 +34,6 @@ bool is_inside(const fs::path& path, const fs::path& directory) {
         if (pi == p.end() || *pi != *di) return false;
     }
     return true;
-}
-
-/// An error message on one line: context lines (the valid types, ...) joined with "; ".
-std::string one_line(std::string text) {
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at)) {
-        std::size_t end = at + 1;
-        while (end < text.size() && text[end] == ' ') ++end;
-        text.replace(at, end - at, "; ");
-    }
-    return text;
-}
-
-[[noreturn]] void fail(const fs::path& file, const std::string& what) {
-    throw error(source_mark{file.string()}, fmt::format("{}; {}", what, feature_network_hint));
 }
 
 }  // namespace
@@ -104,41 +89,11 @@ Eigen::MatrixXd to_matrix(const tensor& values) {
 
 feature_network::feature_network(const fs::path& file, const registry& components, std::int64_t batch_size)
     : path_(file), batch_size_(batch_size) {
-    std::error_code ec;
-    if (!fs::is_regular_file(file, ec)) fail(file, "feature network file not found");
-    safetensors_file content;
-    try {
-        content = read_safetensors(file);
-    } catch (const error& e) {
-        // read_safetensors says where and what is wrong ("header length ..."); add the fix.
-        throw error(e.where(), fmt::format("{}; {}", e.message(), feature_network_hint));
-    }
-    metadata_ = content.metadata;
-    const auto spec = metadata_.find("network");
-    if (spec == metadata_.end())
-        fail(file, "no \"network\" in the safetensors metadata, so this is not a feature network file");
-
-    config_node resolved;
-    try {
-        const config_node written = parse_yaml(spec->second, file.string() + " (metadata \"network\")");
-        const config_node* type = written.is_map() ? written.find("type") : nullptr;
-        if (!type || !type->is_scalar()) fail(file, "the metadata \"network\" is not a network configuration");
-        resolved = components.at("network", type->text()).resolve(written, parse_context(&components));
-        build_context builder(components, 0);
-        std::unique_ptr<component> made = builder.create("network", resolved);
-        net_.reset(static_cast<network*>(made.release()));
-        state_dict_t weights;
-        for (const safetensors_entry& entry : content.tensors) weights[entry.name] = to_tensor(entry);
-        net_->load_state_dict(weights);
-    } catch (const error& e) {
-        // Errors from parsing, the registry or load_state_dict are about this file's contents.
-        const std::string what = e.what();
-        if (what.find(feature_network_hint) != std::string::npos) throw;
-        fail(file, fmt::format("cannot rebuild its network ({})", one_line(what)));
-    }
-    const config_node* conditioned = resolved.find("time_conditioned");
+    network_file loaded = read_network_file(file, components, feature_network_hint);
+    net_ = std::move(loaded.net);
+    metadata_ = std::move(loaded.metadata);
+    const config_node* conditioned = loaded.config.find("time_conditioned");
     time_conditioned_ = conditioned && conditioned->is_scalar() && conditioned->text() == "true";
-    net_->eval();
     sha256_ = file_sha256(file);
 }
 
