@@ -6,15 +6,19 @@
 #include <difflab/base/log.h>
 #include <difflab/diffusion/dataset.h>
 #include <difflab/diffusion/network.h>
+#include <difflab/diffusion/network_file.h>
+#include <difflab/diffusion/noise.h>
+#include <difflab/diffusion/process.h>
 #include <difflab/io/atomic_file.h>
-#include <difflab/io/safetensors.h>
 #include <difflab/plugin/config_node.h>
 #include <difflab/run/task_flow.h>
 #include <difflab/run/training.h>
 #include <difflab/tensor/autograd.h>
 #include <difflab/tensor/ops.h>
+#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
+#include <array>
 #include <vector>
 
 #include "classifier_accuracy_metric.h"
@@ -33,10 +37,53 @@ param_spec<classifier_training_task::options> classifier_training_task::params()
              "The `split` of the data section that the accuracy is measured on (the dataset must have a `split` "
              "option).",
              non_empty());
+    spec.add(&options::noisy, "noisy",
+             "Train on x_t of the experiment's `process` at random t, with t as the network's noise input: the "
+             "noise-aware classifier of classifier guidance (Dhariwal & Nichol 2021). Needs `process` and "
+             "network.time_conditioned: true.");
     return spec;
 }
 
 classifier_training_task::classifier_training_task(const options& opts, build_context&) : opts_(opts) {}
+
+namespace {
+
+/// The noisy inputs of a batch: x_t = alpha(t) x0 + sigma(t) eps with t_i = p.training_time(u_i),
+/// u_i and eps keyed by (seed, purpose, position of example i), and the times as the noise input.
+struct noisy_batch {
+    tensor x;
+    tensor times;
+};
+noisy_batch noised(const process& p, const tensor& x0, std::uint64_t seed, std::string_view purpose, std::int64_t first,
+                   const std::vector<double>& times) {
+    const std::int64_t n = x0.size(0);
+    std::vector<float> alpha(static_cast<std::size_t>(n)), sigma(alpha.size()), t(alpha.size());
+    for (std::size_t i = 0; i < alpha.size(); ++i) {
+        alpha[i] = static_cast<float>(p.alpha(times[i]));
+        sigma[i] = static_cast<float>(p.sigma(times[i]));
+        t[i] = static_cast<float>(times[i]);
+    }
+    shape_t per_example(static_cast<std::size_t>(x0.dim()), 1);
+    per_example[0] = n;
+    const tensor eps = draw_noise(nullptr, x0.shape(), seed, random_purpose(std::string(purpose) + "/noise"),
+                                  static_cast<std::uint64_t>(first), 0);
+    return {x0 * tensor::from_vector(per_example, alpha) + eps * tensor::from_vector(per_example, sigma),
+            tensor::from_vector({n}, t)};
+}
+
+/// Times from the process's training distribution, one per example, keyed by its position.
+std::vector<double> training_times(const process& p, std::uint64_t seed, std::int64_t first, std::int64_t n) {
+    std::vector<double> times(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) {
+        philox_stream stream(seed, random_purpose("classifier_training/time"), static_cast<std::uint64_t>(first + i));
+        float u = 0;
+        stream.uniform(&u, 1);
+        times[static_cast<std::size_t>(i)] = p.training_time(u);
+    }
+    return times;
+}
+
+}  // namespace
 
 void classifier_training_task::run(run_context& ctx) {
     const auto data = ctx.build<dataset>("data");
@@ -44,9 +91,24 @@ void classifier_training_task::run(run_context& ctx) {
     if (!data || !net)
         throw config_error("task 'classifier_training' needs `data` (with labels) and `network` (a classifier)");
     const config_node& network_node = *ctx.experiment().find("network");
-    if (const config_node* t = network_node.find("time_conditioned"); t && t->is_scalar() && t->text() == "true")
+    const config_node* time_node = network_node.find("time_conditioned");
+    const bool time_conditioned = time_node && time_node->is_scalar() && time_node->text() == "true";
+    std::unique_ptr<process> diffusion;
+    if (opts_.noisy) {
+        diffusion = ctx.build<process>("process");
+        if (!diffusion)
+            throw config_error(
+                "classifier_training with noisy: true trains on x_t of a process; add a `process:` section (the one "
+                "of the model it will guide)");
+        if (!time_conditioned)
+            throw config_error(
+                "classifier_training with noisy: true gives the network the time t; set network.time_conditioned: "
+                "true");
+    } else if (time_conditioned) {
         throw config_error(
-            "classifier_training trains a classifier of clean images; set network.time_conditioned: false");
+            "classifier_training trains a classifier of clean images; set network.time_conditioned: false, or "
+            "task.noisy: true for a noise-aware classifier");
+    }
     if (data->size() < 1) throw config_error("classifier_training: the dataset is empty");
     if (!data->get({0}).labels.defined())
         throw config_error("classifier_training needs a dataset with class labels (fashion_mnist, cifar10, ...)");
@@ -71,7 +133,14 @@ void classifier_training_task::run(run_context& ctx) {
     // Training: the loop of diffusion models on a cross-entropy loss.
     const auto objective = [&](const example_batch& batch, training_step& step) {
         // A clean-image classifier ignores the noise input: it gets none, nor labels.
-        const tensor logits = net->forward(batch.x, tensor(), {});
+        tensor logits;
+        if (diffusion) {
+            const noisy_batch in = noised(*diffusion, batch.x, ctx.seed(), "classifier_training", step.first_position,
+                                          training_times(*diffusion, ctx.seed(), step.first_position, batch.x.size(0)));
+            logits = net->forward(in.x, in.times, {});
+        } else {
+            logits = net->forward(batch.x, tensor(), {});
+        }
         const std::int64_t n = batch.x.size(0);
         if (logits.dim() != 2 || logits.size(0) != n)
             throw config_error(
@@ -93,32 +162,57 @@ void classifier_training_task::run(run_context& ctx) {
              trained.last_loss);
     const checkpoint_weights weights_used = load_latest_weights(setup.checkpoint_dir, *net, true);
 
-    // Test accuracy.
+    // Test accuracy: of clean images, or of a noisy classifier at a few times across [t_min, t_max]
+    // (noise keyed by test image).
     net->eval();
-    std::int64_t right = 0;
-    {
+    const auto test_accuracy = [&](double t, std::int64_t& right) {
+        right = 0;
         const no_grad_guard no_grad;
         constexpr std::int64_t eval_batch = 500;
         for (std::int64_t begin = 0; begin < test->size(); begin += eval_batch) {
             std::vector<std::int64_t> indices;
             for (std::int64_t i = begin; i < std::min(test->size(), begin + eval_batch); ++i) indices.push_back(i);
             const example_batch batch = test->get(indices);
-            right += correct_classifications(net->forward(batch.x, tensor(), {}), batch.labels);
+            if (!diffusion) {
+                right += correct_classifications(net->forward(batch.x, tensor(), {}), batch.labels);
+                continue;
+            }
+            const noisy_batch in = noised(*diffusion, batch.x, ctx.seed(), "classifier_training/test", begin,
+                                          std::vector<double>(indices.size(), t));
+            right += correct_classifications(net->forward(in.x, in.times, {}), batch.labels);
         }
+        return static_cast<double>(right) / static_cast<double>(test->size());
+    };
+    std::vector<double> times{0.0};
+    if (diffusion) {
+        times.clear();
+        for (const double f : std::array<double, 5>{0.0, 0.1, 0.25, 0.5, 0.75})
+            times.push_back(diffusion->t_min() + f * (diffusion->t_max() - diffusion->t_min()));
     }
-    const double accuracy = static_cast<double>(right) / static_cast<double>(test->size());
-    log_info("classifier_training: test accuracy {:.4f} on {} images of split '{}'", accuracy, test->size(),
-             opts_.test_split);
+    std::vector<double> accuracies;
+    std::vector<std::int64_t> rights;
+    for (const double t : times) {
+        std::int64_t right = 0;
+        accuracies.push_back(test_accuracy(t, right));
+        rights.push_back(right);
+    }
+    const double accuracy = accuracies.front();
+    const std::int64_t right = rights.front();
+    log_info("classifier_training: test accuracy {:.4f} on {} images of split '{}'{}", accuracy, test->size(),
+             opts_.test_split, diffusion ? fmt::format(" at t = {:g}", times.front()) : "");
 
-    // The feature-network file: weights under their module names, configuration in the metadata.
-    safetensors_file out;
-    for (const auto& [key, value] : net->state_dict()) out.add(to_safetensors(key, value));
-    out.metadata["network"] = to_flow_yaml(network_node);  // parse_yaml reads it back
-    out.metadata["test_accuracy"] = fmt::format("{:.4f}", accuracy);
-    out.metadata["train_steps"] = std::to_string(train.steps);
-    out.metadata["experiment"] = ctx.name();
+    // The network file: weights under their module names, configuration in the metadata.
+    std::map<std::string, std::string> metadata{{"test_accuracy", fmt::format("{:.4f}", accuracy)},
+                                                {"train_steps", std::to_string(train.steps)},
+                                                {"experiment", ctx.name()}};
+    if (diffusion) {
+        std::string by_time;
+        for (std::size_t i = 0; i < times.size(); ++i)
+            by_time += fmt::format("{}t={:g}: {:.4f}", i ? ", " : "", times[i], accuracies[i]);
+        metadata["test_accuracy_by_time"] = by_time;
+    }
     const fs::path weights = ctx.run_dir() / "classifier.safetensors";
-    write_safetensors(weights, out);  // temp file, fsync, rename (atomic_file_writer)
+    write_network_file(weights, *net, network_node, metadata);
     const std::string sha256 = file_sha256(weights);
 
     std::string report = fmt::format("# {}\n\n", ctx.name());
@@ -128,10 +222,17 @@ void classifier_training_task::run(run_context& ctx) {
         network_node.find("type")->text(), net->parameter_count(), train.steps, train.batch_size, trained.steps_done,
         train_seconds, trained.steps_done ? train_seconds / static_cast<double>(trained.steps_done) : 0.0,
         trained.last_loss, weights_used.ema ? "EMA" : "trained", weights_used.step);
-    report += fmt::format("Test accuracy on split `{}`: **{:.2f}%** ({} of {} images).\n\n", opts_.test_split,
-                          100 * accuracy, right, test->size());
-    report += fmt::format("Feature network: `classifier.safetensors` ({} bytes, SHA-256 `{}`).\n",
-                          fs::file_size(weights), sha256);
+    report +=
+        fmt::format("Test accuracy on split `{}`: **{:.2f}%** ({} of {} images){}.\n\n", opts_.test_split,
+                    100 * accuracy, right, test->size(), diffusion ? fmt::format(" at t = {:g}", times.front()) : "");
+    if (diffusion) {
+        report += "A noise-aware classifier: accuracy on x_t of the test images.\n\n| t | accuracy |\n|---:|---:|\n";
+        for (std::size_t i = 0; i < times.size(); ++i)
+            report += fmt::format("| {:g} | {:.2f}% |\n", times[i], 100 * accuracies[i]);
+        report += "\n";
+    }
+    report += fmt::format("Network file: `classifier.safetensors` ({} bytes, SHA-256 `{}`).\n", fs::file_size(weights),
+                          sha256);
     write_file_atomically(ctx.run_dir() / "report.md", report);
     log_info("classifier_training: wrote {} (SHA-256 {})", weights.string(), sha256);
 }

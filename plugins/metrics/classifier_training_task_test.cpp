@@ -151,3 +151,42 @@ TEST_CASE("classifier_training refuses a time-conditioned classifier and data wi
     fs::remove_all(fs::temp_directory_path() /
                    ("difflab_metrics_classifier_training_bad_" + std::to_string(::getpid())));
 }
+
+TEST_CASE("noisy classifier_training needs a process and a time-conditioned classifier, and says so") {
+    const auto message = [](const std::string& yaml) {
+        try {
+            run(yaml, "difflab_metrics_classifier_training_noisy_bad");
+        } catch (const config_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    std::string noisy = tiny_experiment(true);
+    noisy.replace(noisy.find("{type: classifier_training}"), 27, "{type: classifier_training, noisy: true}");
+    CHECK(message(noisy).find("add a `process:` section") != std::string::npos);
+    std::string clean_network = tiny_experiment(false) + "process: {type: ddpm, steps: 100}\n";
+    clean_network.replace(clean_network.find("{type: classifier_training}"), 27,
+                          "{type: classifier_training, noisy: true}");
+    CHECK(message(clean_network).find("set network.time_conditioned: true") != std::string::npos);
+    CHECK(message(tiny_experiment(true)).find("or task.noisy: true for a noise-aware classifier") != std::string::npos);
+    fs::remove_all(fs::temp_directory_path() /
+                   ("difflab_metrics_classifier_training_noisy_bad_" + std::to_string(::getpid())));
+}
+
+TEST_CASE("a noisy classifier learns x_t: accurate near the data, near chance where x_t is almost all noise") {
+    std::string yaml = tiny_experiment(true) + "process: {type: ddpm, schedule: linear, steps: 1000}\n";
+    yaml.replace(yaml.find("{type: classifier_training}"), 27, "{type: classifier_training, noisy: true}");
+    const fs::path dir = run(yaml, "difflab_metrics_noisy_classifier_training");
+    const safetensors_file content = read_safetensors(dir / "classifier.safetensors");
+    // Five times from t_min = 0.001 to three quarters of the way to 1.
+    const std::string by_time = content.metadata.at("test_accuracy_by_time");
+    CHECK(by_time.rfind("t=0.001: ", 0) == 0);
+    CHECK(by_time.find(", t=0.75025: ") != std::string::npos);
+    const double near_data = std::stod(content.metadata.at("test_accuracy"));
+    const double at_noise = std::stod(by_time.substr(by_time.find(", t=0.75025: ") + 13));
+    // At t = 0.75 the linear schedule keeps alpha = 0.06 of the image under unit noise.
+    CHECK(near_data > 0.2);  // measured 0.248, and 0.123 at t = 0.75
+    CHECK(at_noise < near_data - 0.08);
+    CHECK(read_text(dir / "report.md").find("| 0.75025 |") != std::string::npos);
+    fs::remove_all(dir);
+}
