@@ -110,13 +110,59 @@ TEST_CASE("class-conditional training and guided sampling: two evaluations per s
     dir.write("tiny.yaml", experiment);
     const result r =
         run("run tiny.yaml -q +network.num_classes=2 'task={type: generation, class_conditional: true, num_classes: 2, "
-            "label_dropout: 0.2, guidance_scale: 2.0}'",
+            "label_dropout: 0.2, guidance: {scale: 2.0}}'",
             "", dir.root);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const std::string report = read_file(dir.root / "runs/tiny/report.md");
     // DDIM with 5 steps, each evaluating the conditional and the unconditional model.
     CHECK(report.find("8 samples with sampler `ddim` (10 network evaluations per batch") != std::string::npos);
-    CHECK(report.find("classes cycling 0..1, guidance scale 2") != std::string::npos);
+    CHECK(report.find("classes cycling 0..1, classifier-free guidance scale 2") != std::string::npos);
+}
+
+// A noise-aware classifier of the image experiment's process, trained for a few steps.
+const char* noisy_classifier_experiment = R"(name: noisy
+seed: 2
+data: {type: fashion_mnist, split: train, limit: 64}
+process: {type: ddpm, schedule: linear, steps: 100}
+network: {type: classifier, time_conditioned: true, channels: 8, channel_mult: [1, 2], num_res_blocks: 1, groups: 4}
+task: {type: classifier_training, noisy: true}
+train: {steps: 3, batch_size: 8, ema: 0}
+)";
+
+TEST_CASE("classifier guidance: scale 0 is the unguided model bit for bit, scale 4 moves every sample") {
+    const scratch dir("training_classifier_guidance");
+    dir.write("images.yaml", image_experiment);
+    dir.write("noisy.yaml", noisy_classifier_experiment);
+    const result trained = run("run noisy.yaml -q --threads 1", "", dir.root);
+    REQUIRE_MESSAGE(trained.exit_code == 0, trained.err);
+    const std::string report = read_file(dir.root / "runs/noisy/report.md");
+    CHECK(report.find("A noise-aware classifier") != std::string::npos);
+    CHECK(report.find("| 0.2575 |") != std::string::npos);  // t_min + 0.25 (t_max - t_min), t_min = 0.01
+
+    REQUIRE(run("run images.yaml -q --threads 1", "", dir.root).exit_code == 0);
+    const std::string classifier = " task.classifier=runs/noisy/classifier.safetensors";
+    const result none = run("run images.yaml -q --threads 1 name=s0 task.guidance.scale=0" + classifier, "", dir.root);
+    REQUIRE_MESSAGE(none.exit_code == 0, none.err);
+    const result strong =
+        run("run images.yaml -q --threads 1 name=s4 task.guidance.scale=4" + classifier, "", dir.root);
+    REQUIRE_MESSAGE(strong.exit_code == 0, strong.err);
+    CHECK(read_file(dir.root / "runs/s4/report.md").find("classes cycling 0..9, classifier guidance scale 4") !=
+          std::string::npos);
+    const auto samples = [&](const std::string& name) {
+        return difflab::read_safetensors(dir.root / "runs" / name / "samples/samples.safetensors").tensors.front().data;
+    };
+    CHECK(samples("s0") == samples("images"));
+    CHECK(samples("s4") != samples("images"));
+
+    const result both = run(
+        "run images.yaml -q name=both +network.num_classes=10 task.class_conditional=true" + classifier, "", dir.root);
+    CHECK(both.exit_code == 2);
+    CHECK(both.err.find("remove `classifier` or set class_conditional: false") != std::string::npos);
+    const result missing = run("run images.yaml -q name=missing task.classifier=runs/none.safetensors", "", dir.root);
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("runs/none.safetensors: error: network file not found; train one with") !=
+          std::string::npos);
+    CHECK(!fs::exists(dir.root / "runs/missing/checkpoints"));  // refused before training
 }
 
 TEST_CASE("an image run writes a denoising-trajectory strip that ends with the samples of the grid") {
