@@ -72,8 +72,8 @@ void generation_task::run(run_context& ctx) {
     }
     flow.load_weights();
     const double sigma_data = flow.train_options().sigma_data;
-    // Classifier guidance: the classifier's file, and the unguided denoiser of each batch, which
-    // the guidance wrapper refers to and which must live as long as the batch's samples take.
+    // Classifier guidance: the classifier's grad log p(y | x_t), and the unguided denoiser of each
+    // batch, which the guidance wrapper refers to and which must outlive the batch's sampling.
     std::unique_ptr<network_class_log_likelihood> class_gradient;
     if (classifier.net) class_gradient = std::make_unique<network_class_log_likelihood>(*classifier.net);
     std::vector<std::unique_ptr<denoiser>> unguided;

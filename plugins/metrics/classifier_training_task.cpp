@@ -48,8 +48,9 @@ classifier_training_task::classifier_training_task(const options& opts, build_co
 
 namespace {
 
-/// The noisy inputs of a batch: x_t = alpha(t) x0 + sigma(t) eps with t_i = p.training_time(u_i),
-/// u_i and eps keyed by (seed, purpose, position of example i), and the times as the noise input.
+/// A batch as a noise-aware classifier sees it: x_t = alpha(t_i) x0 + sigma(t_i) eps at the given
+/// times, eps keyed by (seed, purpose + "/noise", position of example i), and the times as the
+/// network's noise input.
 struct noisy_batch {
     tensor x;
     tensor times;
@@ -165,8 +166,8 @@ void classifier_training_task::run(run_context& ctx) {
     // Test accuracy: of clean images, or of a noisy classifier at a few times across [t_min, t_max]
     // (noise keyed by test image).
     net->eval();
-    const auto test_accuracy = [&](double t, std::int64_t& right) {
-        right = 0;
+    const auto correct_at = [&](double t) {
+        std::int64_t right = 0;
         const no_grad_guard no_grad;
         constexpr std::int64_t eval_batch = 500;
         for (std::int64_t begin = 0; begin < test->size(); begin += eval_batch) {
@@ -181,7 +182,7 @@ void classifier_training_task::run(run_context& ctx) {
                                           std::vector<double>(indices.size(), t));
             right += correct_classifications(net->forward(in.x, in.times, {}), batch.labels);
         }
-        return static_cast<double>(right) / static_cast<double>(test->size());
+        return right;
     };
     std::vector<double> times{0.0};
     if (diffusion) {
@@ -189,15 +190,14 @@ void classifier_training_task::run(run_context& ctx) {
         for (const double f : std::array<double, 5>{0.0, 0.1, 0.25, 0.5, 0.75})
             times.push_back(diffusion->t_min() + f * (diffusion->t_max() - diffusion->t_min()));
     }
+    std::vector<std::int64_t> correct;
     std::vector<double> accuracies;
-    std::vector<std::int64_t> rights;
     for (const double t : times) {
-        std::int64_t right = 0;
-        accuracies.push_back(test_accuracy(t, right));
-        rights.push_back(right);
+        correct.push_back(correct_at(t));
+        accuracies.push_back(static_cast<double>(correct.back()) / static_cast<double>(test->size()));
     }
+    const std::int64_t right = correct.front();
     const double accuracy = accuracies.front();
-    const std::int64_t right = rights.front();
     log_info("classifier_training: test accuracy {:.4f} on {} images of split '{}'{}", accuracy, test->size(),
              opts_.test_split, diffusion ? fmt::format(" at t = {:g}", times.front()) : "");
 
