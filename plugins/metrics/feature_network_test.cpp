@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "classifier_accuracy_metric.h"
+#include "feature_distance_metric.h"
 #include "fid_metric.h"
 #include "inception_score_metric.h"
 #include "metrics_test_plugins.h"
@@ -214,4 +216,36 @@ TEST_CASE("missing, truncated and metadata-less files are one-line errors with t
               load_feature_network("no_such_model", components, 10);
           }).find("no_such_model.safetensors") != std::string::npos);
     fs::remove_all(scratch("x").parent_path());
+}
+
+TEST_CASE("feature_distance is the mean L2 distance of paired features: 0 to itself, growing with the noise") {
+    const example_batch& test = test_set();
+    auto distance = make_metric<feature_distance_metric>(fmt::format("{{type: feature_distance, feature_network: {}}}",
+                                                                     metrics_testing::committed_classifier().string()));
+    metric_inputs in;
+    in.samples = test.x.slice(0, 0, 64).contiguous();
+    in.reference = in.samples;
+    CHECK(distance->compute(in).front().second == 0.0);
+
+    // By hand from the feature vectors, for a set and a slightly noised copy of it.
+    const tensor noise = randn({64, 1, 28, 28}, 0, random_purpose("test/feature_distance"));
+    in.reference = clamp(in.samples + noise * 0.1f, -1.0f, 1.0f);
+    const std::vector<float> a = committed().features(in.samples).to_vector(),
+                             b = committed().features(in.reference).to_vector();
+    const std::size_t width = a.size() / 64;
+    double expected = 0;
+    for (std::size_t i = 0; i < 64; ++i) {
+        double squared = 0;
+        for (std::size_t j = 0; j < width; ++j) squared += std::pow(double(a[i * width + j]) - b[i * width + j], 2);
+        expected += std::sqrt(squared) / 64;
+    }
+    const double slight = distance->compute(in).front().second;
+    CHECK(slight == doctest::Approx(expected).epsilon(1e-9));
+    in.reference = clamp(in.samples + noise * 0.5f, -1.0f, 1.0f);
+    const double strong = distance->compute(in).front().second;
+    MESSAGE("feature distance at noise 0.1: " << slight << ", at 0.5: " << strong);
+    CHECK(slight > 0.0);
+    CHECK(strong > 2 * slight);
+    in.reference = test.x.slice(0, 1, 64).contiguous();
+    CHECK_THROWS_WITH_AS(distance->compute(in), doctest::Contains("must have the same shape"), difflab::error);
 }

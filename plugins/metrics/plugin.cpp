@@ -6,6 +6,7 @@
 #include "classifier_training_task.h"
 #include "detection_metrics.h"
 #include "distribution_distances.h"
+#include "feature_distance_metric.h"
 #include "fid_metric.h"
 #include "image_quality_metrics.h"
 #include "inception_score_metric.h"
@@ -17,6 +18,7 @@ DIFFLAB_PLUGIN(metrics, DIFFLAB_VERSION, reg) {
     reg.add<difflab::plugins::fid_metric>("fid");
     reg.add<difflab::plugins::precision_recall_metric>("precision_recall");
     reg.add<difflab::plugins::classifier_accuracy_metric>("classifier_accuracy");
+    reg.add<difflab::plugins::feature_distance_metric>("feature_distance");
     reg.add<difflab::plugins::inception_score_metric>("inception_score");
     reg.add<difflab::plugins::psnr_metric>("psnr");
     reg.add<difflab::plugins::ssim_metric>("ssim");

@@ -156,6 +156,14 @@ std::int64_t task_flow::sample_count() const {
 }
 
 const tensor& task_flow::draw_samples(const model_factory& make, const std::string& note) {
+    return draw_samples(
+        [&make](std::int64_t first, std::int64_t n, const sampling_context&, const sampler&) {
+            return conditioned_batch{make(first, n), nullptr, {}, tensor()};
+        },
+        note);
+}
+
+const tensor& task_flow::draw_samples(const conditioned_factory& make, const std::string& note) {
     if (!sample_.sampler.present())
         throw config_error(fmt::format(
             "task '{}' needs `sample.sampler`, e.g. sample: {{sampler: {{type: ddim, steps: 50}}}}", task_name_));
@@ -183,8 +191,11 @@ const tensor& task_flow::draw_samples(const model_factory& make, const std::stri
             sc.seed = ctx_.seed();
             sc.first_index = static_cast<std::uint64_t>(begin);
             sc.source = noise_.get();
-            const tensor x = x_T.slice(0, begin, end).contiguous();
-            const batch_model m = make(begin, end - begin);
+            const conditioned_batch c = make(begin, end - begin, sc, *s);
+            const batch_model& m = c.denoising;
+            sc.path = c.path.get();
+            for (const auto& constraint : c.constraints) sc.constraints.push_back(constraint.get());
+            const tensor x = c.start.defined() ? c.start : x_T.slice(0, begin, end).contiguous();
             if (record && begin == 0) {
                 const trajectory_recorder recorder(*m.model, sample_.trajectory);
                 parts.push_back(s->sample(recorder, x, sc));
@@ -238,6 +249,27 @@ void task_flow::evaluate(const tensor& sample_labels, const denoiser* model) {
     inputs.seed = ctx_.seed();
     protocol_.samples = count;
     const evaluation_result result = evaluate_metrics(ctx_, evaluation_, inputs, protocol_);
+    write_metrics_json(ctx_.results_dir() / "metrics.json", result);
+    report_ += "\n## Metrics\n" + metrics_markdown(result);
+}
+
+void task_flow::evaluate_paired(const tensor& targets, const tensor& target_labels, const tensor& sample_labels,
+                                const std::string& description, const metric_values& task_values) {
+    if (evaluation_.metrics.empty()) return;
+    const std::int64_t count = evaluation_count();
+    if (!targets.defined() || targets.size(0) < count)
+        throw error(fmt::format("task '{}': {} targets for {} samples to evaluate", task_name_,
+                                targets.defined() ? targets.size(0) : 0, count));
+    metric_inputs inputs;
+    inputs.samples = samples_.slice(0, 0, count).contiguous();
+    inputs.reference = targets.slice(0, 0, count).contiguous();
+    if (target_labels.defined()) inputs.reference_labels = target_labels.slice(0, 0, count).contiguous();
+    inputs.sample_labels = sample_labels;
+    inputs.seed = ctx_.seed();
+    protocol_.samples = count;
+    protocol_.reference = description;
+    evaluation_result result = evaluate_metrics(ctx_, evaluation_, inputs, protocol_);
+    for (const auto& value : task_values) result.values.push_back(value);
     write_metrics_json(ctx_.results_dir() / "metrics.json", result);
     report_ += "\n## Metrics\n" + metrics_markdown(result);
 }

@@ -2,12 +2,14 @@
 // The flow every diffusion task repeats: build, train or adopt, pick weights, sample, save, evaluate, report.
 #pragma once
 
+#include <difflab/diffusion/constraint.h>
 #include <difflab/diffusion/dataset.h>
 #include <difflab/diffusion/denoiser.h>
 #include <difflab/diffusion/network.h>
 #include <difflab/diffusion/noise.h>
 #include <difflab/diffusion/process.h>
 #include <difflab/diffusion/sampler.h>
+#include <difflab/diffusion/sampling_path.h>
 #include <difflab/diffusion/trajectory.h>
 #include <difflab/run/evaluation.h>
 #include <difflab/run/task.h>
@@ -92,6 +94,19 @@ public:
         std::int64_t passes = 1;  ///< network evaluations per sample per denoiser evaluation
     };
     using model_factory = std::function<batch_model(std::int64_t first, std::int64_t n)>;
+    /// What samples [first, first + n) are drawn with when more than the denoiser conditions
+    /// them (inpainting, editing): a path other than the sampler's default, state edits, and
+    /// the state the path starts from.
+    struct conditioned_batch {
+        batch_model denoising;
+        std::shared_ptr<const sampling_path> path;  ///< null: the sampler's default path from t_max
+        std::vector<std::shared_ptr<const state_constraint>> constraints;
+        tensor start;  ///< [n, ...] at the path's start; undefined: the prior draw x_T
+    };
+    /// `context` is the sampling context the batch will be sampled with (seed, first index,
+    /// noise), for the factory's own draws (noised_start); `method` the sampler (its times()).
+    using conditioned_factory = std::function<conditioned_batch(
+        std::int64_t first, std::int64_t n, const sampling_context& context, const sampler& method)>;
 
     /// The samples to draw: sample.count, or evaluate.count when evaluating needs more.
     std::int64_t sample_count() const;
@@ -105,11 +120,21 @@ public:
     /// first sample.count) and trajectory.png (the first batch's path) to ctx.samples_dir().
     /// `note` ends the report's sampling line (", guidance scale 3").
     const tensor& draw_samples(const model_factory& make, const std::string& note = "");
+    /// The same for conditioned batches: each batch is sampled along its path with its
+    /// constraints from its start (or x_T).
+    const tensor& draw_samples(const conditioned_factory& make, const std::string& note = "");
 
     /// With evaluate.metrics, scores the first evaluation_count() samples against the reference
     /// split and writes metrics.json; `sample_labels` are their classes (or undefined) and
     /// `model` the denoiser of likelihood metrics (nullptr: none).
     void evaluate(const tensor& sample_labels, const denoiser* model);
+    /// With evaluate.metrics, scores the first evaluation_count() samples against `targets`
+    /// paired with them row by row (the images an inpainting or editing run started from), with
+    /// their `target_labels` as the reference labels and `sample_labels`; the task's own values
+    /// (`task_values`, e.g. a PSNR over the pixels it filled in) join metrics.json after the
+    /// metrics'. `description` names the targets in the protocol.
+    void evaluate_paired(const tensor& targets, const tensor& target_labels, const tensor& sample_labels,
+                         const std::string& description, const metric_values& task_values = {});
 
     /// report.md in the run directory (not when only sampling) and beside the samples.
     void write_report() const;
