@@ -103,11 +103,7 @@ tensor forward_jump(const process& p, const tensor& x, double t, double s, std::
 }
 
 tensor noised_start(const process& p, const tensor& x0, double t, const sampling_context& ctx) {
-    return noised_start(p, x0, t, ctx, 0);
-}
-
-tensor noised_start(const process& p, const tensor& x0, double t, const sampling_context& ctx, std::uint64_t round) {
-    return x0 * p.alpha(t) + ctx.draw(x0, "path/start", round) * p.sigma(t);
+    return x0 * p.alpha(t) + ctx.draw(x0, "path/start", 0) * p.sigma(t);
 }
 
 }  // namespace difflab

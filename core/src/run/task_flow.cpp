@@ -264,7 +264,7 @@ void task_flow::evaluate_paired(const tensor& targets, const tensor& target_labe
     inputs.samples = samples_.slice(0, 0, count).contiguous();
     inputs.reference = targets.slice(0, 0, count).contiguous();
     if (target_labels.defined()) inputs.reference_labels = target_labels.slice(0, 0, count).contiguous();
-    inputs.sample_labels = sample_labels;
+    if (sample_labels.defined()) inputs.sample_labels = sample_labels.slice(0, 0, count).contiguous();
     inputs.seed = ctx_.seed();
     protocol_.samples = count;
     protocol_.reference = description;

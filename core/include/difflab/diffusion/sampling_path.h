@@ -73,8 +73,5 @@ tensor forward_jump(const process& p, const tensor& x, double t, double s, std::
 /// x_t ~ q(x_t | x_0) = alpha x0 + sigma z: a supplied image noised to the start of a path,
 /// with z from the context's noise on the stream (seed, "path/start", sample, 0).
 tensor noised_start(const process& p, const tensor& x0, double t, const sampling_context& ctx);
-/// The same with z on the stream (seed, "path/start", sample, round): a fresh draw for each
-/// round of a chain of starts (SDEdit's K rounds re-noise each round's output).
-tensor noised_start(const process& p, const tensor& x0, double t, const sampling_context& ctx, std::uint64_t round);
 
 }  // namespace difflab
