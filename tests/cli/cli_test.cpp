@@ -74,8 +74,9 @@ TEST_CASE("an unknown component type lists the valid ones") {
                                       "    known task types: ",
                       0) == 0);
     // Sorted, with their plugins.
-    CHECK(r.err.find("fail (plugin testkit), generation (plugin generation), oracle_conditioning (plugin oracles), "
-                     "oracle_sampling (plugin oracles), record (plugin testkit)") != std::string::npos);
+    CHECK(r.err.find("fail (plugin testkit), generation (plugin generation), inpainting (plugin editing), "
+                     "oracle_conditioning (plugin oracles), oracle_sampling (plugin oracles), record (plugin testkit), "
+                     "sdedit (plugin editing)") != std::string::npos);
 }
 
 TEST_CASE("a plugin the experiment names must be on the plugin path") {
