@@ -2,9 +2,7 @@
 // The 'inpainting' task.
 #include "inpainting_task.h"
 
-#include <difflab/base/error.h>
 #include <difflab/diffusion/mask_replacement.h>
-#include <difflab/diffusion/network_denoiser.h>
 #include <difflab/diffusion/sampling_path.h>
 #include <difflab/run/task_flow.h>
 #include <difflab/tensor/ops.h>
@@ -47,14 +45,11 @@ void inpainting_task::run(run_context& ctx) {
     const std::int64_t height = source.x.size(2), width = source.x.size(3);
     const tensor masks = inpainting_masks(opts_.mask, height, width, ctx.seed(), 0, count);
     const process& p = flow.diffusion();
-    const double sigma_data = flow.train_options().sigma_data;
     const bool repaint = opts_.method == "repaint";
 
     const tensor& samples = flow.draw_samples(
         [&](std::int64_t first, std::int64_t n, const sampling_context&, const sampler& method) {
-            auto d = std::make_unique<network_denoiser>(flow.net(), p, flow.kind(), sigma_data);
-            d->set_clip_denoised(flow.sample_options().clip_denoised);
-            task_flow::conditioned_batch batch{{std::move(d), 1}, nullptr, {}, tensor()};
+            task_flow::conditioned_batch batch{{flow.network_model(), 1}, nullptr, {}, tensor()};
             batch.constraints.push_back(std::make_shared<mask_replacement>(
                 p, masks.slice(0, first, first + n).contiguous(), source.x.slice(0, first, first + n).contiguous(),
                 opts_.fixed_noise));

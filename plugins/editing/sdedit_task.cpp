@@ -4,7 +4,6 @@
 
 #include <difflab/base/error.h>
 #include <difflab/diffusion/mask_replacement.h>
-#include <difflab/diffusion/network_denoiser.h>
 #include <difflab/diffusion/sampling_path.h>
 #include <difflab/run/task_flow.h>
 #include <difflab/tensor/ops.h>
@@ -71,15 +70,12 @@ void sdedit_task::run(run_context& ctx) {
     const bool keep = opts_.keep != "none";
     const tensor masks =
         keep ? inpainting_masks(opts_.keep, source.x.size(2), source.x.size(3), ctx.seed(), 0, count) : tensor();
-    const double sigma_data = flow.train_options().sigma_data;
 
     const tensor& samples = flow.draw_samples(
         [&](std::int64_t first, std::int64_t n, const sampling_context& context, const sampler& method) {
-            auto d = std::make_unique<network_denoiser>(flow.net(), p, flow.kind(), sigma_data);
-            d->set_clip_denoised(flow.sample_options().clip_denoised);
             const tensor guide = guides.image.slice(0, first, first + n).contiguous();
             task_flow::conditioned_batch batch{
-                {std::move(d), 1},
+                {flow.network_model(), 1},
                 std::make_shared<sampling_path>(chained_descents(method.times(p, opts_.t0), opts_.rounds)),
                 {},
                 noised_start(p, guide, opts_.t0, context)};

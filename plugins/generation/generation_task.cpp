@@ -79,8 +79,7 @@ void generation_task::run(run_context& ctx) {
     std::vector<std::unique_ptr<denoiser>> unguided;
     flow.draw_samples(
         [&](std::int64_t first, std::int64_t n) -> task_flow::batch_model {
-            auto plain = std::make_unique<network_denoiser>(flow.net(), flow.diffusion(), flow.kind(), sigma_data);
-            plain->set_clip_denoised(flow.sample_options().clip_denoised);
+            std::unique_ptr<denoiser> plain = flow.network_model();
             if (class_gradient) {
                 unguided.push_back(std::move(plain));
                 return {

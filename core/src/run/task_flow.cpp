@@ -155,6 +155,12 @@ std::int64_t task_flow::sample_count() const {
     return evaluation_.metrics.empty() ? sample_.count : std::max(sample_.count, evaluation_count());
 }
 
+std::unique_ptr<denoiser> task_flow::network_model() const {
+    auto d = std::make_unique<network_denoiser>(*net_, *process_, kind(), train_.sigma_data);
+    d->set_clip_denoised(sample_.clip_denoised);
+    return d;
+}
+
 const tensor& task_flow::draw_samples(const model_factory& make, const std::string& note) {
     return draw_samples(
         [&make](std::int64_t first, std::int64_t n, const sampling_context&, const sampler&) {

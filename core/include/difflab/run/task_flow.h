@@ -74,6 +74,9 @@ public:
     const evaluation_options& evaluation() const { return evaluation_; }
     /// The network's parametrization (train.prediction).
     prediction kind() const;
+    /// The trained network as the denoiser samples are drawn with: its parametrization
+    /// (train.prediction, train.sigma_data) and sample.clip_denoised.
+    std::unique_ptr<denoiser> network_model() const;
     /// report.md so far (a task may add its own lines).
     std::string& report() { return report_; }
 
