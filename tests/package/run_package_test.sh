@@ -9,6 +9,8 @@
 # against it and runs, while a newer minor version is refused.
 # usage: run_package_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
+# Outputs are captured before grep -q reads them: `cmd | grep -q` fails under pipefail whenever
+# grep exits before cmd has written everything (SIGPIPE).
 build=$(cd "$1" && pwd) source=$(cd "$2" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/difflab-package-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -26,10 +28,10 @@ field() { dpkg-deb --field "$deb" "$1"; }
 [ "$(field Package)" = difflab ] || fail "Package: $(field Package)"
 [ "$(field Version)" = "$version" ] || fail "Version: $(field Version), CMakeLists.txt says $version"
 for dependency in libdnnl2 libyaml-cpp0.7 libboost-program-options1.74.0 libfmt9 libpng16-16 libdnnl-dev; do
-  field Depends | tr ',' '\n' | grep -q "^ *$dependency\b" || fail "Depends lacks $dependency: $(field Depends)"
+  tr ',' '\n' <<<"$(field Depends)" | grep -q "^ *$dependency\b" || fail "Depends lacks $dependency: $(field Depends)"
 done
-field Recommends | grep -q dataset-fashion-mnist || fail "Recommends lacks dataset-fashion-mnist"
-dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./triggers | grep -q "^activate-noawait ldconfig$" ||
+grep -q dataset-fashion-mnist <<<"$(field Recommends)" || fail "Recommends lacks dataset-fashion-mnist"
+grep -q "^activate-noawait ldconfig$" <<<"$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./triggers)" ||
   fail "no ldconfig trigger in the control archive"
 
 dpkg-deb -x "$deb" "$work/root"
@@ -41,14 +43,17 @@ for file in bin/difflab lib/libdifflab_core.so lib/libdifflab_engine.so lib/diff
   share/doc/difflab/copyright share/doc/difflab/README.md share/doc/difflab/docs/architecture.md; do
   [ -e "$usr/$file" ] || fail "the package lacks /usr/$file"
 done
-if dpkg-deb -c "$deb" | grep -q -E '_tests$|/tests/|consumer_demo|test_noise'; then
-  fail "test executables or fixture plugins in the package: $(dpkg-deb -c "$deb" | grep -E '_tests$|/tests/|consumer_demo|test_noise' | head -3)"
+contents=$(dpkg-deb -c "$deb")
+if grep -q -E '_tests$|/tests/|consumer_demo|test_noise' <<<"$contents"; then
+  fail "test executables or fixture plugins in the package: $(grep -E '_tests$|/tests/|consumer_demo|test_noise' <<<"$contents" | head -3)"
 fi
 
 difflab="$usr/bin/difflab"
-"$difflab" --version | grep -q "^difflab $version (plugin API " || fail "difflab --version says: $("$difflab" --version)"
-"$difflab" plugins | grep -q "^unet $version  $usr/lib/difflab/difflab_unet.so$" ||
-  fail "the installed plugins are not the package's: $("$difflab" plugins | grep '^unet')"
+said=$("$difflab" --version)
+grep -q "^difflab $version (plugin API " <<<"$said" || fail "difflab --version says: $said"
+listed=$("$difflab" plugins)
+grep -q "^unet $version  $usr/lib/difflab/difflab_unet.so$" <<<"$listed" ||
+  fail "the installed plugins are not the package's: $(grep '^unet' <<<"$listed")"
 
 mkdir "$work/elsewhere" && cd "$work/elsewhere"
 "$difflab" run "$usr/share/difflab/experiments/quickstart.yaml" --quiet train.steps=2 train.checkpoint_every=2 \
