@@ -3,7 +3,6 @@
 #include "editing_common.h"
 
 #include <difflab/base/error.h>
-#include <difflab/io/image_io.h>
 #include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 
@@ -11,27 +10,6 @@
 #include <cmath>
 
 namespace difflab::plugins {
-
-source_images load_source_images(const dataset& data, std::int64_t count, const std::string& task) {
-    if (data.size() < count)
-        throw config_error(
-            fmt::format("task '{}' edits the first {} images of the data, which has only {}; lower "
-                        "sample.count and evaluate.count or use a larger data split",
-                        task, count, data.size()));
-    if (data.example_shape().size() != 3)
-        throw config_error(fmt::format("task '{}' edits images [C, H, W]; the data gives examples of shape {}", task,
-                                       shape_text(data.example_shape())));
-    std::vector<std::int64_t> indices(static_cast<std::size_t>(count));
-    for (std::int64_t i = 0; i < count; ++i) indices[static_cast<std::size_t>(i)] = i;
-    const example_batch batch = data.get(indices);
-    return {batch.x.contiguous(), batch.labels};
-}
-
-void write_comparison_figure(const std::filesystem::path& file, const std::vector<tensor>& rows, std::int64_t columns) {
-    std::vector<tensor> parts;
-    for (const tensor& row : rows) parts.push_back(row.slice(0, 0, std::min(columns, row.size(0))).contiguous());
-    write_image_grid(file, concat(parts, 0), std::min(columns, rows.front().size(0)), -1.0f, 1.0f);
-}
 
 double missing_pixel_psnr(const tensor& samples, const tensor& targets, const tensor& masks) {
     const std::int64_t n = samples.size(0), channels = samples.size(1), pixels = masks.size(2) * masks.size(3);

@@ -154,7 +154,7 @@ TEST_CASE("the editing tasks refuse what they cannot do, saying how to fix it") 
     CHECK(error_of(tiny("{type: sdedit, t0: 0.005}")).find("t0 0.005 is outside (t_min, t_max] = (0.01, 1]") !=
           std::string::npos);
     CHECK(error_of(tiny("{type: inpainting}", "evaluate: {count: 40, metrics: [psnr]}\n"))
-              .find("edits the first 40 images of the data, which has only 16") != std::string::npos);
+              .find("starts from the first 40 images of the data, which has only 16") != std::string::npos);
     CHECK(error_of(tiny("{type: inpainting, mask: circle}")).find("must be one of center|left_half|expand") !=
           std::string::npos);
     CHECK(error_of(tiny("{type: sdedit, guide_size: 5}")).find("multiples of the guide size 5") != std::string::npos);

@@ -4,6 +4,7 @@
 
 #include <difflab/diffusion/mask_replacement.h>
 #include <difflab/diffusion/sampling_path.h>
+#include <difflab/run/source_images.h>
 #include <difflab/run/task_flow.h>
 #include <difflab/tensor/ops.h>
 #include <fmt/format.h>
@@ -49,7 +50,7 @@ void inpainting_task::run(run_context& ctx) {
 
     const tensor& samples = flow.draw_samples(
         [&](std::int64_t first, std::int64_t n, const sampling_context&, const sampler& method) {
-            task_flow::conditioned_batch batch{{flow.network_model(), 1}, nullptr, {}, tensor()};
+            task_flow::conditioned_batch batch{{flow.network_model(), 1}, nullptr, {}, tensor(), nullptr};
             batch.constraints.push_back(std::make_shared<mask_replacement>(
                 p, masks.slice(0, first, first + n).contiguous(), source.x.slice(0, first, first + n).contiguous(),
                 opts_.fixed_noise));

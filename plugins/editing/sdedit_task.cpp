@@ -5,6 +5,7 @@
 #include <difflab/base/error.h>
 #include <difflab/diffusion/mask_replacement.h>
 #include <difflab/diffusion/sampling_path.h>
+#include <difflab/run/source_images.h>
 #include <difflab/run/task_flow.h>
 #include <difflab/tensor/ops.h>
 #include <fmt/format.h>
@@ -78,7 +79,8 @@ void sdedit_task::run(run_context& ctx) {
                 {flow.network_model(), 1},
                 std::make_shared<sampling_path>(chained_descents(method.times(p, opts_.t0), opts_.rounds)),
                 {},
-                noised_start(p, guide, opts_.t0, context)};
+                noised_start(p, guide, opts_.t0, context),
+                nullptr};
             if (keep)
                 batch.constraints.push_back(
                     std::make_shared<mask_replacement>(p, masks.slice(0, first, first + n).contiguous(),

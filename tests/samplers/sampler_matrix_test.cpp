@@ -45,7 +45,7 @@ TEST_CASE("the plugins register the samplers and processes of the survey") {
     for (const component_info* info : installed_components().of_kind("sampler")) samplers.insert(info->name);
     for (const component_info* info : installed_components().of_kind("process")) processes.insert(info->name);
     for (const char* name : {"ddpm", "ddim", "plms", "annealed_langevin", "euler_maruyama", "pc", "ode", "dpm_solver",
-                             "dpm_solver_pp", "edm"})
+                             "dpm_solver_pp", "edm", "ddrm"})
         CHECK_MESSAGE(samplers.count(name) == 1, "sampler/", name);
     for (const char* name : {"ddpm", "ncsn", "vp_sde", "subvp_sde", "ve_sde", "edm"})
         CHECK_MESSAGE(processes.count(name) == 1, "process/", name);

@@ -164,7 +164,7 @@ std::unique_ptr<denoiser> task_flow::network_model() const {
 const tensor& task_flow::draw_samples(const model_factory& make, const std::string& note) {
     return draw_samples(
         [&make](std::int64_t first, std::int64_t n, const sampling_context&, const sampler&) {
-            return conditioned_batch{make(first, n), nullptr, {}, tensor()};
+            return conditioned_batch{make(first, n), nullptr, {}, tensor(), nullptr};
         },
         note);
 }
@@ -201,6 +201,7 @@ const tensor& task_flow::draw_samples(const conditioned_factory& make, const std
             const batch_model& m = c.denoising;
             sc.path = c.path.get();
             for (const auto& constraint : c.constraints) sc.constraints.push_back(constraint.get());
+            sc.observed = c.observed.get();
             const tensor x = c.start.defined() ? c.start : x_T.slice(0, begin, end).contiguous();
             if (record && begin == 0) {
                 const trajectory_recorder recorder(*m.model, sample_.trajectory);
@@ -218,20 +219,11 @@ const tensor& task_flow::draw_samples(const conditioned_factory& make, const std
     protocol_.sampler = sampler_.node;
     protocol_.nfe = static_cast<double>(per_batch);
 
+    save_samples(fmt::format("{} samples with sampler `{}` ({} network evaluations per batch, {:.1f} s, {:.2f} images/s){}",
+                             samples_.size(0), sample_.sampler.type(), per_batch, seconds,
+                             static_cast<double>(samples_.size(0)) / seconds, note));
     const fs::path out = ctx_.samples_dir();
-    fs::create_directories(out);
-    safetensors_file raw;
-    raw.add(to_safetensors("samples", samples_));
-    raw.metadata["sampler"] = to_yaml(sampler_.node);
-    write_safetensors(out / "samples.safetensors", raw);
-    const bool images = samples_.dim() == 4;
-    if (images) write_image_grid(out / "grid.png", samples_.slice(0, 0, sample_.count), sample_.columns, -1.0f, 1.0f);
     const std::string where = fs::relative(out, ctx_.run_dir()).string();
-    report_ +=
-        fmt::format("\n{} samples with sampler `{}` ({} network evaluations per batch, {:.1f} s, {:.2f} images/s){}.\n",
-                    samples_.size(0), sample_.sampler.type(), per_batch, seconds,
-                    static_cast<double>(samples_.size(0)) / seconds, note);
-    if (images) report_ += fmt::format("\n![samples]({}/grid.png)\n", where);
     if (!frames.empty()) {
         const std::vector<double> times =
             write_trajectory_strip(out / "trajectory.png", *process_, frames, samples_, sample_.trajectory_columns);
@@ -240,9 +232,37 @@ const tensor& task_flow::draw_samples(const conditioned_factory& make, const std
             "then the sample.\n\n![trajectory]({}/trajectory.png)\n",
             frames.front().x.size(0), fmt::join(times, ", "), where);
     }
-    report_ += fmt::format("\nRaw samples: `{}/samples.safetensors`.\n", where);
-    log_info("{}: {} samples in {}", task_name_, samples_.size(0), out.string());
+    note_raw_samples();
     return samples_;
+}
+
+const tensor& task_flow::use_samples(tensor samples, const std::string& description) {
+    samples_ = std::move(samples);
+    protocol_.nfe = 0;
+    save_samples(fmt::format("{} samples: {}", samples_.size(0), description));
+    note_raw_samples();
+    return samples_;
+}
+
+void task_flow::note_raw_samples() {
+    report_ += fmt::format("\nRaw samples: `{}/samples.safetensors`.\n",
+                           fs::relative(ctx_.samples_dir(), ctx_.run_dir()).string());
+    log_info("{}: {} samples in {}", task_name_, samples_.size(0), ctx_.samples_dir().string());
+}
+
+void task_flow::save_samples(const std::string& line) {
+    const fs::path out = ctx_.samples_dir();
+    fs::create_directories(out);
+    safetensors_file raw;
+    raw.add(to_safetensors("samples", samples_));
+    if (sampler_.method) raw.metadata["sampler"] = to_yaml(sampler_.node);
+    write_safetensors(out / "samples.safetensors", raw);
+    report_ += "\n" + line + ".\n";
+    if (samples_.dim() == 4) {
+        write_image_grid(out / "grid.png", samples_.slice(0, 0, std::min(sample_.count, samples_.size(0))),
+                         sample_.columns, -1.0f, 1.0f);
+        report_ += fmt::format("\n![samples]({}/grid.png)\n", fs::relative(out, ctx_.run_dir()).string());
+    }
 }
 
 void task_flow::evaluate(const tensor& sample_labels, const denoiser* model) {

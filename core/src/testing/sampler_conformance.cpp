@@ -2,6 +2,7 @@
 // Conformance checks of samplers on the exact Gaussian denoiser.
 #include <difflab/base/error.h>
 #include <difflab/diffusion/gaussian_denoiser.h>
+#include <difflab/diffusion/measurement.h>
 #include <difflab/plugin/plugin_loader.h>
 #include <difflab/tensor/ops.h>
 #include <difflab/tensor/random.h>
@@ -18,6 +19,21 @@ namespace {
 bool all_finite(const std::vector<float>& values) {
     return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
 }
+
+/// H x = x_1 on 3-D points: what samplers that invert observations (DDRM) restore from here.
+/// Its SVD is U = 1, s = 1, V = I.
+class first_coordinate final : public measurement {
+    binding prepare(const shape_t& shape) override {
+        if (shape != shape_t{3}) throw config_error("first_coordinate: conformance data are 3-D points");
+        return {{1}, {1.0}};
+    }
+    tensor do_apply(const tensor& x) const override { return x.slice(1, 0, 1).contiguous(); }
+    tensor do_adjoint(const tensor& y) const override { return concat({y, tensor::zeros({y.size(0), 2})}, 1); }
+    tensor do_v_transpose(const tensor& x) const override { return x; }
+    tensor do_v(const tensor& c) const override { return c; }
+    tensor do_u_transpose(const tensor& y) const override { return y; }
+    tensor do_u(const tensor& c) const override { return c; }
+};
 
 }  // namespace
 
@@ -53,9 +69,27 @@ std::vector<std::string> sampler_conformance_failures(const sampler& s, const st
         fail(std::string("check() refused a process the sampler must run on: ") + e.what());
         return failures;
     }
+    // A sampler that inverts observations restores the first coordinate of a fixed draw, and
+    // must refuse, before any evaluation, to sample without one.
+    first_coordinate h;
+    h.bind({3});
+    const observation seen{&h, h.apply(randn({64, 3}, 2, random_purpose("test/observed")) * 0.5)};
+    const observation seen_37{&h, seen.y.slice(0, 37, 38).contiguous()};
+    if (s.inverts_observation()) {
+        try {
+            (void)s.sample(d, x_T, sampling_context{});
+            fail("sample() ran without the observation it inverts; throw a config_error saying what to use");
+        } catch (const config_error&) {
+            if (d.evaluations() != 0)
+                fail(fmt::format("the refusal came after {} evaluations; refuse before any", d.evaluations()));
+        } catch (const std::exception& e) {
+            fail(std::string("sample() without an observation threw other than a config_error: ") + e.what());
+        }
+    }
     try {
         sampling_context ctx;
         ctx.seed = 5;
+        if (s.inverts_observation()) ctx.observed = &seen;
         const std::vector<float> batch = s.sample(d, x_T, ctx).to_vector();
         if (!all_finite(batch)) fail("the samples are not all finite");
         const std::int64_t announced = s.evaluations(p);
@@ -65,6 +99,7 @@ std::vector<std::string> sampler_conformance_failures(const sampler& s, const st
         // Sample 37 drawn alone, as the 38th example of the seed, is the same sample bit for bit.
         sampling_context alone = ctx;
         alone.first_index = 37;
+        if (s.inverts_observation()) alone.observed = &seen_37;
         const std::vector<float> row = s.sample(d, x_T.slice(0, 37, 38).contiguous(), alone).to_vector();
         if (row.size() != 3 || !std::equal(row.begin(), row.end(), batch.begin() + 37 * 3))
             fail(

@@ -10,7 +10,7 @@
 
 /// Bumped whenever a public header changes in a way that breaks plugins built against the
 /// previous one (docs/plugin-abi.md), together with difflab's minor version (CHANGELOG.md).
-#define DIFFLAB_PLUGIN_API_VERSION 5
+#define DIFFLAB_PLUGIN_API_VERSION 6
 
 #define DIFFLAB_STRINGIFY_(x) #x
 #define DIFFLAB_STRINGIFY(x) DIFFLAB_STRINGIFY_(x)

@@ -98,4 +98,12 @@ private:
     std::vector<double> singular_;
 };
 
+/// Measurements y = H x + sigma_y n of the samples being drawn, one row per sample of the batch,
+/// H bound to their shape: what a restoration sampler inverts itself (DDRM, Kawar et al. 2022;
+/// sampling_context::observed). sigma_y is H's noise_std().
+struct observation {
+    const measurement* h = nullptr;
+    tensor y;
+};
+
 }  // namespace difflab

@@ -19,6 +19,7 @@
 namespace difflab {
 
 class state_constraint;
+struct observation;
 
 /// What a sampler run gets besides the denoiser. Randomness is keyed per sample and per
 /// step, so the same seed gives the same samples whatever the batch size or thread count:
@@ -36,6 +37,10 @@ struct sampling_context {
     /// State edits (constraint.h), applied in order to the state at the path's start and after
     /// each denoising step that enables them.
     std::vector<const state_constraint*> constraints;
+    /// Measurements of the samples for a sampler that inverts them itself (DDRM; see
+    /// sampler::inverts_observation); null otherwise. Samplers that do not invert observations
+    /// never read it: tasks condition those through constraints and guidance operators.
+    const observation* observed = nullptr;
 
     /// Noise shaped like x for sampler step `step` (N(0, I) unless `source` says otherwise).
     tensor noise_like(const tensor& x, std::uint64_t step) const;
@@ -88,6 +93,11 @@ public:
     /// (experiments/oracle/samplers_vs_nfe.yaml, `sample.nfe`) pick each sampler's steps from it
     /// (sampler_for_budget, nfe_budget.h).
     virtual std::int64_t evaluations(const process& p) const;
+
+    /// Whether this sampler conditions on ctx.observed itself (DDRM, Kawar et al. 2022): it then
+    /// refuses to run without an observation, and a task that restores from a measurement hands
+    /// it one instead of composing constraints or guidance.
+    virtual bool inverts_observation() const { return false; }
 
     /// Whether sample() is a deterministic map of x (an ODE solver, DDIM at eta 0): such
     /// samplers are also compared with the exact probability-flow ODE solution from the same x.

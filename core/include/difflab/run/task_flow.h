@@ -5,6 +5,7 @@
 #include <difflab/diffusion/constraint.h>
 #include <difflab/diffusion/dataset.h>
 #include <difflab/diffusion/denoiser.h>
+#include <difflab/diffusion/measurement.h>
 #include <difflab/diffusion/network.h>
 #include <difflab/diffusion/noise.h>
 #include <difflab/diffusion/process.h>
@@ -105,6 +106,9 @@ public:
         std::shared_ptr<const sampling_path> path;  ///< null: the sampler's default path from t_max
         std::vector<std::shared_ptr<const state_constraint>> constraints;
         tensor start;  ///< [n, ...] at the path's start; undefined: the prior draw x_T
+        /// The batch's measurements, for a sampler that inverts them itself (DDRM,
+        /// sampler::inverts_observation); null for every other sampler.
+        std::shared_ptr<const observation> observed;
     };
     /// `context` is the sampling context the batch will be sampled with (seed, first index,
     /// noise), for the factory's own draws (noised_start); `method` the sampler (its times()).
@@ -126,6 +130,10 @@ public:
     /// The same for conditioned batches: each batch is sampled along its path with its
     /// constraints from its start (or x_T).
     const tensor& draw_samples(const conditioned_factory& make, const std::string& note = "");
+    /// Samples the task computed without sampling (a baseline with no network: bicubic
+    /// upsampling, the pseudo-inverse H^+ y), saved and reported as draw_samples saves its own;
+    /// `description` says how they were made ("the pseudo-inverse H^+ y").
+    const tensor& use_samples(tensor samples, const std::string& description);
 
     /// With evaluate.metrics, scores the first evaluation_count() samples against the reference
     /// split and writes metrics.json; `sample_labels` are their classes (or undefined) and
@@ -143,6 +151,11 @@ public:
     void write_report() const;
 
 private:
+    /// Writes samples_ (samples.safetensors, grid.png) and adds `line` and the figure to the report.
+    void save_samples(const std::string& line);
+    /// Ends the samples' part of the report with where the raw samples are.
+    void note_raw_samples();
+
     run_context& ctx_;
     std::string task_name_;
     training_options train_;

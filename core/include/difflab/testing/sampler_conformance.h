@@ -22,6 +22,9 @@ namespace difflab::testing {
 ///   - the evaluations spent equal evaluations(p) (when it announces a number, not 0),
 ///   - sample 37 drawn alone (first_index 37) equals row 37 of the batch bit for bit,
 ///   - another seed changes the samples exactly when deterministic() is false.
+/// A sampler that inverts observations (sampler::inverts_observation, DDRM) gets one, y = the
+/// first coordinate of a fixed draw, for these checks, and must refuse with a config_error
+/// before any evaluation when it has none.
 std::vector<std::string> sampler_conformance_failures(const sampler& s, const std::string& name, const process& p,
                                                       const std::string& process_name, bool refused = false);
 
