@@ -6,11 +6,11 @@
 #include <difflab/run/source_images.h>
 #include <difflab/run/task_flow.h>
 #include <difflab/tensor/ops.h>
-#include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
-#include <cmath>
 #include <memory>
+
+#include "measured_images.h"
 
 namespace difflab::plugins {
 
@@ -33,27 +33,6 @@ restoration_task::restoration_task(const options& opts, build_context&) : opts_(
             "block_average, factor: 4, noise_std: 0.05}");
 }
 
-namespace {
-
-/// The root mean square of H x - y over all measured values.
-double consistency(const measurement& h, const tensor& x, const tensor& y) {
-    const std::vector<float> hx = h.apply(x).to_vector(), yv = y.contiguous().to_vector();
-    double squared = 0;
-    for (std::size_t i = 0; i < hx.size(); ++i) squared += std::pow(static_cast<double>(hx[i]) - yv[i], 2);
-    return std::sqrt(squared / static_cast<double>(hx.size()));
-}
-
-/// What the figure shows for y: y itself when it is an image the data's size divides by an
-/// integer (a mask's, a blur's, a downsampler's), else H^+ y.
-tensor shown_measurement(const measurement& h, const tensor& y, const shape_t& image) {
-    const shape_t& m = h.measured_shape();
-    const bool picture = m.size() == 3 && m[0] == image[0] && m[1] > 0 && image[1] % m[1] == 0 &&
-                         image[2] % m[2] == 0 && image[1] / m[1] == image[2] / m[2];
-    return picture ? y : h.pseudo_inverse(y);
-}
-
-}  // namespace
-
 void restoration_task::run(run_context& ctx) {
     task_flow flow(ctx, "restoration");
     const bool ddrm = opts_.method == "ddrm";
@@ -65,12 +44,7 @@ void restoration_task::run(run_context& ctx) {
     const source_images source = load_source_images(flow.data(), count, "restoration");
     std::unique_ptr<measurement> h = ctx.builder().create(opts_.measurement);
     h->bind(flow.data().example_shape());
-    shape_t measured{count};
-    measured.insert(measured.end(), h->measured_shape().begin(), h->measured_shape().end());
-    tensor y = h->apply(source.x);
-    if (h->noise_std() > 0)
-        y = y + draw_noise(flow.noise_source(), measured, ctx.seed(), random_purpose("restoration/measurement"), 0, 0) *
-                    static_cast<float>(h->noise_std());
+    const tensor y = measure(*h, source.x, flow.noise_source(), ctx.seed());
     const std::string degradation =
         fmt::format("measurement `{}`, sigma_y {}", to_flow_yaml(opts_.measurement.node()), h->noise_std());
 
@@ -99,7 +73,7 @@ void restoration_task::run(run_context& ctx) {
         std::filesystem::relative(ctx.samples_dir(), ctx.run_dir()).string());
 
     const std::int64_t evaluated = flow.evaluation_count();
-    const double explained = consistency(*h, restored.slice(0, 0, evaluated).contiguous(),
+    const double explained = measurement_consistency(*h, restored.slice(0, 0, evaluated).contiguous(),
                                          y.slice(0, 0, evaluated).contiguous());
     flow.evaluate_paired(source.x, source.labels, source.labels,
                          fmt::format("the ground truth: images 0..{} of the data, paired", evaluated - 1),

@@ -81,6 +81,26 @@ TEST_CASE("list values that are maps are labelled with their one-line YAML") {
     CHECK(variants[0].slug == "type_ddim_like_steps_4");
 }
 
+TEST_CASE("the axis '.' merges labelled arms into the whole experiment, several sections at once") {
+    const auto variants = expand(
+        "name: e\nseed: 1\ntask: {type: generate, sampler: {type: ddim_like, eta: 0.5}}\n"
+        "variants:\n  sample.count: [4, 8]\n  .:\n    plain: {seed: 2}\n"
+        "    euler: {seed: 3, task: {sampler: {type: euler_like}}}\n");
+    REQUIRE(variants.size() == 4);
+    CHECK(variants[0].label == "count=4, plain");
+    CHECK(variants[1].label == "count=4, euler");
+    CHECK(variants[0].experiment.find("seed")->text() == "2");
+    CHECK(sampler_of(variants[0]).find("eta")->text() == "0.5");  // kept: the arm does not touch it
+    CHECK(variants[1].experiment.find("seed")->text() == "3");
+    CHECK(sampler_of(variants[1]).find("type")->text() == "euler_like");
+    CHECK(sampler_of(variants[1]).find("eta") == nullptr);  // a new type drops the old one's keys
+    CHECK(variants[3].experiment.find("sample")->find("count")->text() == "8");
+    CHECK(error_text("name: e\ntask: {type: generate}\nvariants: {.: [{seed: 2}]}\n").find(
+              "'variants..' (the whole experiment) expects a map of labelled arms") != std::string::npos);
+    CHECK(error_text("name: e\ntask: {type: generate}\nvariants: {.: {a: 3}}\n").find(
+              "arm 'a' of 'variants..' must be a map of experiment sections") != std::string::npos);
+}
+
 TEST_CASE("variants that differ only in sampling share one model") {
     const auto variants = expand("name: e\ntask: {type: generate}\nvariants: {sample.count: [4, 8], seed: [1, 2]}\n");
     REQUIRE(variants.size() == 4);

@@ -88,14 +88,26 @@ prediction task_flow::kind() const {
     return parse_prediction(train_.prediction);
 }
 
-void task_flow::train(const condition_source& conditioning) {
+void task_flow::train(const condition_source& conditioning, const std::function<double(double)>& time_of) {
     if (ctx_.sampling_only()) return;
     training_job job{run_training_setup(ctx_, *net_, *data_, train_), *process_};
     if (train_.steps == 0) return;  // init_from adopted as it is
     job.source = noise_.get();
     job.conditioning = conditioning;
+    job.time_of = time_of;
     const interrupt_guard interrupt;
-    const training_result trained = train_diffusion(job, &interrupt.flag());
+    report_training(train_diffusion(job, &interrupt.flag()));
+}
+
+void task_flow::train_objective(const training_objective& objective) {
+    if (ctx_.sampling_only()) return;
+    const training_setup setup = run_training_setup(ctx_, *net_, *data_, train_);
+    if (train_.steps == 0) return;
+    const interrupt_guard interrupt;
+    report_training(train_network(setup, objective, &interrupt.flag()));
+}
+
+void task_flow::report_training(const training_result& trained) {
     log_info("{}: trained {} steps in {:.1f} s, last loss {:.4f}", task_name_, trained.steps_done, trained.seconds,
              trained.last_loss);
     report_ +=
@@ -155,7 +167,7 @@ std::int64_t task_flow::sample_count() const {
     return evaluation_.metrics.empty() ? sample_.count : std::max(sample_.count, evaluation_count());
 }
 
-std::unique_ptr<denoiser> task_flow::network_model() const {
+std::unique_ptr<network_denoiser> task_flow::network_model() const {
     auto d = std::make_unique<network_denoiser>(*net_, *process_, kind(), train_.sigma_data);
     d->set_clip_denoised(sample_.clip_denoised);
     return d;

@@ -287,7 +287,7 @@ training_result train_diffusion(const training_job& job, const std::atomic<bool>
             philox_stream stream(job.seed, random_purpose("train/time"), static_cast<std::uint64_t>(first + i));
             float u = 0;
             stream.uniform(&u, 1);
-            times[static_cast<std::size_t>(i)] = p.training_time(u);
+            times[static_cast<std::size_t>(i)] = job.time_of ? job.time_of(u) : p.training_time(u);
         }
         shape_t shape{batch};
         shape.insert(shape.end(), example.begin(), example.end());

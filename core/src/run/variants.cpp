@@ -13,6 +13,9 @@ namespace difflab {
 
 namespace {
 
+/// The axis key of arms merged into the whole experiment rather than at one key path.
+const std::string whole_experiment = ".";
+
 struct axis_value {
     std::string label;
     config_node value;
@@ -44,6 +47,23 @@ std::vector<axis> read_axes(const config_node& variants) {
     for (const config_node::entry& e : variants.entries()) {
         if (e.key == "exclude") continue;  // rules, not an axis (no experiment key is named so)
         axis a{e.key, e.key_mark.known() ? e.key_mark : e.value.mark(), {}};
+        if (e.key == whole_experiment) {
+            // Arms that differ in several sections at once: labelled maps merged into the experiment.
+            if (!e.value.is_map() || e.value.entries().empty())
+                throw config_error(e.value.mark(),
+                                   "'variants..' (the whole experiment) expects a map of labelled arms, each a map "
+                                   "merged into the experiment",
+                                   {"for example: .: {sr3: {task: {method: sr3}, train: {init_from: runs/sr3}}}"});
+            for (const config_node::entry& v : e.value.entries()) {
+                if (!v.value.is_map())
+                    throw config_error(v.value.mark(), fmt::format("arm '{}' of 'variants..' must be a map of "
+                                                                   "experiment sections, got {}",
+                                                                   v.key, v.value.kind_text()));
+                a.values.push_back({v.key, v.value});
+            }
+            axes.push_back(std::move(a));
+            continue;
+        }
         for (const std::string& part : split_path(e.key))
             if (part.empty()) throw config_error(a.mark, fmt::format("'variants' key '{}' has an empty part", e.key));
         const std::string last = split_path(e.key).back();
@@ -142,6 +162,10 @@ std::vector<exclusion> read_exclusions(const config_node& variants, const std::v
 
 /// Merges `value` at `path` of `experiment`, creating maps on the way.
 void set_at(config_node& experiment, const axis& a, const config_node& value) {
+    if (a.path == whole_experiment) {
+        merge_config(experiment, value);
+        return;
+    }
     const std::vector<std::string> parts = split_path(a.path);
     config_node* node = &experiment;
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {

@@ -7,6 +7,7 @@
 #include <difflab/diffusion/denoiser.h>
 #include <difflab/diffusion/measurement.h>
 #include <difflab/diffusion/network.h>
+#include <difflab/diffusion/network_denoiser.h>
 #include <difflab/diffusion/noise.h>
 #include <difflab/diffusion/process.h>
 #include <difflab/diffusion/sampler.h>
@@ -77,7 +78,7 @@ public:
     prediction kind() const;
     /// The trained network as the denoiser samples are drawn with: its parametrization
     /// (train.prediction, train.sigma_data) and sample.clip_denoised.
-    std::unique_ptr<denoiser> network_model() const;
+    std::unique_ptr<network_denoiser> network_model() const;
     /// report.md so far (a task may add its own lines).
     std::string& report() { return report_; }
 
@@ -85,7 +86,11 @@ public:
     /// adopting train.init_from's checkpoint; nothing when sampling only or train.steps is 0.
     /// The training noise is noise_source(); `conditioning` is as training_job::conditioning
     /// (empty: the network sees an empty condition, no labels).
-    void train(const condition_source& conditioning = {});
+    void train(const condition_source& conditioning = {}, const std::function<double(double)>& time_of = {});
+    /// The same for a network that is not a denoiser of this process's x_t (SR3's regression
+    /// baseline, Saharia et al. 2022): the one training loop (train_network) on `objective`,
+    /// with the run's checkpoints, init_from, --resume, Ctrl-C and report lines.
+    void train_objective(const training_objective& objective);
 
     /// Loads the latest checkpoint into the network, its EMA weights when sample.ema and the
     /// run keeps them; records which in the protocol. Without a checkpoint the network keeps its
@@ -153,6 +158,8 @@ public:
 private:
     /// Writes samples_ (samples.safetensors, grid.png) and adds `line` and the figure to the report.
     void save_samples(const std::string& line);
+    /// Adds what a training run did to the report (steps, time, loss, init_from, the loss plot).
+    void report_training(const training_result& trained);
     /// Ends the samples' part of the report with where the raw samples are.
     void note_raw_samples();
 

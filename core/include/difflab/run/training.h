@@ -128,6 +128,10 @@ struct training_job : training_setup {
     const noise* source = nullptr;
     /// The condition of each batch. Empty: an empty condition (no labels, whatever the dataset has).
     condition_source conditioning;
+    /// The training time of a uniform draw u in [0, 1). Empty: the process's training_time (DDPM's
+    /// discrete steps); SR3 draws a continuous level between two adjacent steps instead
+    /// (Saharia et al. 2022), so that its network runs on any step count.
+    std::function<double(double u)> time_of;
 };
 
 /// What a finished (or stopped) training run reports.

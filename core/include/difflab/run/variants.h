@@ -35,7 +35,10 @@ struct experiment_variant {
 std::string slug_of(const std::string& label);
 
 /// The combinations of the resolved experiment's `variants:` in order (the first axis varies
-/// slowest), each validated; empty when it has none. Errors point at the axis or value.
+/// slowest), each validated; empty when it has none. Errors point at the axis or value. The
+/// axis key `.` is the whole experiment: its values are labelled maps of sections, each merged
+/// into the experiment as `defaults:` merge, for arms that differ in several places at once
+/// (`.: {sr3_x4: {task: {method: sr3}, train: {init_from: runs/sr3_fmnist}}, ...}`).
 /// `variants.exclude` (not an axis) lists rules that leave combinations out: a rule maps axis
 /// key paths to a value label, a list of labels, or {not: LABEL or [LABELS]}, and a combination
 /// whose labels match every key of a rule is left out:
