@@ -5,7 +5,6 @@
 #include <difflab/base/error.h>
 #include <difflab/diffusion/measurement.h>
 #include <difflab/tensor/ops.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -94,8 +93,8 @@ private:
         const double sigma = noise_level(p, t), sigma_next = next < 0 ? 0.0 : noise_level(p, next);
         const std::vector<float> c = h_.v_transpose(x * (1.0 / p.alpha(t))).to_vector();
         const std::vector<float> c0 = h_.v_transpose(x0).to_vector();
-        const std::vector<float> z = sigma_next > 0 ? h_.v_transpose(ctx_.noise_like(x, index)).to_vector()
-                                                    : std::vector<float>(c.size(), 0.0f);
+        const std::vector<float> z =
+            sigma_next > 0 ? h_.v_transpose(ctx_.noise_like(x, index)).to_vector() : std::vector<float>(c.size(), 0.0f);
         const double eta = o_.eta, eta_b = o_.eta_b, kept = std::sqrt(1 - eta * eta);
         std::vector<float> out(c.size());
         for_each_coefficient([&](std::size_t k, std::size_t i) {

@@ -5,4 +5,6 @@
 
 #include "ddrm_sampler.h"
 
-DIFFLAB_PLUGIN(ddrm, DIFFLAB_VERSION, reg) { reg.add<difflab::plugins::ddrm_sampler>("ddrm"); }
+DIFFLAB_PLUGIN(ddrm, DIFFLAB_VERSION, reg) {
+    reg.add<difflab::plugins::ddrm_sampler>("ddrm");
+}

@@ -51,6 +51,30 @@ TEST_CASE("blur spreads an impulse into the normalized Gaussian kernel") {
         }
 }
 
+TEST_CASE("blur's matrix is the direct zero-padded convolution with every tap, edges included") {
+    // DDRM's reference code builds its 1-D blur matrix with the kernel's last tap dropped; a
+    // direct convolution of a random image, border pixels included, catches that and any edge slip.
+    const int n = 9, radius = 3;
+    const auto h = checks::bound<blur_measurement>("{sigma: 1.2, size: 7}", {1, n, n});
+    std::vector<float> image(static_cast<std::size_t>(n * n));
+    for (std::size_t i = 0; i < image.size(); ++i)
+        image[i] = static_cast<float>(std::sin(1.7 * i) + 0.3 * std::cos(0.4 * i * i));
+    const std::vector<float> out = h->apply(tensor::from_vector({1, 1, n, n}, image)).to_vector();
+    const std::vector<double> w = gaussian(1.2, radius);
+    for (int r = 0; r < n; ++r)
+        for (int c = 0; c < n; ++c) {
+            double direct = 0;
+            for (int i = -radius; i <= radius; ++i)
+                for (int j = -radius; j <= radius; ++j)
+                    if (r + i >= 0 && r + i < n && c + j >= 0 && c + j < n)
+                        direct += w[static_cast<std::size_t>(i + radius)] * w[static_cast<std::size_t>(j + radius)] *
+                                  image[static_cast<std::size_t>((r + i) * n + c + j)];
+            CAPTURE(r);
+            CAPTURE(c);
+            CHECK(out[static_cast<std::size_t>(r * n + c)] == doctest::Approx(direct).epsilon(1e-5));
+        }
+}
+
 TEST_CASE("blur keeps a constant away from the border; zero padding darkens the border, mirroring does not") {
     const tensor ones = tensor::ones({1, 1, 12, 12});
     const std::vector<float> zero =

@@ -60,7 +60,8 @@ double relative_mean_error(const std::string& h_yaml, std::int64_t steps, double
     const Eigen::VectorXd noise = rows_of(randn({1, hm.rows()}, 4, random_purpose("measurement noise"))).row(0);
     const Eigen::VectorXd y = hm * truth + h->noise_std() * noise;
     const double var_y = h->noise_std() * h->noise_std();
-    const Eigen::MatrixXd gram = hm * data_covariance * hm.transpose() + var_y * Eigen::MatrixXd::Identity(hm.rows(), hm.rows());
+    const Eigen::MatrixXd gram =
+        hm * data_covariance * hm.transpose() + var_y * Eigen::MatrixXd::Identity(hm.rows(), hm.rows());
     const Eigen::VectorXd exact = data_mean + data_covariance * hm.transpose() * gram.ldlt().solve(y - hm * data_mean);
 
     std::vector<float> ys(y.data(), y.data() + y.size());
@@ -69,7 +70,8 @@ double relative_mean_error(const std::string& h_yaml, std::int64_t steps, double
     sampling_context ctx;
     ctx.source = &zero;
     ctx.observed = &seen;
-    const auto ddrm = make<sampler>("{type: ddrm, steps: " + std::to_string(steps) + ", eta: " + std::to_string(eta) + "}");
+    const auto ddrm =
+        make<sampler>("{type: ddrm, steps: " + std::to_string(steps) + ", eta: " + std::to_string(eta) + "}");
     // The mean of x at t_max: alpha(t_max) m.
     const Eigen::VectorXd prior_mean = p->alpha(p->t_max()) * data_mean;
     const std::vector<float> start_values(prior_mean.data(), prior_mean.data() + 4);

@@ -64,7 +64,8 @@ tensor bicubic_upsample(const tensor& images, std::int64_t factor) {
             for (std::int64_t x = 0; x < width; ++x) {
                 double v = 0;
                 for (std::size_t j = 0; j < 4; ++j)
-                    v += cols.weight[static_cast<std::size_t>(x)][j] * source[y * w + cols.index[static_cast<std::size_t>(x)][j]];
+                    v += cols.weight[static_cast<std::size_t>(x)][j] *
+                         source[y * w + cols.index[static_cast<std::size_t>(x)][j]];
                 across[static_cast<std::size_t>(y * width + x)] = v;
             }
         float* target = out.data() + plane * height * width;

@@ -19,8 +19,8 @@ TEST_CASE("bicubic upsampling by 2 weights the four nearest pixels with Keys' a 
     impulse[2] = 1.0f;
     const std::vector<float> up = bicubic_upsample(tensor::from_vector({1, 1, 1, 6}, impulse), 2).to_vector();
     REQUIRE(up.size() == 24);  // 2 rows of 12; each row the same
-    const double expected[12] = {0, -0.0234375, -0.0703125, 0.2265625, 0.8671875, 0.8671875,
-                                 0.2265625, -0.0703125, -0.0234375, 0, 0, 0};
+    const double expected[12] = {0,         -0.0234375, -0.0703125, 0.2265625, 0.8671875, 0.8671875,
+                                 0.2265625, -0.0703125, -0.0234375, 0,         0,         0};
     for (int i = 0; i < 12; ++i) {
         CAPTURE(i);
         CHECK(up[static_cast<std::size_t>(i)] == doctest::Approx(expected[i]).epsilon(1e-6));

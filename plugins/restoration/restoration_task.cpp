@@ -74,7 +74,7 @@ void restoration_task::run(run_context& ctx) {
 
     const std::int64_t evaluated = flow.evaluation_count();
     const double explained = measurement_consistency(*h, restored.slice(0, 0, evaluated).contiguous(),
-                                         y.slice(0, 0, evaluated).contiguous());
+                                                     y.slice(0, 0, evaluated).contiguous());
     flow.evaluate_paired(source.x, source.labels, source.labels,
                          fmt::format("the ground truth: images 0..{} of the data, paired", evaluated - 1),
                          {{"consistency", explained}});

@@ -102,6 +102,6 @@ TEST_CASE("the restoration task refuses what it cannot do, saying how to fix it"
     CHECK(error_of(tiny("{type: restoration}")).find("needs `measurement`") != std::string::npos);
     CHECK(error_of(tiny("{type: restoration, measurement: {type: identity}}", "{type: ddim, steps: 4}"))
               .find("set sample.sampler.type: ddrm") != std::string::npos);
-    CHECK(error_of(tiny("{type: restoration, measurement: {type: block_average, factor: 5}}"))
-              .find("block_average") != std::string::npos);
+    CHECK(error_of(tiny("{type: restoration, measurement: {type: block_average, factor: 5}}")).find("block_average") !=
+          std::string::npos);
 }

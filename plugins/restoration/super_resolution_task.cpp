@@ -88,8 +88,8 @@ void super_resolution_task::run(run_context& ctx) {
     const source_images source = load_source_images(flow.data(), count, "super_resolution");
     const tensor y = measure(*h, source.x, flow.noise_source(), ctx.seed());
     const tensor up = bicubic_upsample(y, k);
-    const std::string degradation = fmt::format("x{} from `{}`, sigma_y {}", k, to_flow_yaml(opts_.measurement.node()),
-                                                h->noise_std());
+    const std::string degradation =
+        fmt::format("x{} from `{}`, sigma_y {}", k, to_flow_yaml(opts_.measurement.node()), h->noise_std());
     const auto rows = [](const tensor& t, std::int64_t first, std::int64_t n) {
         return t.slice(0, first, first + n).contiguous();
     };
@@ -104,8 +104,8 @@ void super_resolution_task::run(run_context& ctx) {
         const std::int64_t batch = flow.sample_options().batch_size;
         for (std::int64_t first = 0; first < count; first += batch)
             parts.push_back(regress(flow.net(), rows(up, first, std::min(batch, count - first))));
-        restored = flow.use_samples(concat(parts, 0), "the regression network on the bicubic upsampling of y, " +
-                                                          degradation);
+        restored =
+            flow.use_samples(concat(parts, 0), "the regression network on the bicubic upsampling of y, " + degradation);
     } else {
         restored = flow.draw_samples(
             [&](std::int64_t first, std::int64_t n, const sampling_context&, const sampler& s) {
@@ -145,8 +145,7 @@ void super_resolution_task::run(run_context& ctx) {
         std::filesystem::relative(ctx.samples_dir(), ctx.run_dir()).string());
 
     const std::int64_t evaluated = flow.evaluation_count();
-    const double consistency =
-        measurement_consistency(*h, rows(restored, 0, evaluated), rows(y, 0, evaluated));
+    const double consistency = measurement_consistency(*h, rows(restored, 0, evaluated), rows(y, 0, evaluated));
     flow.evaluate_paired(source.x, source.labels, source.labels,
                          fmt::format("the high-resolution images 0..{} of the data, paired", evaluated - 1),
                          {{"consistency", consistency}});

@@ -118,19 +118,21 @@ TEST_CASE("ILVR keeps the low-pass content that an unconditioned run does not; D
     CHECK(kept < 0.5 * unconditioned);
     fs::remove_all(ilvr);
     fs::remove_all(free);
-    const fs::path ddrm = run(tiny("{type: super_resolution, method: ddrm, " + x2 + "}", "{type: ddrm, steps: 4}"), "ddrm");
+    const fs::path ddrm =
+        run(tiny("{type: super_resolution, method: ddrm, " + x2 + "}", "{type: ddrm, steps: 4}"), "ddrm");
     CHECK(metric_value(ddrm, "consistency") < 1e-5);
     fs::remove_all(ddrm);
 }
 
 TEST_CASE("SR3 and the regression baseline train through the one loop and restore at the data's size") {
-    const fs::path sr3 = run(tiny("{type: super_resolution, method: sr3, " + x2 + "}", "{type: ddim, steps: 4}", 1), "sr3");
+    const fs::path sr3 =
+        run(tiny("{type: super_resolution, method: sr3, " + x2 + "}", "{type: ddim, steps: 4}", 1), "sr3");
     CHECK(samples_of(sr3).shape() == shape_t{6, 1, 28, 28});
     CHECK(read_text(sr3 / "report.md").find("Trained 2 steps") != std::string::npos);
     CHECK(read_text(sr3 / "report.md").find("(4 network evaluations per batch") != std::string::npos);
     fs::remove_all(sr3);
-    const fs::path regression =
-        run(tiny("{type: super_resolution, method: regression, " + x2 + "}", "{type: ddim, steps: 4}", 1), "regression");
+    const fs::path regression = run(
+        tiny("{type: super_resolution, method: regression, " + x2 + "}", "{type: ddim, steps: 4}", 1), "regression");
     CHECK(samples_of(regression).shape() == shape_t{6, 1, 28, 28});
     CHECK(read_text(regression / "report.md").find("the regression network on the bicubic upsampling") !=
           std::string::npos);
@@ -141,8 +143,8 @@ TEST_CASE("the super_resolution task refuses what it cannot do, saying how to fi
     CHECK(error_of(tiny("{type: super_resolution, method: bicubic, measurement: {type: identity}}"))
               .find("not an image an integer factor k >= 2 smaller than the data's [1, 28, 28]; use a downsampler") !=
           std::string::npos);
-    CHECK(error_of(tiny("{type: super_resolution, method: ddrm, " + x2 + "}"))
-              .find("set sample.sampler.type: ddrm") != std::string::npos);
+    CHECK(error_of(tiny("{type: super_resolution, method: ddrm, " + x2 + "}")).find("set sample.sampler.type: ddrm") !=
+          std::string::npos);
     CHECK(error_of(tiny("{type: super_resolution, method: ilvr, " + x2 + "}", "{type: ddrm}"))
               .find("does not use a sampler that inverts the measurement") != std::string::npos);
     CHECK(error_of(tiny("{type: super_resolution, method: sr3, " + x2 + "}")).find("set extra_in_channels: 1") !=

@@ -100,8 +100,9 @@ TEST_CASE("check refuses a task without a section it needs, at the task's type")
     const result r = run("check " + file.string());
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());
-    CHECK(r.err == file.string() + ":5:9: error: task 'generation' needs `network:`\n"
-                                   "    add `network:` to the experiment (`difflab plugins` lists the types)\n");
+    CHECK(r.err == file.string() +
+                       ":5:9: error: task 'generation' needs `network:`\n"
+                       "    add `network:` to the experiment (`difflab plugins` lists the types)\n");
     // With the section the same experiment checks.
     const result fixed = run("check " + file.string() + " '+network={type: mlp, hidden: 8, layers: 1}'");
     CHECK_MESSAGE(fixed.exit_code == 0, fixed.err);

@@ -95,10 +95,10 @@ TEST_CASE("the axis '.' merges labelled arms into the whole experiment, several 
     CHECK(sampler_of(variants[1]).find("type")->text() == "euler_like");
     CHECK(sampler_of(variants[1]).find("eta") == nullptr);  // a new type drops the old one's keys
     CHECK(variants[3].experiment.find("sample")->find("count")->text() == "8");
-    CHECK(error_text("name: e\ntask: {type: generate}\nvariants: {.: [{seed: 2}]}\n").find(
-              "'variants..' (the whole experiment) expects a map of labelled arms") != std::string::npos);
-    CHECK(error_text("name: e\ntask: {type: generate}\nvariants: {.: {a: 3}}\n").find(
-              "arm 'a' of 'variants..' must be a map of experiment sections") != std::string::npos);
+    CHECK(error_text("name: e\ntask: {type: generate}\nvariants: {.: [{seed: 2}]}\n")
+              .find("'variants..' (the whole experiment) expects a map of labelled arms") != std::string::npos);
+    CHECK(error_text("name: e\ntask: {type: generate}\nvariants: {.: {a: 3}}\n")
+              .find("arm 'a' of 'variants..' must be a map of experiment sections") != std::string::npos);
 }
 
 TEST_CASE("variants that differ only in sampling share one model") {

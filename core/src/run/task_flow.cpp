@@ -231,9 +231,10 @@ const tensor& task_flow::draw_samples(const conditioned_factory& make, const std
     protocol_.sampler = sampler_.node;
     protocol_.nfe = static_cast<double>(per_batch);
 
-    save_samples(fmt::format("{} samples with sampler `{}` ({} network evaluations per batch, {:.1f} s, {:.2f} images/s){}",
-                             samples_.size(0), sample_.sampler.type(), per_batch, seconds,
-                             static_cast<double>(samples_.size(0)) / seconds, note));
+    save_samples(
+        fmt::format("{} samples with sampler `{}` ({} network evaluations per batch, {:.1f} s, {:.2f} images/s){}",
+                    samples_.size(0), sample_.sampler.type(), per_batch, seconds,
+                    static_cast<double>(samples_.size(0)) / seconds, note));
     const fs::path out = ctx_.samples_dir();
     const std::string where = fs::relative(out, ctx_.run_dir()).string();
     if (!frames.empty()) {

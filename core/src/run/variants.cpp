@@ -189,7 +189,6 @@ void set_at(config_node& experiment, const axis& a, const config_node& value) {
     }
 }
 
-
 }  // namespace
 
 std::string slug_of(const std::string& label) {
