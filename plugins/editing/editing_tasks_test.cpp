@@ -1,24 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // The inpainting and sdedit tasks on a tiny U-Net: what they keep, what they spend, their files
 // and their errors.
-#include <difflab/base/error.h>
 #include <difflab/diffusion/sampler.h>
 #include <difflab/diffusion/sampling_path.h>
-#include <difflab/io/safetensors.h>
-#include <difflab/plugin/config_node.h>
-#include <difflab/run/evaluation.h>
-#include <difflab/run/experiment.h>
-#include <difflab/run/task.h>
-#include <difflab/testing/testing.h>
+#include <difflab/testing/task_testing.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "inpainting_masks.h"
@@ -41,36 +32,8 @@ std::string tiny(const std::string& task, const std::string& extra = "") {
            task + "\n" + extra;
 }
 
-/// Runs an experiment in a fresh directory; returns it.
 fs::path run(const std::string& yaml, const std::string& name) {
-    const registry& components = testing::build_plugins();
-    const config_node resolved = resolve_experiment(parse_yaml(yaml, "tiny.yaml"), components);
-    const fs::path dir = fs::temp_directory_path() / ("difflab_editing_" + name + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    run_context ctx(components, resolved, dir, 3);
-    ctx.build<task>("task")->run(ctx);
-    return dir;
-}
-
-std::string error_of(const std::string& yaml) {
-    try {
-        fs::remove_all(run(yaml, "bad"));
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "no error";
-}
-
-std::string read_text(const fs::path& file) {
-    std::ifstream in(file);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-tensor samples_of(const fs::path& dir) {
-    return to_tensor(read_safetensors(dir / "samples/samples.safetensors").tensors.front());
+    return testing::run_experiment(yaml, "editing_" + name);
 }
 
 /// The first n test images.
@@ -97,13 +60,13 @@ TEST_CASE("inpainting keeps the known pixels and fills the missing ones; RePaint
     const fs::path plain = run(tiny("{type: inpainting, mask: left_half}",
                                     "evaluate: {count: 6, metrics: [psnr, feature_distance, classifier_accuracy]}\n"),
                                "inpainting");
-    const tensor out = samples_of(plain), truth = sources(6);
+    const tensor out = testing::samples_of(plain), truth = sources(6);
     const tensor masks = plugins::inpainting_masks("left_half", 28, 28, 3, 0, 6);
     // Replaced at every state down to t_min = 0.01, the known half ends within the last step's
     // noise of the truth; the untrained network's missing half does not.
     CHECK(largest_difference(out, truth, masks, 1.0f) < 0.1f);
     CHECK(largest_difference(out, truth, masks, 0.0f) > 0.5f);
-    const std::string report = read_text(plain / "report.md");
+    const std::string report = testing::read_text(plain / "report.md");
     CHECK(report.find("(4 network evaluations per batch") != std::string::npos);
     CHECK(report.find("mask `left_half`, replacement") != std::string::npos);
     CHECK(fs::exists(plain / "samples/inpainting.png"));
@@ -121,9 +84,10 @@ TEST_CASE("inpainting keeps the known pixels and fills the missing ones; RePaint
     const auto p = testing::make<process>("{type: ddpm, schedule: linear, steps: 100}");
     const std::int64_t evaluations = repaint_path(time_grid(*p, 4, "uniform"), 1, 2).denoise_steps() + 1;
     CHECK(evaluations > 4);
-    CHECK(read_text(repaint / "report.md").find(fmt::format("({} network evaluations per batch", evaluations)) !=
-          std::string::npos);
-    CHECK(largest_difference(samples_of(repaint), truth, masks, 1.0f) < 0.1f);
+    CHECK(
+        testing::read_text(repaint / "report.md").find(fmt::format("({} network evaluations per batch", evaluations)) !=
+        std::string::npos);
+    CHECK(largest_difference(testing::samples_of(repaint), truth, masks, 1.0f) < 0.1f);
     fs::remove_all(repaint);
 }
 
@@ -136,7 +100,7 @@ TEST_CASE("sdedit starts from the noised guide: faithful at small t0, K rounds c
     const fs::path far = run(tiny("{type: sdedit, t0: 1.0}", evaluate), "sdedit_far");
     MESSAGE("guide_l2 at t0 0.02: " << guide_l2(near) << ", at t0 1: " << guide_l2(far));
     CHECK(guide_l2(near) < 0.5 * guide_l2(far));
-    CHECK(read_text(near / "report.md").find("from stroke guides (7x7, 4 levels) at t0 = 0.02, 1 round") !=
+    CHECK(testing::read_text(near / "report.md").find("from stroke guides (7x7, 4 levels) at t0 = 0.02, 1 round") !=
           std::string::npos);
     CHECK(fs::exists(near / "samples/sdedit.png"));
     fs::remove_all(near);
@@ -144,18 +108,19 @@ TEST_CASE("sdedit starts from the noised guide: faithful at small t0, K rounds c
 
     const fs::path chained = run(tiny("{type: sdedit, t0: 0.5, rounds: 3, keep: expand}"), "sdedit_chained");
     // DDIM's 4 times from t0 are 3 steps per round, then one evaluation lands on clean data: 3 x 3 + 1.
-    CHECK(read_text(chained / "report.md").find("(10 network evaluations per batch") != std::string::npos);
+    CHECK(testing::read_text(chained / "report.md").find("(10 network evaluations per batch") != std::string::npos);
     const tensor masks = plugins::inpainting_masks("expand", 28, 28, 3, 0, 6);
-    CHECK(largest_difference(samples_of(chained), sources(6), masks, 1.0f) < 0.1f);
+    CHECK(largest_difference(testing::samples_of(chained), sources(6), masks, 1.0f) < 0.1f);
     fs::remove_all(chained);
 }
 
 TEST_CASE("the editing tasks refuse what they cannot do, saying how to fix it") {
-    CHECK(error_of(tiny("{type: sdedit, t0: 0.005}")).find("t0 0.005 is outside (t_min, t_max] = (0.01, 1]") !=
-          std::string::npos);
-    CHECK(error_of(tiny("{type: inpainting}", "evaluate: {count: 40, metrics: [psnr]}\n"))
+    CHECK(testing::experiment_error(tiny("{type: sdedit, t0: 0.005}"))
+              .find("t0 0.005 is outside (t_min, t_max] = (0.01, 1]") != std::string::npos);
+    CHECK(testing::experiment_error(tiny("{type: inpainting}", "evaluate: {count: 40, metrics: [psnr]}\n"))
               .find("starts from the first 40 images of the data, which has only 16") != std::string::npos);
-    CHECK(error_of(tiny("{type: inpainting, mask: circle}")).find("must be one of center|left_half|expand") !=
+    CHECK(testing::experiment_error(tiny("{type: inpainting, mask: circle}"))
+              .find("must be one of center|left_half|expand") != std::string::npos);
+    CHECK(testing::experiment_error(tiny("{type: sdedit, guide_size: 5}")).find("multiples of the guide size 5") !=
           std::string::npos);
-    CHECK(error_of(tiny("{type: sdedit, guide_size: 5}")).find("multiples of the guide size 5") != std::string::npos);
 }

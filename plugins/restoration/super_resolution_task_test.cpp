@@ -1,84 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
 // The super_resolution task on a tiny U-Net: each method's outputs, what they keep of y, and the
 // errors.
-#include <difflab/base/error.h>
-#include <difflab/io/safetensors.h>
-#include <difflab/plugin/config_node.h>
-#include <difflab/run/evaluation.h>
-#include <difflab/run/experiment.h>
-#include <difflab/run/task.h>
-#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "bicubic_upsampling.h"
+#include "tiny_restoration.h"
 
 using namespace difflab;
 namespace fs = std::filesystem;
+using difflab::plugins::tiny_restoration::metric_value;
 
 namespace {
 
-/// x2 super-resolution of the first 6 Fashion-MNIST test images with a U-Net trained two steps
-/// (it knows nothing; `extra` 1 gives it SR3's conditioning channel), DDIM in 4 steps.
 std::string tiny(const std::string& task, const std::string& sampler = "{type: ddim, steps: 4}",
                  int extra_channels = 0) {
-    return "name: tiny\nseed: 3\ndata: {type: fashion_mnist, split: test, limit: 16}\n"
-           "process: {type: ddpm, schedule: linear, steps: 100}\n"
-           "network: {type: unet, channels: 8, channel_mult: [1, 2], num_res_blocks: 1, groups: 4, "
-           "extra_in_channels: " +
-           std::to_string(extra_channels) +
-           "}\n"
-           "train: {steps: 2, batch_size: 4, checkpoint_every: 2}\n"
-           "sample: {sampler: " +
-           sampler +
-           ", count: 6, batch_size: 4, columns: 3, trajectory: 0}\n"
-           "evaluate: {count: 6, metrics: [psnr]}\n"
-           "task: " +
-           task + "\n";
+    return plugins::tiny_restoration::experiment(task, sampler, extra_channels);
 }
 
 fs::path run(const std::string& yaml, const std::string& name) {
-    const registry& components = testing::build_plugins();
-    const config_node resolved = resolve_experiment(parse_yaml(yaml, "tiny.yaml"), components);
-    const fs::path dir = fs::temp_directory_path() / ("difflab_sr_" + name + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    run_context ctx(components, resolved, dir, 3);
-    ctx.build<task>("task")->run(ctx);
-    return dir;
-}
-
-std::string error_of(const std::string& yaml) {
-    try {
-        fs::remove_all(run(yaml, "bad"));
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "no error";
-}
-
-double metric_value(const fs::path& dir, const std::string& name) {
-    for (const auto& [key, value] : read_metrics_json(dir / "metrics.json").values)
-        if (key == name) return value;
-    FAIL("no metric " << name);
-    return 0;
-}
-
-tensor samples_of(const fs::path& dir) {
-    return to_tensor(read_safetensors(dir / "samples/samples.safetensors").tensors.front());
-}
-
-std::string read_text(const fs::path& file) {
-    std::ifstream in(file);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return testing::run_experiment(yaml, "sr_" + name);
 }
 
 const std::string x2 = "measurement: {type: block_average, factor: 2}";
@@ -100,7 +44,7 @@ TEST_CASE("bicubic super-resolution is the bicubic upsampling of the block means
             }
     const std::vector<float> expected =
         plugins::bicubic_upsample(tensor::from_vector({6, 1, 14, 14}, means), 2).to_vector();
-    const std::vector<float> got = samples_of(dir).contiguous().to_vector();
+    const std::vector<float> got = testing::samples_of(dir).contiguous().to_vector();
     REQUIRE(got.size() == expected.size());
     double worst = 0;
     for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(double(got[i]) - expected[i]));
@@ -127,26 +71,26 @@ TEST_CASE("ILVR keeps the low-pass content that an unconditioned run does not; D
 TEST_CASE("SR3 and the regression baseline train through the one loop and restore at the data's size") {
     const fs::path sr3 =
         run(tiny("{type: super_resolution, method: sr3, " + x2 + "}", "{type: ddim, steps: 4}", 1), "sr3");
-    CHECK(samples_of(sr3).shape() == shape_t{6, 1, 28, 28});
-    CHECK(read_text(sr3 / "report.md").find("Trained 2 steps") != std::string::npos);
-    CHECK(read_text(sr3 / "report.md").find("(4 network evaluations per batch") != std::string::npos);
+    CHECK(testing::samples_of(sr3).shape() == shape_t{6, 1, 28, 28});
+    CHECK(testing::read_text(sr3 / "report.md").find("Trained 2 steps") != std::string::npos);
+    CHECK(testing::read_text(sr3 / "report.md").find("(4 network evaluations per batch") != std::string::npos);
     fs::remove_all(sr3);
     const fs::path regression = run(
         tiny("{type: super_resolution, method: regression, " + x2 + "}", "{type: ddim, steps: 4}", 1), "regression");
-    CHECK(samples_of(regression).shape() == shape_t{6, 1, 28, 28});
-    CHECK(read_text(regression / "report.md").find("the regression network on the bicubic upsampling") !=
+    CHECK(testing::samples_of(regression).shape() == shape_t{6, 1, 28, 28});
+    CHECK(testing::read_text(regression / "report.md").find("the regression network on the bicubic upsampling") !=
           std::string::npos);
     fs::remove_all(regression);
 }
 
 TEST_CASE("the super_resolution task refuses what it cannot do, saying how to fix it") {
-    CHECK(error_of(tiny("{type: super_resolution, method: bicubic, measurement: {type: identity}}"))
+    CHECK(testing::experiment_error(tiny("{type: super_resolution, method: bicubic, measurement: {type: identity}}"))
               .find("not an image an integer factor k >= 2 smaller than the data's [1, 28, 28]; use a downsampler") !=
           std::string::npos);
-    CHECK(error_of(tiny("{type: super_resolution, method: ddrm, " + x2 + "}")).find("set sample.sampler.type: ddrm") !=
-          std::string::npos);
-    CHECK(error_of(tiny("{type: super_resolution, method: ilvr, " + x2 + "}", "{type: ddrm}"))
+    CHECK(testing::experiment_error(tiny("{type: super_resolution, method: ddrm, " + x2 + "}"))
+              .find("set sample.sampler.type: ddrm") != std::string::npos);
+    CHECK(testing::experiment_error(tiny("{type: super_resolution, method: ilvr, " + x2 + "}", "{type: ddrm}"))
               .find("does not use a sampler that inverts the measurement") != std::string::npos);
-    CHECK(error_of(tiny("{type: super_resolution, method: sr3, " + x2 + "}")).find("set extra_in_channels: 1") !=
-          std::string::npos);
+    CHECK(testing::experiment_error(tiny("{type: super_resolution, method: sr3, " + x2 + "}"))
+              .find("set extra_in_channels: 1") != std::string::npos);
 }
