@@ -313,6 +313,16 @@ void task_flow::evaluate_paired(const tensor& targets, const tensor& target_labe
     report_ += "\n## Metrics\n" + metrics_markdown(result);
 }
 
+void task_flow::record_values(const metric_values& values, std::int64_t samples, const std::string& description) {
+    protocol_.samples = samples;
+    protocol_.reference = description;
+    evaluation_result result;
+    result.values = values;
+    result.protocol = protocol_;
+    write_metrics_json(ctx_.results_dir() / "metrics.json", result);
+    report_ += "\n## Metrics\n" + metrics_markdown(result);
+}
+
 void task_flow::write_report() const {
     if (!ctx_.sampling_only()) write_file_atomically(ctx_.run_dir() / "report.md", report_);
     // The copy beside the samples: its image links, written relative to the run directory, must

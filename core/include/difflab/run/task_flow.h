@@ -152,6 +152,11 @@ public:
     void evaluate_paired(const tensor& targets, const tensor& target_labels, const tensor& sample_labels,
                          const std::string& description, const metric_values& task_values = {});
 
+    /// The values a task computes itself rather than through `evaluate.metrics` (an anomaly
+    /// detector's AUROC over its own scores), written to metrics.json with the run's protocol,
+    /// `samples` of them scored against `description`, and added to the report as a table.
+    void record_values(const metric_values& values, std::int64_t samples, const std::string& description);
+
     /// report.md in the run directory (not when only sampling) and beside the samples.
     void write_report() const;
 
