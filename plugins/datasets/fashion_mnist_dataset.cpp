@@ -159,6 +159,10 @@ param_spec<fashion_mnist_dataset::options> fashion_mnist_dataset::params() {
              one_of({"pad", "bilinear"}));
     spec.add(&options::hflip, "hflip",
              "Add a left-right mirrored copy of every image (indices N..2N-1): random-flip augmentation.");
+    spec.add(&options::flip, "flip",
+             "Mirror every image: none, horizontal (left-right) or vertical (upside down), e.g. as an "
+             "out-of-distribution set (Graham et al. 2023).",
+             one_of({"none", "horizontal", "vertical"}));
     spec.add(&options::limit, "limit", "Keep only the first N examples (after `classes`); 0: all.",
              at_least<std::int64_t>(0));
     return spec;
@@ -168,13 +172,15 @@ namespace {
 
 image_store load(const fashion_mnist_dataset::options& o) {
     if (o.resize == "pad" && o.size < side)
-        throw config_error(fmt::format("fashion_mnist: size {} is smaller than the {}x{} images; padding "
-                                        "needs size >= {}, or set resize: bilinear",
-                                       o.size, side, side, side));
+        throw config_error(
+            fmt::format("fashion_mnist: size {} is smaller than the {}x{} images; padding "
+                        "needs size >= {}, or set resize: bilinear",
+                        o.size, side, side, side));
     const std::string prefix = o.split == "train" ? "train" : "t10k";
     const std::string images = find_file(o.directory, prefix + "-images-idx3-ubyte");
     image_store store = read_idx_pair(images, find_file(o.directory, prefix + "-labels-idx1-ubyte"));
     keep_examples(store, o.classes, o.limit, "fashion_mnist");
+    if (o.flip != "none") mirror_images(store, o.flip == "vertical");
     if (o.size == side) return store;
     return o.resize == "pad" ? pad_images(store, o.size) : resize_images(store, o.size);
 }

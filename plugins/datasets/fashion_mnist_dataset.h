@@ -29,6 +29,7 @@ public:
         std::int64_t size = 28;
         std::string resize = "pad";
         bool hflip = false;
+        std::string flip = "none";
         std::int64_t limit = 0;
     };
     static param_spec<options> params();

@@ -174,6 +174,25 @@ TEST_CASE("hflip adds mirrored copies and examples do not depend on the batch") 
     CHECK_THROWS_WITH_AS(data.get({10}), "error: fashion_mnist: example index 10 is out of range [0, 10)", error);
 }
 
+TEST_CASE("flip mirrors every image left to right or upside down, labels kept") {
+    const auto plain = testing::build<fashion_mnist_dataset>("{split: test, limit: 3}").get(range(0, 3));
+    const auto across =
+        testing::build<fashion_mnist_dataset>("{split: test, limit: 3, flip: horizontal}").get(range(0, 3));
+    const auto down = testing::build<fashion_mnist_dataset>("{split: test, limit: 3, flip: vertical}").get(range(0, 3));
+    const auto p = plain.x.to_vector(), a = across.x.to_vector(), d = down.x.to_vector();
+    for (std::int64_t i = 0; i < 3; ++i)
+        for (std::int64_t y = 0; y < 28; ++y)
+            for (std::int64_t x = 0; x < 28; ++x) {
+                const auto at = [i](std::int64_t row, std::int64_t col) {
+                    return static_cast<std::size_t>(i * 784 + row * 28 + col);
+                };
+                REQUIRE(a[at(y, x)] == p[at(y, 27 - x)]);
+                REQUIRE(d[at(y, x)] == p[at(27 - y, x)]);
+            }
+    CHECK(across.labels.to_vector() == plain.labels.to_vector());
+    CHECK(p != d);  // garments are not symmetric upside down
+}
+
 TEST_CASE("files in IDX format are read exactly and corrupt ones give clear errors") {
     temp_dir dir("files");
     const fs::path images = dir.path / "train-images-idx3-ubyte.gz", labels = dir.path / "train-labels-idx1-ubyte.gz";

@@ -37,6 +37,17 @@ void keep_examples(image_store& images, const std::vector<std::int64_t>& classes
     }
 }
 
+void mirror_images(image_store& images, bool vertical) {
+    const std::int64_t h = images.height, w = images.width;
+    std::vector<std::uint8_t> mirrored(images.pixels.size());
+    for (std::int64_t plane = 0; plane < images.count() * images.channels; ++plane)
+        for (std::int64_t y = 0; y < h; ++y)
+            for (std::int64_t x = 0; x < w; ++x)
+                mirrored[static_cast<std::size_t>((plane * h + y) * w + x)] = images.pixels[static_cast<std::size_t>(
+                    (plane * h + (vertical ? h - 1 - y : y)) * w + (vertical ? x : w - 1 - x))];
+    images.pixels = std::move(mirrored);
+}
+
 image_dataset::image_dataset(std::string name, image_store images, bool hflip)
     : name_(std::move(name)), images_(std::move(images)), hflip_(hflip) {}
 

@@ -29,6 +29,9 @@ struct image_store {
 void keep_examples(image_store& images, const std::vector<std::int64_t>& classes, std::int64_t limit,
                    const std::string& name);
 
+/// Mirrors every image in place: upside down when `vertical`, else left to right.
+void mirror_images(image_store& images, bool vertical);
+
 /// A dataset of images in memory, scaled from 0..255 to [-1, 1] (x / 127.5 - 1, as DDPM).
 ///
 /// Random horizontal flips (DDPM's CIFAR-10 augmentation) cannot be drawn per training step,
