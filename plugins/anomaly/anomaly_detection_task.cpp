@@ -3,8 +3,6 @@
 #include "anomaly_detection_task.h"
 
 #include <difflab/base/error.h>
-#include <difflab/diffusion/metric.h>
-#include <difflab/diffusion/sampling_path.h>
 #include <difflab/run/source_images.h>
 #include <difflab/run/task_flow.h>
 #include <difflab/tensor/ops.h>
@@ -14,6 +12,7 @@
 #include <memory>
 
 #include "anomaly_scoring.h"
+#include "partial_diffusion.h"
 #include "pasted_anomalies.h"
 
 namespace difflab::plugins {
@@ -40,46 +39,12 @@ param_spec<anomaly_detection_task::options> anomaly_detection_task::params() {
     return spec;
 }
 
-anomaly_detection_task::anomaly_detection_task(const options& opts, build_context&) : opts_(opts) {
-    if (opts_.t_start.empty())
-        throw config_error("task 'anomaly_detection': t_start is empty; give at least one time, e.g. t_start: [0.2]");
-}
-
-namespace {
-
-/// The rows of `all` whose index is in `rows`, as a new tensor.
-tensor select_rows(const tensor& all, const std::vector<std::size_t>& rows) {
-    std::vector<tensor> parts;
-    for (std::size_t r : rows)
-        parts.push_back(all.slice(0, static_cast<std::int64_t>(r), static_cast<std::int64_t>(r) + 1));
-    return concat(parts, 0).contiguous();
-}
-
-/// A metric of the build's plugins by type, on scores against binary labels.
-double rank_metric(build_context& builder, const std::string& type, const tensor& scores, const tensor& labels) {
-    const std::unique_ptr<metric> m = builder.create(component_ref<metric>(type));
-    metric_inputs in;
-    in.samples = scores;
-    in.reference = labels;
-    return m->compute(in).front().second;
-}
-
-tensor as_tensor(const std::vector<double>& values) {
-    return tensor::from_vector({static_cast<std::int64_t>(values.size())},
-                               std::vector<float>(values.begin(), values.end()));
-}
-
-}  // namespace
+anomaly_detection_task::anomaly_detection_task(const options& opts, build_context&) : opts_(opts) {}
 
 void anomaly_detection_task::run(run_context& ctx) {
     task_flow flow(ctx, "anomaly_detection");
     const process& p = flow.diffusion();
-    for (double t : opts_.t_start)
-        if (t <= p.t_min() || t > p.t_max())
-            throw config_error(
-                fmt::format("task 'anomaly_detection': t_start {} is outside (t_min, t_max] = ({}, {}]; "
-                            "give times in that interval",
-                            t, p.t_min(), p.t_max()));
+    check_starts(p, opts_.t_start, "anomaly_detection");
     const double lambda = opts_.train_max_time;
     if (lambda < 1)
         flow.train({}, [&p, lambda](double u) { return p.training_time(u * lambda); });
@@ -101,16 +66,7 @@ void anomaly_detection_task::run(run_context& ctx) {
     std::vector<std::vector<double>> scores;
     tensor maps, first_reconstruction;
     for (double t0 : opts_.t_start) {
-        const tensor reconstruction = flow.draw_samples(
-            [&](std::int64_t first, std::int64_t n, const sampling_context& context, const sampler& method) {
-                return task_flow::conditioned_batch{
-                    {flow.network_model(), 1},
-                    std::make_shared<sampling_path>(descent(method.times(p, t0))),
-                    {},
-                    noised_start(p, images.x.slice(0, first, first + n).contiguous(), t0, context),
-                    nullptr};
-            },
-            fmt::format(", reconstructing from t_start = {}", t0));
+        const tensor reconstruction = reconstruct(flow, images.x, t0);
         if (!first_reconstruction.defined()) first_reconstruction = reconstruction;
         const tensor start_maps = anomaly_maps(images.x, reconstruction);
         scores.push_back(image_scores(start_maps));

@@ -3,11 +3,14 @@
 #include "anomaly_scoring.h"
 
 #include <difflab/base/error.h>
+#include <difflab/diffusion/metric.h>
+#include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 namespace difflab::plugins {
 
@@ -92,6 +95,26 @@ double best_dice_threshold(const tensor& maps, const tensor& masks, const std::v
         if (dice > best_dice) best_dice = dice, best = threshold;
     }
     return best;
+}
+
+double rank_metric(build_context& builder, const std::string& type, const tensor& scores, const tensor& labels) {
+    const std::unique_ptr<metric> m = builder.create(component_ref<metric>(type));
+    metric_inputs in;
+    in.samples = scores;
+    in.reference = labels;
+    return m->compute(in).front().second;
+}
+
+tensor select_rows(const tensor& all, const std::vector<std::size_t>& rows) {
+    std::vector<tensor> parts;
+    for (std::size_t r : rows)
+        parts.push_back(all.slice(0, static_cast<std::int64_t>(r), static_cast<std::int64_t>(r) + 1));
+    return concat(parts, 0).contiguous();
+}
+
+tensor as_tensor(const std::vector<double>& values) {
+    return tensor::from_vector({static_cast<std::int64_t>(values.size())},
+                               std::vector<float>(values.begin(), values.end()));
 }
 
 }  // namespace difflab::plugins

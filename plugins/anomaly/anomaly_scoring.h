@@ -2,9 +2,11 @@
 // From reconstructions to anomaly scores: maps, multi-start image scores, a Dice threshold.
 #pragma once
 
+#include <difflab/plugin/registry.h>
 #include <difflab/tensor/tensor.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace difflab::plugins {
@@ -32,5 +34,15 @@ double best_dice_threshold(const tensor& maps, const tensor& masks, const std::v
 
 /// The mean Dice over `images` of (maps > threshold) against masks.
 double mean_dice(const tensor& maps, const tensor& masks, const std::vector<std::size_t>& images, double threshold);
+
+/// The first value of the metric `type` of the build's plugins (auroc, average_precision) on
+/// scores against binary labels, paired position by position.
+double rank_metric(build_context& builder, const std::string& type, const tensor& scores, const tensor& labels);
+
+/// The rows of `all` (dimension 0) listed in `rows`, in that order, as a new tensor.
+tensor select_rows(const tensor& all, const std::vector<std::size_t>& rows);
+
+/// Values as a [N] tensor.
+tensor as_tensor(const std::vector<double>& values);
 
 }  // namespace difflab::plugins

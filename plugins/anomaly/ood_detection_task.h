@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// The 'ood_detection' task: out-of-distribution detection by multi-start reconstruction.
+#pragma once
+
+#include <difflab/diffusion/dataset.h>
+#include <difflab/plugin/params.h>
+#include <difflab/plugin/registry.h>
+#include <difflab/run/task.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace difflab::plugins {
+
+/// Out-of-distribution detection with a diffusion model trained on in-distribution data (Graham
+/// et al. 2023, "Denoising diffusion models for out-of-distribution detection"): every image is
+/// reconstructed from partial diffusion to each `t_start` (partial_diffusion.h), scored by the
+/// mean squared reconstruction error, each start's scores z-scored on in-distribution validation
+/// images and averaged. Of the `sample.count` images, the first `validation_count` are the run's
+/// data (validation), then M = (count - validation_count) / 2 more of the run's data
+/// (in-distribution, label 0) and the first M of `outliers` (label 1; e.g. Fashion-MNIST with
+/// `flip: vertical`, or another dataset of the same shape). metrics.json: image_auroc and
+/// image_ap of the combined scores, and image_auroc_t<t> for each start alone. Figure: image |
+/// reconstruction (first start) rows of in-distribution, then outlier images.
+class ood_detection_task final : public task {
+public:
+    struct options {
+        component_ref<difflab::dataset> outliers;
+        std::vector<double> t_start{0.1, 0.3, 0.5};
+        std::int64_t validation_count = 100;
+    };
+    static param_spec<options> params();
+    static std::vector<std::string> required_sections() { return {"data", "process", "network", "sample.sampler"}; }
+    ood_detection_task(const options& opts, build_context& ctx);
+
+    void run(run_context& ctx) override;
+
+private:
+    options opts_;
+};
+
+}  // namespace difflab::plugins
