@@ -27,6 +27,9 @@ param_spec<ood_detection_task::options> ood_detection_task::params() {
     spec.add(&options::validation_count, "validation_count",
              "The first images of the data: the in-distribution validation images that z-score each start.",
              at_least<std::int64_t>(2));
+    spec.add(&options::likelihood, "likelihood",
+             "Also score each image by this metric of the model on it, e.g. {type: nll_bpd} (score_sde): the "
+             "likelihood baseline (Nalisnick et al. 2019); absent: reconstruction only.");
     return spec;
 }
 
@@ -89,6 +92,24 @@ void ood_detection_task::run(run_context& ctx) {
     for (std::size_t k = 0; k < opts_.t_start.size(); ++k)
         values.emplace_back(fmt::format("image_auroc_t{}", opts_.t_start[k]),
                             rank_metric(builder, "auroc", scored_scores(scores[k]), truth));
+
+    if (opts_.likelihood.present()) {
+        // The likelihood baseline: the metric of each scored image alone (a row's value does not
+        // depend on the others), higher NLL taken as more likely an outlier.
+        config_node one_by_one = opts_.likelihood.node();
+        if (one_by_one.find("count")) one_by_one.set("count", config_node::scalar("0"));  // all of one image
+        const std::unique_ptr<metric> nll(static_cast<metric*>(builder.create("metric", one_by_one).release()));
+        const std::unique_ptr<network_denoiser> model = flow.network_model();
+        std::vector<double> per_image(images.size(0), 0.0);
+        for (std::size_t i : scored) {
+            metric_inputs in;
+            in.reference = images.slice(0, static_cast<std::int64_t>(i), static_cast<std::int64_t>(i) + 1).contiguous();
+            in.model = model.get();
+            in.seed = ctx.seed();
+            per_image[i] = nll->compute(in).front().second;
+        }
+        values.emplace_back("likelihood_auroc", rank_metric(builder, "auroc", scored_scores(per_image), truth));
+    }
 
     const std::int64_t columns = std::min<std::int64_t>(flow.sample_options().columns, each);
     const auto rows = [](const tensor& t, std::int64_t first, std::int64_t n) {

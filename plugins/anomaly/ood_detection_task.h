@@ -3,6 +3,7 @@
 #pragma once
 
 #include <difflab/diffusion/dataset.h>
+#include <difflab/diffusion/metric.h>
 #include <difflab/plugin/params.h>
 #include <difflab/plugin/registry.h>
 #include <difflab/run/task.h>
@@ -21,14 +22,19 @@ namespace difflab::plugins {
 /// data (validation), then M = (count - validation_count) / 2 more of the run's data
 /// (in-distribution, label 0) and the first M of `outliers` (label 1; e.g. Fashion-MNIST with
 /// `flip: vertical`, or another dataset of the same shape). metrics.json: image_auroc and
-/// image_ap of the combined scores, and image_auroc_t<t> for each start alone. Figure: image |
-/// reconstruction (first start) rows of in-distribution, then outlier images.
+/// image_ap of the combined scores, and image_auroc_t<t> for each start alone. With
+/// `likelihood` (a metric of the model on held-out data, e.g. {type: nll_bpd}: score_sde's NLL in
+/// bits/dim), each scored image's value of it is a second score, and likelihood_auroc its AUROC
+/// with the higher NLL taken as the outlier (Nalisnick et al. 2019 found likelihood ranks such
+/// outliers as more likely: an AUROC below 0.5). Figure: image | reconstruction (first start)
+/// rows of in-distribution, then outlier images.
 class ood_detection_task final : public task {
 public:
     struct options {
         component_ref<difflab::dataset> outliers;
         std::vector<double> t_start{0.1, 0.3, 0.5};
         std::int64_t validation_count = 100;
+        component_ref<metric> likelihood;
     };
     static param_spec<options> params();
     static std::vector<std::string> required_sections() { return {"data", "process", "network", "sample.sampler"}; }
