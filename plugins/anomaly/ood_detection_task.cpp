@@ -22,6 +22,9 @@ param_spec<ood_detection_task::options> ood_detection_task::params() {
     spec.add(&options::outliers, "outliers",
              "The out-of-distribution images, a dataset of the data's shape, e.g. {type: fashion_mnist, split: test, "
              "flip: vertical}.");
+    spec.add(&options::held_out, "held_out",
+             "The in-distribution images to score, when the run's data are its training set, e.g. {type: "
+             "fashion_mnist, split: test, classes: [0]}; absent: the run's data.");
     spec.add(&options::t_start, "t_start",
              "Times the images are reconstructed from; scores z-scored per start and averaged.");
     spec.add(&options::validation_count, "validation_count",
@@ -54,12 +57,18 @@ void ood_detection_task::run(run_context& ctx) {
                         "images; sample.count must be at least validation_count + 2",
                         count, validation));
     const std::unique_ptr<dataset> outliers = ctx.builder().create(opts_.outliers);
-    if (outliers->example_shape() != flow.data().example_shape())
-        throw config_error(
-            fmt::format("task 'ood_detection': the outliers' examples {} differ from the data's {}; "
-                        "give outliers of the same shape (size:, channels:)",
-                        shape_text(outliers->example_shape()), shape_text(flow.data().example_shape())));
-    const tensor inside = load_source_images(flow.data(), validation + each, "ood_detection").x;
+    const std::unique_ptr<dataset> held_out = ctx.builder().create(opts_.held_out);
+    const auto check_shape = [&](const dataset* d, const char* which) {
+        if (d && d->example_shape() != flow.data().example_shape())
+            throw config_error(
+                fmt::format("task 'ood_detection': the {} examples {} differ from the data's {}; give "
+                            "{} of the same shape (size:, channels:)",
+                            which, shape_text(d->example_shape()), shape_text(flow.data().example_shape()), which));
+    };
+    check_shape(outliers.get(), "outliers");
+    check_shape(held_out.get(), "held_out");
+    const dataset& normal = held_out ? *held_out : flow.data();
+    const tensor inside = load_source_images(normal, validation + each, "ood_detection").x;
     const tensor outside = load_source_images(*outliers, each, "ood_detection (outliers)").x;
     tensor images = concat({inside, outside}, 0);
     if (images.size(0) < count) images = concat({images, inside.slice(0, 0, count - images.size(0))}, 0);  // odd count

@@ -18,10 +18,12 @@ namespace difflab::plugins {
 /// et al. 2023, "Denoising diffusion models for out-of-distribution detection"): every image is
 /// reconstructed from partial diffusion to each `t_start` (partial_diffusion.h), scored by the
 /// mean squared reconstruction error, each start's scores z-scored on in-distribution validation
-/// images and averaged. Of the `sample.count` images, the first `validation_count` are the run's
-/// data (validation), then M = (count - validation_count) / 2 more of the run's data
-/// (in-distribution, label 0) and the first M of `outliers` (label 1; e.g. Fashion-MNIST with
-/// `flip: vertical`, or another dataset of the same shape). metrics.json: image_auroc and
+/// images and averaged. Of the `sample.count` images, the first `validation_count` are
+/// in-distribution images (validation), then M = (count - validation_count) / 2 more of them
+/// (label 0) and the first M of `outliers` (label 1; e.g. Fashion-MNIST with `flip: vertical`,
+/// or another dataset of the same shape). The in-distribution images are the run's data, or
+/// `held_out` when the data are for training (one-class detection: train on one class of the
+/// training split, score that class of the test split against the others). metrics.json: image_auroc and
 /// image_ap of the combined scores, and image_auroc_t<t> for each start alone. With
 /// `likelihood` (a metric of the model on held-out data, e.g. {type: nll_bpd}: score_sde's NLL in
 /// bits/dim), each scored image's value of it is a second score, and likelihood_auroc its AUROC
@@ -32,6 +34,7 @@ class ood_detection_task final : public task {
 public:
     struct options {
         component_ref<difflab::dataset> outliers;
+        component_ref<difflab::dataset> held_out;
         std::vector<double> t_start{0.1, 0.3, 0.5};
         std::int64_t validation_count = 100;
         component_ref<metric> likelihood;

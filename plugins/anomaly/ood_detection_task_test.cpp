@@ -41,12 +41,25 @@ TEST_CASE("ood detection scores outliers against in-distribution images, per sta
     fs::remove_all(run);
 }
 
+TEST_CASE("one-class detection: held-out images of one class against the other classes") {
+    const fs::path run = testing::run_experiment(
+        tiny("{type: ood_detection, t_start: [0.3], validation_count: 6, held_out: {type: fashion_mnist, split: test, "
+             "classes: [0]}, outliers: {type: fashion_mnist, split: test, classes: [1, 2, 3, 4, 5, 6, 7, 8, 9]}}"),
+        "one_class");
+    REQUIRE(testing::metric_of(run, "image_auroc").has_value());
+    CHECK(testing::read_text(run / "report.md").find("classes: [1, 2, 3") != std::string::npos);
+    fs::remove_all(run);
+}
+
 TEST_CASE("ood detection refuses what it cannot do, saying how to fix it") {
     CHECK(testing::experiment_error(tiny("{type: ood_detection}")).find("needs `outliers`") != std::string::npos);
     CHECK(testing::experiment_error(
               tiny("{type: ood_detection, validation_count: 19, outliers: {type: fashion_mnist, split: test}}"))
               .find("leave none to score after the 19 validation images") != std::string::npos);
     CHECK(testing::experiment_error(tiny("{type: ood_detection, validation_count: 4, outliers: {type: fashion_mnist, "
+                                         "split: test}, held_out: {type: fashion_mnist, split: test, size: 32}}"))
+              .find("the held_out examples [1, 32, 32] differ") != std::string::npos);
+    CHECK(testing::experiment_error(tiny("{type: ood_detection, validation_count: 4, outliers: {type: fashion_mnist, "
                                          "split: test, size: 32}}"))
-              .find("the outliers' examples [1, 32, 32] differ from the data's [1, 28, 28]") != std::string::npos);
+              .find("the outliers examples [1, 32, 32] differ from the data's [1, 28, 28]") != std::string::npos);
 }
