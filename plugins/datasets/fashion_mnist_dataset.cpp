@@ -5,12 +5,13 @@
 #include <difflab/base/error.h>
 #include <difflab/io/image_io.h>
 #include <fmt/format.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+
+#include "gz_reader.h"
 
 namespace difflab::plugins {
 
@@ -21,51 +22,7 @@ namespace {
 constexpr std::int64_t side = 28;
 constexpr const char* install_hint =
     "install Debian package dataset-fashion-mnist (tools/setup installs it), or set `directory`";
-
-/// A file read through zlib: gzipped or plain, decompressed on the fly.
-class gz_reader {
-public:
-    explicit gz_reader(std::string path) : path_(std::move(path)), file_(gzopen(path_.c_str(), "rb")) {
-        if (!file_)
-            throw error(source_mark{path_},
-                        fmt::format("cannot open: {}", errno ? std::strerror(errno) : "out of memory"));
-        gzbuffer(file_, 1 << 20);
-    }
-    ~gz_reader() { gzclose(file_); }
-    gz_reader(const gz_reader&) = delete;
-    gz_reader& operator=(const gz_reader&) = delete;
-
-    /// Reads exactly `bytes` bytes of `what`, or throws an error naming the file and the shortfall.
-    void read(std::uint8_t* out, std::size_t bytes, const std::string& what) {
-        std::size_t got = 0;
-        while (got < bytes) {
-            const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(bytes - got, std::size_t{1} << 26));
-            const int n = gzread(file_, out + got, chunk);
-            if (n > 0) {
-                got += static_cast<std::size_t>(n);
-                continue;
-            }
-            int code = Z_OK;
-            const char* message = gzerror(file_, &code);
-            if (n < 0 || (code != Z_OK && code != Z_BUF_ERROR))
-                throw error(source_mark{path_},
-                            fmt::format("cannot decompress ({}); the file is corrupt, {}", message, reinstall_hint()));
-            if (code == Z_BUF_ERROR)
-                throw error(source_mark{path_}, fmt::format("the compressed data ends early (truncated .gz file) "
-                                                            "while reading {}; {}",
-                                                            what, reinstall_hint()));
-            throw error(source_mark{path_}, fmt::format("file ends after {} of the {} bytes of {}", got, bytes, what));
-        }
-    }
-
-    const std::string& path() const { return path_; }
-
-private:
-    static std::string reinstall_hint() { return "reinstall dataset-fashion-mnist or replace the file"; }
-
-    std::string path_;
-    gzFile file_;
-};
+constexpr const char* reinstall_hint = "reinstall dataset-fashion-mnist or replace the file";
 
 std::uint32_t big_endian(const std::uint8_t* p) {
     return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
@@ -91,22 +48,10 @@ image_store pad_images(const image_store& in, std::int64_t size) {
     return out;
 }
 
-image_store resize_images(const image_store& in, std::int64_t size) {
-    image_store out{1, size, size, {}, in.labels};
-    out.pixels.reserve(static_cast<std::size_t>(in.count() * size * size));
-    const std::int64_t bytes = in.example_bytes();
-    for (std::int64_t i = 0; i < in.count(); ++i) {
-        const auto first = in.pixels.begin() + static_cast<std::ptrdiff_t>(i * bytes);
-        const image resized = resize_bilinear(image{in.width, in.height, 1, {first, first + bytes}}, size, size);
-        out.pixels.insert(out.pixels.end(), resized.pixels.begin(), resized.pixels.end());
-    }
-    return out;
-}
-
 }  // namespace
 
 image_store read_idx_pair(const std::string& images_path, const std::string& labels_path) {
-    gz_reader images(images_path), labels(labels_path);
+    gz_reader images(images_path, reinstall_hint), labels(labels_path, reinstall_hint);
     std::uint8_t header[16];
     images.read(header, 16, "the 16-byte IDX header");
     if (big_endian(header) != 0x00000803)

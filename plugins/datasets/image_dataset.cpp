@@ -3,6 +3,7 @@
 #include "image_dataset.h"
 
 #include <difflab/base/error.h>
+#include <difflab/io/image_io.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -35,6 +36,18 @@ void keep_examples(image_store& images, const std::vector<std::int64_t>& classes
         for (std::int64_t c : classes) list += (list.empty() ? "" : ", ") + std::to_string(c);
         throw config_error(fmt::format("{}: no example has a class in [{}]; check `classes`", name, list));
     }
+}
+
+image_store resize_images(const image_store& in, std::int64_t size) {
+    image_store out{1, size, size, {}, in.labels};
+    out.pixels.reserve(static_cast<std::size_t>(in.count() * size * size));
+    const std::int64_t bytes = in.example_bytes();
+    for (std::int64_t i = 0; i < in.count(); ++i) {
+        const auto first = in.pixels.begin() + static_cast<std::ptrdiff_t>(i * bytes);
+        const image resized = resize_bilinear(image{in.width, in.height, 1, {first, first + bytes}}, size, size);
+        out.pixels.insert(out.pixels.end(), resized.pixels.begin(), resized.pixels.end());
+    }
+    return out;
 }
 
 void mirror_images(image_store& images, bool vertical) {

@@ -29,6 +29,9 @@ struct image_store {
 void keep_examples(image_store& images, const std::vector<std::int64_t>& classes, std::int64_t limit,
                    const std::string& name);
 
+/// Every (gray) image resized to size x size with difflab's antialiased bilinear resampling.
+image_store resize_images(const image_store& in, std::int64_t size);
+
 /// Mirrors every image in place: upside down when `vertical`, else left to right.
 void mirror_images(image_store& images, bool vertical);
 
