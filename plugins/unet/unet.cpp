@@ -183,6 +183,14 @@ tensor unet::input(const tensor& x, const condition& cond) const {
     return concat({x, channels}, 1);
 }
 
+std::vector<std::string> unet::tap_names() const {
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < down_.size(); ++i) names.push_back(fmt::format("encoder.{}", i));
+    names.emplace_back("middle");
+    for (std::size_t i = 0; i < up_.size(); ++i) names.push_back(fmt::format("decoder.{}", i));
+    return names;
+}
+
 tensor unet::forward(const tensor& x, const tensor& noise, const condition& cond) {
     const tensor in = input(x, cond);
     refuse_context("unet", cond);
@@ -207,17 +215,22 @@ tensor unet::forward(const tensor& x, const tensor& noise, const condition& cond
 
     tensor h = conv_in_->forward(in.to_channels_last());
     std::vector<tensor> skips{h};
-    for (stage& s : down_) {
+    for (std::size_t i = 0; i < down_.size(); ++i) {
+        stage& s = down_[i];
         if (s.res) h = s.res->forward(h, emb_silu);
         if (s.attn) h = s.attn->forward(h);
         if (s.resample) h = s.resample->forward(h);
         skips.push_back(h);
+        tap(fmt::format("encoder.{}", i), h);
     }
     h = mid_res_2_->forward(mid_attn_->forward(mid_res_1_->forward(h, emb_silu)), emb_silu);
-    for (stage& s : up_) {
+    tap("middle", h);
+    for (std::size_t i = 0; i < up_.size(); ++i) {
+        stage& s = up_[i];
         h = s.res->forward(concat({h, skips.back()}, 1), emb_silu);
         skips.pop_back();
         if (s.attn) h = s.attn->forward(h);
+        tap(fmt::format("decoder.{}", i), h);
         if (s.resample) {
             // To the next skip's size: x2 when the sizes halved evenly, and odd sizes still meet.
             const tensor& next = skips.back();

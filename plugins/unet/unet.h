@@ -61,6 +61,12 @@ public:
     /// row-major. A cross-attention context is refused.
     tensor forward(const tensor& x, const tensor& noise, const condition& cond) override;
 
+    /// "encoder.i" after each entry of the down path (its block, attention and downsampling),
+    /// "middle" after the middle blocks, "decoder.i" after each entry of the up path's block and
+    /// attention (before its upsampling), in forward's order: Baranchuk et al. 2022 read the
+    /// decoder's as pixel features.
+    std::vector<std::string> tap_names() const override;
+
     const options& config() const { return opts_; }
     /// Channels the input conv reads: in_channels + extra_in_channels.
     std::int64_t input_channels() const { return opts_.in_channels + opts_.extra_in_channels; }

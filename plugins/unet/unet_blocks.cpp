@@ -125,14 +125,14 @@ std::int64_t attention_heads(const char* network, std::int64_t channels, std::in
         if (channels % head_channels != 0)
             throw config_error(
                 fmt::format("{}: the attention at {}x{} has {} channels, which do not split into heads of "
-                             "head_channels {}; pick head_channels dividing {}",
+                            "head_channels {}; pick head_channels dividing {}",
                             network, size, size, channels, head_channels, channels));
         return channels / head_channels;
     }
     if (channels % num_heads != 0)
         throw config_error(
             fmt::format("{}: the attention at {}x{} has {} channels, which do not split into num_heads {}; "
-                         "pick num_heads dividing {}",
+                        "pick num_heads dividing {}",
                         network, size, size, channels, num_heads, channels));
     return num_heads;
 }

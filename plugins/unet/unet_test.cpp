@@ -5,6 +5,7 @@
 #include <difflab/io/safetensors.h>
 #include <difflab/plugin/config_node.h>
 #include <difflab/tensor/autograd.h>
+#include <difflab/tensor/nn_ops.h>
 #include <difflab/tensor/ops.h>
 #include <difflab/tensor/optim.h>
 #include <difflab/tensor/random.h>
@@ -359,4 +360,36 @@ TEST_CASE("unet trains: Adam steps on a fixed batch lower the denoising loss") {
         CAPTURE(name);
         CHECK(p.grad().defined());
     }
+}
+
+TEST_CASE("unet activation taps: the last decoder tap, normalized and convolved by hand, is the output") {
+    unet net =
+        build<unet>("{channels: 8, groups: 4, channel_mult: [1, 2], num_res_blocks: 1, attention_resolutions: [14]}");
+    randomize_parameters(net);
+    const std::vector<std::string> names = net.tap_names();
+    REQUIRE(names.size() == 8);  // 3 down entries (block, downsampling, block), the middle, 4 up entries
+    CHECK(names.front() == "encoder.0");
+    CHECK(names[3] == "middle");
+    CHECK(names.back() == "decoder.3");
+    activation_taps taps({"decoder.3", "middle", "decoder.0"});
+    net.set_taps(&taps);
+    const tensor x = image_batch(2, 1, 28, 28);
+    const tensor out = net.forward(x, times(2), {});
+    CHECK(taps.at("middle").shape() == shape_t{2, 16, 14, 14});
+    CHECK(taps.at("decoder.0").shape() == shape_t{2, 16, 14, 14});
+    // The output layer: conv_out(SiLU(GroupNorm(h))), 3 x 3 with padding 1, on the last decoder tap.
+    const state_dict_t state = net.state_dict();
+    const tensor last = taps.at("decoder.3");
+    CHECK(last.shape() == shape_t{2, 8, 28, 28});
+    const tensor by_hand = conv2d(group_norm_silu(last, 4, state.at("out_norm.weight"), state.at("out_norm.bias")),
+                                  state.at("conv_out.weight"), state.at("conv_out.bias"), {1, 1, 1, 1})
+                               .contiguous();
+    CHECK(relative_error(out, by_hand) < 1e-5);
+    // Taps that are not asked for are not kept; a name the network lacks is refused.
+    CHECK_THROWS_WITH(taps.at("encoder.1"), doctest::Contains("holds nothing"));
+    activation_taps wrong({"decoder.9"});
+    CHECK_THROWS_WITH_AS(net.set_taps(&wrong), doctest::Contains("no activation tap 'decoder.9'; its taps: encoder.0"),
+                         config_error);
+    net.set_taps(nullptr);
+    CHECK(relative_error(net.forward(x, times(2), {}), out) == 0);
 }

@@ -3,10 +3,14 @@
 #pragma once
 
 #include <difflab/base/error.h>
+#include <difflab/diffusion/activation_taps.h>
 #include <difflab/diffusion/condition.h>
 #include <difflab/plugin/component.h>
 #include <difflab/tensor/module.h>
 #include <difflab/tensor/tensor.h>
+
+#include <string>
+#include <vector>
 
 namespace difflab {
 
@@ -37,6 +41,22 @@ public:
     virtual tensor features(const tensor& /*x*/, const tensor& /*noise*/) {
         throw error("this network has no feature embedding; name a classifier network as the feature network");
     }
+
+    /// The intermediate activations forward can keep (activation_taps.h), in the order forward
+    /// computes them; empty when the network exposes none.
+    virtual std::vector<std::string> tap_names() const { return {}; }
+    /// Where forward keeps the activations `taps` names from now on (nullptr: nowhere); the
+    /// caller owns `taps`. Throws, listing tap_names(), when it names one this network lacks.
+    void set_taps(activation_taps* taps);
+
+protected:
+    /// For implementations of forward: keeps `activation` when the taps ask for `name`.
+    void tap(const std::string& name, const tensor& activation) const {
+        if (taps_ && taps_->wants(name)) taps_->keep(name, activation);
+    }
+
+private:
+    activation_taps* taps_ = nullptr;
 };
 
 }  // namespace difflab
