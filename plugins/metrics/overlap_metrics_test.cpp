@@ -8,6 +8,7 @@
 #include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <vector>
 
 using namespace difflab;
@@ -87,4 +88,31 @@ TEST_CASE("dice and iou refuse unpaired or missing masks") {
     in.reference = tensor();
     CHECK_THROWS_WITH_AS(iou_of(in), "error: iou: no reference given; reference must hold the true masks [N, ...]",
                          error);
+}
+
+// Two 2 x 3 label maps; pooled over both, by class (predicted, true, both):
+// 0: (6, 6, 5): iou 5/7, dice 10/12;  1: (4, 2, 2): 1/2, 4/6;  2: (2, 3, 2): 2/3, 4/5;
+// 3: (0, 1, 0): 0, 0;  4: absent from both: NaN, and not in the means.
+TEST_CASE("multi-class iou and dice per class over all pixels, means over the classes in the truth") {
+    const metric_inputs in = masks({2, 1, 2, 3},
+                                   {0, 1, 1, 2, 2, 0,  //
+                                    1, 1, 0, 0, 0, 0},
+                                   {0, 1, 2, 2, 2, 0,  //
+                                    1, 0, 0, 0, 0, 3});
+    const metric_values iou = testing::build<iou_metric>("{classes: 5}").compute(in);
+    const metric_values dice = testing::build<dice_metric>("{classes: 5}").compute(in);
+    REQUIRE(iou.size() == 6);
+    REQUIRE(dice.size() == 6);
+    CHECK(iou[0].first == "iou");
+    CHECK(iou[0].second == doctest::Approx((5.0 / 7 + 0.5 + 2.0 / 3 + 0) / 4).epsilon(1e-12));
+    CHECK(dice[0].second == doctest::Approx((10.0 / 12 + 4.0 / 6 + 4.0 / 5 + 0) / 4).epsilon(1e-12));
+    const double expected_iou[4] = {5.0 / 7, 0.5, 2.0 / 3, 0}, expected_dice[4] = {10.0 / 12, 4.0 / 6, 4.0 / 5, 0};
+    for (int c = 0; c < 4; ++c) {
+        CAPTURE(c);
+        CHECK(iou[static_cast<std::size_t>(c + 1)].first == "iou_" + std::to_string(c));
+        CHECK(iou[static_cast<std::size_t>(c + 1)].second == doctest::Approx(expected_iou[c]).epsilon(1e-12));
+        CHECK(dice[static_cast<std::size_t>(c + 1)].second == doctest::Approx(expected_dice[c]).epsilon(1e-12));
+    }
+    CHECK(std::isnan(iou[5].second));
+    CHECK(std::isnan(dice[5].second));
 }
