@@ -75,7 +75,8 @@ TEST_CASE("an unknown component type lists the valid ones") {
                       0) == 0);
     // Sorted, with their plugins.
     CHECK(r.err.find("fail (plugin testkit), generation (plugin generation), inpainting (plugin editing), "
-                     "oracle_conditioning (plugin oracles), oracle_sampling (plugin oracles), record (plugin testkit), "
+                     "ood_detection (plugin anomaly), oracle_conditioning (plugin oracles), "
+                     "oracle_sampling (plugin oracles), record (plugin testkit), "
                      "restoration (plugin restoration), "
                      "sdedit (plugin editing)") != std::string::npos);
 }
