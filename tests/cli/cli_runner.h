@@ -2,13 +2,16 @@
 // Runs the difflab executable as a user would and captures exit code, stdout and stderr.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace cli_test {
 
@@ -58,6 +61,24 @@ inline result run(const std::string& args, const std::string& plugin_path = "",
     fs::remove(base.string() + ".out");
     fs::remove(base.string() + ".err");
     return r;
+}
+
+/// Starts `difflab ARGS` in `cwd` (output discarded); returns its pid.
+inline pid_t start(const std::vector<std::string>& args, const fs::path& cwd) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::chdir(cwd.c_str()) != 0) ::_exit(127);
+        ::unsetenv("DIFFLAB_PLUGIN_PATH");
+        const int null = ::open("/dev/null", O_RDWR);
+        ::dup2(null, 1);
+        ::dup2(null, 2);
+        std::vector<char*> argv{const_cast<char*>(DIFFLAB_CLI)};
+        for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(DIFFLAB_CLI, argv.data());
+        ::_exit(127);
+    }
+    return pid;
 }
 
 /// The directory of one fixture plugin case.

@@ -3,10 +3,8 @@
 // ends bitwise where an uninterrupted run ends, with no temporary file left behind.
 #include <difflab/io/safetensors.h>
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <random>
@@ -32,24 +30,6 @@ train: {steps: 2000, batch_size: 32, lr: 1.0e-3, ema: 0.9, checkpoint_every: 20,
 sample: {sampler: {type: ddim, steps: 5}, count: 8, batch_size: 4}
 )";
 
-/// Starts `difflab ARGS` in `cwd` (output discarded); returns its pid.
-pid_t start(const std::vector<std::string>& args, const fs::path& cwd) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        if (::chdir(cwd.c_str()) != 0) ::_exit(127);
-        ::unsetenv("DIFFLAB_PLUGIN_PATH");
-        const int null = ::open("/dev/null", O_RDWR);
-        ::dup2(null, 1);
-        ::dup2(null, 2);
-        std::vector<char*> argv{const_cast<char*>(DIFFLAB_CLI)};
-        for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        ::execv(DIFFLAB_CLI, argv.data());
-        ::_exit(127);
-    }
-    return pid;
-}
-
 /// Every tensor of two safetensors files, byte for byte.
 bool same_tensors(const fs::path& a, const fs::path& b) {
     const difflab::safetensors_file x = difflab::read_safetensors(a), y = difflab::read_safetensors(b);
@@ -62,6 +42,27 @@ bool same_tensors(const fs::path& a, const fs::path& b) {
 }
 
 }  // namespace
+
+TEST_CASE("a second process in a running run's directory is refused, naming the first; a killed one's lock is not") {
+    const scratch dir("run_lock");
+    dir.write("tiny.yaml", experiment);
+    const pid_t first = start({"run", "tiny.yaml", "-q", "name=busy"}, dir.root);
+    for (int wait = 0; wait < 200 && !fs::exists(dir.root / "runs/busy/config.yaml"); ++wait)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const result second = run("run tiny.yaml -q name=busy --overwrite", "", dir.root);
+    ::kill(first, SIGKILL);
+    int status = 0;
+    ::waitpid(first, &status, 0);
+    REQUIRE(WIFSIGNALED(status));  // still training when the second one asked
+    CHECK(second.exit_code == 2);
+    CHECK(second.err.find("another difflab process (pid " + std::to_string(first) +
+                          ") is running in this run directory; wait for it to end, or give this run another name=") !=
+          std::string::npos);
+    CHECK(fs::exists(dir.root / "runs/busy/config.yaml"));  // --overwrite removed nothing
+    // The killed process's lock went with it.
+    const result after = run("run tiny.yaml -q name=busy --overwrite train.steps=20", "", dir.root);
+    CHECK_MESSAGE(after.exit_code == 0, after.err);
+}
 
 TEST_CASE("a run killed at random moments and resumed each time ends bitwise as an uninterrupted one") {
     const scratch dir("crash_consistency");

@@ -8,6 +8,7 @@
 #include <difflab/run/comparison_report.h>
 #include <difflab/run/experiment.h>
 #include <difflab/run/run.h>
+#include <difflab/run/run_lock.h>
 #include <difflab/run/task.h>
 #include <difflab/run/variants.h>
 #include <fmt/format.h>
@@ -203,6 +204,7 @@ fs::path run_experiment(const config_node& resolved, const registry& components,
                         const run_options& options) {
     const std::string name = read_experiment(resolved).name;
     const fs::path run_dir = options.output_root / name;
+    const run_lock only_here(run_dir);  // before --overwrite may remove the directory
     if (options.resume) {
         check_resumable(run_dir, resolved);
     } else if (fs::exists(run_dir / "config.yaml")) {
