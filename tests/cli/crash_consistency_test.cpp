@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -62,6 +63,36 @@ TEST_CASE("a second process in a running run's directory is refused, naming the 
     // The killed process's lock went with it.
     const result after = run("run tiny.yaml -q name=busy --overwrite train.steps=20", "", dir.root);
     CHECK_MESSAGE(after.exit_code == 0, after.err);
+}
+
+TEST_CASE("--resume past a damaged latest checkpoint: the newest intact one, named; none intact: refused") {
+    const scratch dir("damaged_checkpoint");
+    dir.write("tiny.yaml", experiment);
+    REQUIRE(run("run tiny.yaml -q name=straight train.steps=100", "", dir.root).exit_code == 0);
+    REQUIRE(run("run tiny.yaml -q name=damaged train.steps=60", "", dir.root).exit_code == 0);
+    const fs::path checkpoints = dir.root / "runs/damaged/checkpoints";
+    const auto damage = [](const fs::path& file) {  // one bit of the last tensor byte
+        std::string bytes = read_file(file);
+        bytes.back() = static_cast<char>(bytes.back() ^ 0x01);
+        std::ofstream(file, std::ios::binary) << bytes;
+    };
+    damage(checkpoints / "step_60.safetensors");
+    const result resumed = run("run tiny.yaml name=damaged train.steps=100 --resume", "", dir.root);
+    REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.err);
+    CHECK(resumed.err.find("checkpoint step_60 cannot be loaded (runs/damaged/checkpoints/step_60.safetensors: error: "
+                           "the tensor data do not match the CRC-32") != std::string::npos);
+    CHECK(resumed.err.find("resumed at step 40") != std::string::npos);
+    CHECK(same_tensors(dir.root / "runs/straight/checkpoints/step_100.safetensors",
+                       checkpoints / "step_100.safetensors"));
+
+    // Every set damaged: refused, with the newest one's error and the way out.
+    for (const char* step : {"step_100", "step_80", "step_60"})
+        if (fs::exists(checkpoints / (std::string(step) + ".safetensors")))
+            damage(checkpoints / (std::string(step) + ".state.safetensors"));
+    const result none = run("run tiny.yaml -q name=damaged train.steps=120 --resume", "", dir.root);
+    CHECK(none.exit_code == 1);
+    CHECK(none.err.find("--resume: no checkpoint here loads; the newest failed with: ") != std::string::npos);
+    CHECK(none.err.find("remove the run and train again without --resume") != std::string::npos);
 }
 
 TEST_CASE("a run killed at random moments and resumed each time ends bitwise as an uninterrupted one") {

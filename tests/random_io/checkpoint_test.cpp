@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <vector>
 
 using namespace difflab;
 namespace fs = std::filesystem;
@@ -41,6 +42,12 @@ checkpoint sample(std::uint64_t step) {
     c.state["optimizer.step"] = std::to_string(step);
     c.state["lr"] = "0.0002";
     return c;
+}
+
+/// Whether a checkpoint file carries the CRC-32 of its data.
+bool safetensors_metadata_has_crc(const safetensors_file& file) {
+    const auto crc = file.metadata.find("data_crc32");
+    return crc != file.metadata.end() && crc->second.size() == 8;
 }
 
 void check_same(const state_dict_t& a, const state_dict_t& b) {
@@ -202,4 +209,28 @@ TEST_CASE("a run restored from a checkpoint continues exactly as the original") 
                           "or start the EMA afresh")
                              .c_str(),
                          difflab::error);
+}
+
+TEST_CASE("a byte changed in a checkpoint's tensor data is found by its CRC-32; steps are listed newest first") {
+    const fs::path dir = scratch("checkpoint_damaged");
+    save_checkpoint(dir, sample(10));
+    save_checkpoint(dir, sample(20));
+    CHECK(checkpoint_steps(dir) == std::vector<std::uint64_t>{20, 10});
+    const fs::path weights = dir / "step_20.safetensors";
+    std::string bytes = read_text(weights);
+    CHECK(safetensors_metadata_has_crc(read_safetensors(weights)));
+    // The last byte is tensor data (the header comes first): flip one bit of it.
+    bytes.back() = static_cast<char>(bytes.back() ^ 0x10);
+    std::ofstream(weights, std::ios::binary) << bytes;
+    try {
+        load_checkpoint(dir, 20);
+        FAIL("a changed byte was loaded");
+    } catch (const difflab::error& e) {
+        const std::string text = e.what();
+        CAPTURE(text);
+        CHECK(text.rfind(weights.string() + ": error: the tensor data do not match the CRC-32 saved with them (", 0) ==
+              0);
+        CHECK(text.find("the file is damaged; resume from an earlier checkpoint") != std::string::npos);
+    }
+    check_same(load_checkpoint(dir, 10).model, sample(10).model);  // the earlier set is intact
 }

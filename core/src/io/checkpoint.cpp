@@ -5,6 +5,7 @@
 #include <difflab/io/checkpoint.h>
 #include <difflab/io/safetensors.h>
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -23,6 +24,7 @@ namespace {
 const std::string ema_prefix = "ema/";
 const std::string optimizer_prefix = "optimizer/";
 const std::string state_prefix = "state.";
+const std::string crc_key = "data_crc32";
 
 std::string step_name(std::uint64_t step) {
     return fmt::format("step_{}", step);
@@ -74,7 +76,41 @@ std::string metadata_of(const safetensors_file& file, const std::string& key, co
     return it->second;
 }
 
+/// The CRC-32 of every tensor's bytes, in name order, as 8 hex digits: what a checkpoint file
+/// stores of its data so that a byte changed on disk is found (a header change fails to parse;
+/// a data change would otherwise load as other weights).
+std::string data_crc32(const safetensors_file& file) {
+    std::vector<const safetensors_entry*> entries;
+    for (const safetensors_entry& e : file.tensors) entries.push_back(&e);
+    std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
+    uLong crc = crc32_z(0L, Z_NULL, 0);
+    for (const safetensors_entry* e : entries) crc = crc32_z(crc, e->data.data(), e->data.size());
+    return fmt::format("{:08x}", static_cast<std::uint32_t>(crc));
+}
+
+/// Throws when `file` carries a data_crc32 its tensors do not match (files saved before the
+/// checksum existed carry none and are not checked).
+void check_data(const safetensors_file& file, const fs::path& path) {
+    const auto stored = file.metadata.find(crc_key);
+    if (stored == file.metadata.end()) return;
+    const std::string actual = data_crc32(file);
+    if (stored->second != actual)
+        throw error(source_mark{path.string()},
+                    fmt::format("the tensor data do not match the CRC-32 saved with them ({} stored, {} read): the "
+                                "file is damaged; resume from an earlier checkpoint",
+                                stored->second, actual));
+}
+
 }  // namespace
+
+std::vector<std::uint64_t> checkpoint_steps(const fs::path& directory) {
+    std::vector<std::uint64_t> steps;
+    std::error_code code;
+    for (const fs::directory_entry& entry : fs::directory_iterator(directory, code))
+        if (const auto step = step_of_weights(entry.path().filename().string())) steps.push_back(*step);
+    std::sort(steps.rbegin(), steps.rend());
+    return steps;
+}
 
 void save_checkpoint(const fs::path& directory, const checkpoint& value, int keep_last) {
     std::error_code code;
@@ -99,6 +135,8 @@ void save_checkpoint(const fs::path& directory, const checkpoint& value, int kee
     add_all(state, value.ema, ema_prefix);
     add_all(state, value.optimizer, optimizer_prefix);
 
+    weights.metadata[crc_key] = data_crc32(weights);
+    state.metadata[crc_key] = data_crc32(state);
     write_safetensors(weights_path(directory, value.step), weights);
     write_safetensors(state_path(directory, value.step), state);
     write_text(directory / "latest", step_name(value.step) + "\n");
@@ -134,6 +172,8 @@ checkpoint load_checkpoint(const fs::path& directory, std::uint64_t step) {
     const fs::path wpath = weights_path(directory, step), spath = state_path(directory, step);
     const safetensors_file weights = read_safetensors(wpath);
     const safetensors_file state = read_safetensors(spath);
+    check_data(weights, wpath);
+    check_data(state, spath);
     using named_file = std::pair<const safetensors_file*, const fs::path*>;
     for (const auto& [file, path] : {named_file{&weights, &wpath}, named_file{&state, &spath}}) {
         const std::string stored = metadata_of(*file, "step", *path);

@@ -173,6 +173,36 @@ const std::atomic<bool>& interrupt_guard::flag() const {
     return interrupted;
 }
 
+namespace {
+
+/// The checkpoint `latest` names or, when a file of it is damaged (truncated, bytes changed, a
+/// half-written pair), the newest earlier one that loads, each skipped one logged with its
+/// error; every parameter and state tensor is restored by a successful load, so a failed one
+/// leaves nothing behind. Throws when none loads, with the newest one's error.
+checkpoint restore_newest_intact(const training_setup& job, std::uint64_t latest, optim::optimizer& optimizer,
+                                 optim::ema* average) {
+    std::vector<std::uint64_t> steps{latest};
+    for (std::uint64_t step : checkpoint_steps(job.checkpoint_dir))
+        if (step < latest) steps.push_back(step);
+    std::string first_error;
+    for (std::uint64_t step : steps) {
+        try {
+            return restore_checkpoint(job.checkpoint_dir, step, job.net, optimizer, average);
+        } catch (const config_error&) {
+            throw;  // the run, not the file: another architecture, a missing EMA
+        } catch (const error& e) {
+            log_warn("train: checkpoint step_{} cannot be loaded ({}); trying an earlier one", step, e.what());
+            if (first_error.empty()) first_error = e.what();
+        }
+    }
+    throw error(source_mark{job.checkpoint_dir.string()},
+                fmt::format("--resume: no checkpoint here loads; the newest failed with: {}; remove the run and "
+                            "train again without --resume",
+                            first_error));
+}
+
+}  // namespace
+
 training_result train_network(const training_setup& job, const training_objective& objective,
                               const std::atomic<bool>* stop) {
     const training_options& o = job.options;
@@ -190,7 +220,7 @@ training_result train_network(const training_setup& job, const training_objectiv
         if (!latest)
             throw config_error(source_mark{job.checkpoint_dir.string()}, "--resume: no checkpoint to resume from",
                                {"run without --resume to start the training"});
-        const checkpoint restored = restore_checkpoint(job.checkpoint_dir, *latest, job.net, *optimizer, average.get());
+        const checkpoint restored = restore_newest_intact(job, *latest, *optimizer, average.get());
         const auto saved_batch = restored.state.find("batch_size");
         if (saved_batch != restored.state.end() && std::stoll(saved_batch->second) != batch)
             throw config_error(

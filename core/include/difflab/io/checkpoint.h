@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace difflab {
 
@@ -31,14 +32,20 @@ struct checkpoint {
 ///   latest                      "step_<n>", rewritten last.
 /// Each file is written atomically (temp file, fsync, rename, directory fsync) and both carry
 /// the same save id, so a run killed at any instant leaves `latest` naming a complete pair.
+/// Each also carries the CRC-32 of its tensor data (metadata "data_crc32"), which loading checks,
+/// so that bytes changed on disk are an error rather than other weights.
 /// Stale temporary files of an earlier interrupted save are removed first. When `keep_last`
 /// is positive, only that many newest checkpoints are kept.
 void save_checkpoint(const std::filesystem::path& directory, const checkpoint& value, int keep_last = 0);
 
+/// The steps of the checkpoints in `directory` (those with a weights file), newest first.
+std::vector<std::uint64_t> checkpoint_steps(const std::filesystem::path& directory);
+
 /// The step that `directory`/latest names, or nullopt when there is no checkpoint yet.
 std::optional<std::uint64_t> latest_checkpoint_step(const std::filesystem::path& directory);
 
-/// Loads the checkpoint of `step`, checking that its two files belong to the same save.
+/// Loads the checkpoint of `step`, checking that its two files belong to the same save and that
+/// their data match their CRC-32 (when saved with one).
 checkpoint load_checkpoint(const std::filesystem::path& directory, std::uint64_t step);
 /// Loads the checkpoint `latest` names; an error when there is none.
 checkpoint load_latest_checkpoint(const std::filesystem::path& directory);
