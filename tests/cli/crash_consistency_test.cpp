@@ -95,6 +95,30 @@ TEST_CASE("--resume past a damaged latest checkpoint: the newest intact one, nam
     CHECK(none.err.find("remove the run and train again without --resume") != std::string::npos);
 }
 
+TEST_CASE("a checkpoint write past a file-size limit fails clearly, keeps the previous set, and resumes later") {
+    const scratch dir("file_size_limit");
+    dir.write("tiny.yaml", experiment);
+    REQUIRE(run("run tiny.yaml -q name=straight train.steps=100", "", dir.root).exit_code == 0);
+    REQUIRE(run("run tiny.yaml -q name=limited train.steps=40", "", dir.root).exit_code == 0);
+    // 200 KiB per file: the weights (about 85 KB) fit, the optimizer state (about 257 KB) does not.
+    const std::string command = "cd '" + dir.root.string() + "' && unset DIFFLAB_PLUGIN_PATH && ulimit -f 200 && '" +
+                                DIFFLAB_CLI + "' run tiny.yaml -q name=limited train.steps=100 --resume 2>limited.err";
+    const int status = std::system(command.c_str());
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    CHECK(read_file(dir.root / "limited.err")
+              .find("runs/limited/checkpoints/step_60.state.safetensors.tmp: error: write failed: File too large; "
+                    "check free disk space") != std::string::npos);
+    const fs::path checkpoints = dir.root / "runs/limited/checkpoints";
+    CHECK(read_file(checkpoints / "latest") == "step_40\n");
+    CHECK_FALSE(fs::exists(checkpoints / "step_60.state.safetensors.tmp"));
+    // With the limit lifted, --resume continues from step 40 and ends as the uninterrupted run.
+    const result resumed = run("run tiny.yaml -q name=limited train.steps=100 --resume", "", dir.root);
+    REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.err);
+    CHECK(same_tensors(dir.root / "runs/straight/checkpoints/step_100.safetensors",
+                       checkpoints / "step_100.safetensors"));
+}
+
 TEST_CASE("a run killed at random moments and resumed each time ends bitwise as an uninterrupted one") {
     const scratch dir("crash_consistency");
     dir.write("tiny.yaml", experiment);

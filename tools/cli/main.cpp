@@ -4,6 +4,7 @@
 #include <difflab/base/version.h>
 
 #include <cstdio>
+#include <csignal>
 #include <iostream>
 #include <map>
 
@@ -29,6 +30,9 @@ commands:
 
 int main(int argc, char** argv) {
     using namespace difflab::cli;
+    // Past a file-size limit (ulimit -f) a write fails with EFBIG, which the atomic writers turn
+    // into an error naming the file, instead of SIGXFSZ ending the process mid-write.
+    std::signal(SIGXFSZ, SIG_IGN);
     const std::map<std::string, int (*)(const std::vector<std::string>&)> commands{
         {"run", cmd_run},           {"check", cmd_check},           {"plugins", cmd_plugins},
         {"describe", cmd_describe}, {"new-plugin", cmd_new_plugin}, {"sample", cmd_sample},
