@@ -2,6 +2,7 @@
 // Runs the difflab executable as a user would and captures exit code, stdout and stderr.
 #pragma once
 
+#include <difflab/io/safetensors.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,6 +80,17 @@ inline pid_t start(const std::vector<std::string>& args, const fs::path& cwd) {
         ::_exit(127);
     }
     return pid;
+}
+
+/// Every tensor of two safetensors files, byte for byte.
+inline bool same_tensors(const fs::path& a, const fs::path& b) {
+    const difflab::safetensors_file x = difflab::read_safetensors(a), y = difflab::read_safetensors(b);
+    if (x.tensors.size() != y.tensors.size()) return false;
+    for (const auto& entry : x.tensors) {
+        const auto* other = y.find(entry.name);
+        if (!other || other->data != entry.data || other->shape != entry.shape) return false;
+    }
+    return true;
 }
 
 /// The directory of one fixture plugin case.

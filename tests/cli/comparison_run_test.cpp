@@ -138,10 +138,10 @@ TEST_CASE("train.init_from starts a run from another run's checkpoint, refusing 
 TEST_CASE("generation spends sample.nfe: each sampler's steps fit the budget, refusals are listed as not run") {
     const scratch dir("comparison_nfe");
     dir.write("grid.yaml", grid_experiment);
-    const result r = run(
-        "run grid.yaml name=budgets 'variants={sample.sampler: {ddim: {type: ddim}, edm: {type: edm}, langevin: "
-        "{type: annealed_langevin}}, sample.nfe: [3, 10]}' 'expect=~'",
-        "", dir.root);
+    const result r =
+        run("run grid.yaml name=budgets 'variants={sample.sampler: {ddim: {type: ddim}, edm: {type: edm}, langevin: "
+            "{type: annealed_langevin}}, sample.nfe: [3, 10]}' 'expect=~'",
+            "", dir.root);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const fs::path run_dir = dir.root / "runs/budgets";
     // EDM's Heun steps cost 2N - 1 evaluations: 2 noise levels in 3, 5 in 10 (9 spent).

@@ -31,17 +31,6 @@ train: {steps: 2000, batch_size: 32, lr: 1.0e-3, ema: 0.9, checkpoint_every: 20,
 sample: {sampler: {type: ddim, steps: 5}, count: 8, batch_size: 4}
 )";
 
-/// Every tensor of two safetensors files, byte for byte.
-bool same_tensors(const fs::path& a, const fs::path& b) {
-    const difflab::safetensors_file x = difflab::read_safetensors(a), y = difflab::read_safetensors(b);
-    if (x.tensors.size() != y.tensors.size()) return false;
-    for (const auto& entry : x.tensors) {
-        const auto* other = y.find(entry.name);
-        if (!other || other->data != entry.data || other->shape != entry.shape) return false;
-    }
-    return true;
-}
-
 }  // namespace
 
 TEST_CASE("a second process in a running run's directory is refused, naming the first; a killed one's lock is not") {

@@ -34,17 +34,6 @@ train: {steps: 2, batch_size: 4, checkpoint_every: 2}
 sample: {sampler: {type: ddim, steps: 4}, count: 3, batch_size: 2, columns: 3, trajectory: 2, trajectory_columns: 3}
 )";
 
-/// Every tensor of two safetensors files, byte for byte.
-bool same_tensors(const fs::path& a, const fs::path& b) {
-    const difflab::safetensors_file x = difflab::read_safetensors(a), y = difflab::read_safetensors(b);
-    if (x.tensors.size() != y.tensors.size()) return false;
-    for (const auto& entry : x.tensors) {
-        const auto* other = y.find(entry.name);
-        if (!other || other->data != entry.data || other->shape != entry.shape) return false;
-    }
-    return true;
-}
-
 }  // namespace
 
 TEST_CASE("a run stopped and resumed with --resume ends with bitwise the weights of an uninterrupted run") {
