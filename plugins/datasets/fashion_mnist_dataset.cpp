@@ -75,11 +75,11 @@ image_store read_idx_pair(const std::string& images_path, const std::string& lab
     if (count == 0) throw error(source_mark{images_path}, "holds no images");
 
     image_store store{1, side, side, {}, {}};
-    store.pixels.resize(static_cast<std::size_t>(count * side * side));
-    images.read(store.pixels.data(), store.pixels.size(),
-                fmt::format("image data (the header promises {} images of {}x{})", count, side, side));
-    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(count));
-    labels.read(bytes.data(), bytes.size(), fmt::format("labels (the header promises {})", count));
+    store.pixels =
+        images.read_counted(static_cast<std::uint64_t>(count * side * side),
+                            fmt::format("image data (the header promises {} images of {}x{})", count, side, side));
+    const std::vector<std::uint8_t> bytes =
+        labels.read_counted(static_cast<std::uint64_t>(count), fmt::format("labels (the header promises {})", count));
     store.labels.assign(bytes.begin(), bytes.end());
     for (std::int64_t i = 0; i < count; ++i)
         if (bytes[static_cast<std::size_t>(i)] > 9)

@@ -49,6 +49,23 @@ void gz_reader::read(std::uint8_t* out, std::size_t bytes, const std::string& wh
     }
 }
 
+std::vector<std::uint8_t> gz_reader::read_counted(std::uint64_t bytes, const std::string& what) {
+    constexpr std::uint64_t chunk = std::uint64_t{1} << 20;
+    std::vector<std::uint8_t> out;
+    std::uint64_t got = 0;
+    while (got < bytes) {
+        out.resize(static_cast<std::size_t>(got + std::min(chunk, bytes - got)));
+        const int n = gzread(file_, out.data() + got, static_cast<unsigned>(out.size() - got));
+        if (n > 0) {
+            got += static_cast<std::uint64_t>(n);
+            continue;
+        }
+        check_error(n, what);
+        throw error(source_mark{path_}, fmt::format("file ends after {} of the {} bytes of {}", got, bytes, what));
+    }
+    return out;
+}
+
 std::string gz_reader::read_all() {
     std::string text;
     char buffer[1 << 16];

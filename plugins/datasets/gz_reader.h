@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace difflab::plugins {
 
@@ -21,6 +22,10 @@ public:
 
     /// Reads exactly `bytes` bytes of `what`, or throws an error naming the file and the shortfall.
     void read(std::uint8_t* out, std::size_t bytes, const std::string& what);
+    /// Exactly `bytes` bytes of `what`, a count read from the file itself: memory grows with the data
+    /// that is there, so a damaged count (4 billion images) is a short-read error, not a terabyte
+    /// allocation (found by fuzzing the IDX reader).
+    std::vector<std::uint8_t> read_counted(std::uint64_t bytes, const std::string& what);
     /// The rest of the file, decompressed; throws on corrupt or truncated data.
     std::string read_all();
 

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The loader's refusals, as `difflab plugins` prints them: one line each, exit code 2.
 #include <difflab/base/version.h>
+#include <difflab/plugin/plugin_loader.h>
+#include <difflab/plugin/registry.h>
 #include <doctest/doctest.h>
+
+#include <fstream>
+#include <iterator>
 
 #include "cli_runner.h"
 
@@ -58,9 +63,25 @@ TEST_CASE("a file that is no shared library at all is refused, not loaded") {
     s.write("difflab_garbage.so", "this is not an ELF file\n");
     const result r = run("plugins", s.root.string());
     CHECK(r.exit_code == 2);
-    CHECK(r.err.rfind((s.root / "difflab_garbage.so").string() + ": error: not a loadable plugin library (", 0) == 0);
-    CHECK(r.err.find("\n    remove it from the plugin path, or rebuild it with difflab_add_plugin()\n") !=
-          std::string::npos);
+    CHECK(r.err == (s.root / "difflab_garbage.so").string() +
+                       ": error: not a loadable plugin library: it is no ELF file\n"
+                       "    remove it from the plugin path, or rebuild it with difflab_add_plugin()\n");
+}
+
+TEST_CASE("a truncated plugin library is refused before the dynamic loader reads it") {
+    scratch s("truncated");
+    std::ifstream in(fixture("not_a_plugin") + "/difflab_not_a_plugin.so", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(bytes.size() > 4096);
+    s.write("difflab_truncated.so", bytes.substr(0, bytes.size() / 2));
+    const result r = run("plugins", s.root.string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == (s.root / "difflab_truncated.so").string() +
+                       ": error: not a loadable plugin library: its section header table reaches past the end of the "
+                       "file, " +
+                       std::to_string(bytes.size() / 2) +
+                       " bytes (truncated?)\n"
+                       "    remove it from the plugin path, or rebuild it with difflab_add_plugin()\n");
 }
 
 TEST_CASE("a plugin whose name differs from its file name is refused") {
@@ -91,4 +112,45 @@ TEST_CASE("plugins --verbose lists each plugin, its components and their paramet
     CHECK(r.out.find("schedule.lr") != std::string::npos);  // sections are flattened
     const result plain = run("plugins", fixture("testkit"));
     CHECK(plain.out.find("Number of steps.") == std::string::npos);
+}
+
+TEST_CASE("a plugin that throws while registering is named, the run refused") {
+    const result r = run("plugins", fixture("throws_registering"));
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == fixture("throws_registering") +
+                       "/difflab_throws_registering.so: error: plugin 'throws_registering' failed while registering "
+                       "its components: its registration failed on purpose\n");
+}
+
+TEST_CASE("a plugin that fails to register leaves nothing in the registry, and the other plugins whole") {
+    difflab::registry components;
+    difflab::plugin_loader loader(components);
+    loader.load_file(fixture("testkit") + "/difflab_testkit.so");
+    const std::size_t before = components.all().size();
+    REQUIRE(before > 0);
+    CHECK_THROWS_WITH_AS(loader.load_file(fixture("throws_registering") + "/difflab_throws_registering.so"),
+                         doctest::Contains("plugin 'throws_registering' failed while registering"), difflab::error);
+    CHECK(components.find("task", "half_registered") == nullptr);
+    CHECK(components.all().size() == before);
+    CHECK(loader.find("throws_registering") == nullptr);
+    loader.load_file(fixture("test_noise") + "/difflab_test_noise.so");
+    CHECK(loader.find("test_noise") != nullptr);
+}
+
+TEST_CASE("a component whose constructor throws is named with its plugin, the run refused") {
+    scratch s("exploding");
+    s.write("exploding.yaml", R"(name: exploding
+plugins: [throws_constructing]
+data: {type: exploding}
+process: {type: ddpm, schedule: linear, steps: 100}
+network: {type: mlp, hidden: 32, layers: 2}
+task: {type: generation}
+train: {steps: 2, batch_size: 4}
+sample: {sampler: {type: ddim, steps: 2}, count: 2}
+)");
+    const result r = run("run exploding.yaml", fixture("throws_constructing"), s.root);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("exploding.yaml:3:7: error: dataset/exploding failed to build (plugin 'throws_constructing'): "
+                     "the constructor failed on purpose\n") != std::string::npos);
+    CHECK(!fs::exists(s.root / "runs/exploding/checkpoints"));
 }

@@ -166,6 +166,9 @@ parsed_header parse_header(std::string_view text, std::uint64_t data_size, const
         const std::string at = e.byte > text.size() ? std::string("it ends in the middle of a value")
                                                     : fmt::format("syntax error at byte {}", e.byte);
         fail(where, fmt::format("header is not valid JSON ({}); the file is corrupt or not safetensors", at));
+    } catch (const json::exception& e) {
+        // Valid syntax the parser cannot hold, such as a number beyond double's range (found by fuzzing).
+        fail(where, fmt::format("header is not usable JSON ({}); the file is corrupt or not safetensors", e.what()));
     }
     if (!header.is_object()) fail(where, "header is not a JSON object; the file is corrupt or not safetensors");
     if (!duplicate.empty())

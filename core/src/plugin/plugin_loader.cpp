@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Plugin discovery and loading with Boost.DLL.
 #include <difflab/base/log.h>
+#include <difflab/plugin/library_file.h>
 #include <difflab/plugin/plugin.h>
 #include <difflab/plugin/plugin_loader.h>
+#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -35,6 +37,21 @@ bool is_plugin_file_name(const fs::path& path) {
 
 std::string expected_plugin_name(const fs::path& path) {
     return path.stem().string().substr(std::strlen("difflab_"));
+}
+
+/// Called in a catch block: the exception of a plugin's register function, naming the plugin.
+[[noreturn]] void rethrow_registration_failure(const std::string& name, const std::string& where) {
+    try {
+        throw;
+    } catch (const config_error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw error(source_mark{where},
+                    fmt::format("plugin '{}' failed while registering its components: {}", name, e.what()));
+    } catch (...) {
+        throw error(source_mark{where},
+                    fmt::format("plugin '{}' threw a non-standard exception while registering its components", name));
+    }
 }
 
 }  // namespace
@@ -81,11 +98,15 @@ void plugin_loader::load_file(const fs::path& library) {
     for (const loaded_plugin& p : plugins_)
         if (fs::equivalent(p.path, library)) return;  // the same file reached twice on the path
 
+    check_library_file(library);
     boost::dll::shared_library lib;
     boost::dll::fs::error_code ec;
     lib.load(library, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
     if (ec) {
-        throw config_error(source_mark{where}, "not a loadable plugin library (" + ec.message() + ")",
+        // dlerror() says why (an undefined symbol, a missing dependency); Boost's code does not.
+        const char* why = ::dlerror();
+        throw config_error(source_mark{where},
+                           std::string("not a loadable plugin library: ") + (why ? why : ec.message()),
                            {"remove it from the plugin path, or rebuild it with difflab_add_plugin()"});
     }
     if (!lib.has(descriptor_alias)) {
@@ -123,15 +144,12 @@ void plugin_loader::load_file(const fs::path& library) {
     components_.set_current_plugin(name, d->version, where);
     try {
         d->register_components(components_);
-    } catch (const config_error&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw error(source_mark{where},
-                    fmt::format("plugin '{}' failed while registering its components: {}", name, e.what()));
     } catch (...) {
-        throw error(source_mark{where}, fmt::format("plugin '{}' threw a non-standard exception while registering "
-                                                    "its components",
-                                                    name));
+        // The registry keeps whole plugins only; the library stays loaded (what it registered
+        // before failing may have been copied anywhere), unused.
+        components_.remove_plugin(name);
+        components_.set_current_plugin("", "", "");
+        rethrow_registration_failure(name, where);
     }
     components_.set_current_plugin("", "", "");
     plugins_.push_back({name, d->version, library});

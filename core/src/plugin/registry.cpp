@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <exception>
+#include <iterator>
 
 namespace difflab {
 
@@ -21,6 +22,11 @@ void registry::set_current_plugin(std::string name, std::string version, std::st
     plugin_ = std::move(name);
     plugin_version_ = std::move(version);
     plugin_path_ = std::move(path);
+}
+
+void registry::remove_plugin(const std::string& name) {
+    for (auto it = components_.begin(); it != components_.end();)
+        it = it->second.plugin == name ? components_.erase(it) : std::next(it);
 }
 
 void registry::insert(component_info info) {

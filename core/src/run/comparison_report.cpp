@@ -69,7 +69,9 @@ std::string axes_label(const variant_outcome& o, Keep keep) {
 /// The series as lines running left to right.
 std::vector<plot_series> sorted_by_x(std::map<std::string, plot_series> lines) {
     std::vector<plot_series> series;
-    for (auto& [label, s] : lines) {
+    for (const auto& line : lines) {
+        const std::string& label = line.first;
+        const plot_series& s = line.second;  // not a structured binding: C++17 lambdas cannot capture one
         std::vector<std::size_t> order(s.x.size());
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
         std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return s.x[a] < s.x[b]; });

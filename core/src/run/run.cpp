@@ -11,9 +11,13 @@
 #include <difflab/run/run_lock.h>
 #include <difflab/run/task.h>
 #include <difflab/run/variants.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -34,6 +38,23 @@ config_node with_provenance(const config_node& resolved, const plugin_loader& pl
 }
 
 namespace {
+
+/// Refuses a run directory that exists but cannot be written (a read-only mount, permissions)
+/// before anything reads or removes it: a file is created in it and removed again, which is what
+/// the run would do (access(2) says yes to root, whom permissions do not stop, on a read-only
+/// file system too).
+void check_writable(const fs::path& run_dir) {
+    if (!fs::is_directory(run_dir)) return;
+    const fs::path probe = run_dir / fmt::format(".write_probe.{}", ::getpid());
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        throw config_error(source_mark{run_dir.string()},
+                           fmt::format("the run directory is not writable ({}); make it writable, or start another "
+                                       "run with name=NEW",
+                                       std::strerror(errno)));
+    ::close(fd);
+    ::unlink(probe.c_str());
+}
 
 /// The configuration as compared for --resume: no provenance, no train.steps, and no expect
 /// (claims are checked after the run against its recorded metrics, so new ones can be tried on it).
@@ -205,6 +226,7 @@ fs::path run_experiment(const config_node& resolved, const registry& components,
     const std::string name = read_experiment(resolved).name;
     const fs::path run_dir = options.output_root / name;
     const run_lock only_here(run_dir);  // before --overwrite may remove the directory
+    check_writable(run_dir);
     if (options.resume) {
         check_resumable(run_dir, resolved);
     } else if (fs::exists(run_dir / "config.yaml")) {

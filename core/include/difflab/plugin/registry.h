@@ -56,6 +56,9 @@ public:
     /// The plugin whose components are being added; the loader sets it around each
     /// plugin's register function.
     void set_current_plugin(std::string name, std::string version, std::string path);
+    /// Removes every component plugin `name` registered: what a plugin that failed while
+    /// registering had added, so that the registry holds whole plugins only.
+    void remove_plugin(const std::string& name);
 
     const component_info* find(const std::string& kind, const std::string& name) const;
     /// Throws a config_error naming the valid choices when absent.
