@@ -213,6 +213,16 @@ TEST_CASE("layer modules pass finite-difference gradient checks") {
         auto rl = gradcheck(g, {sample({3, 5}), sample({5}, 0.5f, 1.5f, 1), sample({5}, -1, 1, 2)}, loose);
         CHECK_MESSAGE(rl.ok, rl.report);
     }
+    SUBCASE("batch_norm") {
+        nn::batch_norm bn(3);
+        auto f = [&](const std::vector<tensor>& in) {
+            bn.weight = in[1];
+            bn.bias = in[2];
+            return bn.forward(in[0]);
+        };
+        auto r = gradcheck(f, {sample({5, 3}), sample({3}, 0.5f, 1.5f, 1), sample({3}, -1, 1, 2)}, loose);
+        CHECK_MESSAGE(r.ok, r.report);
+    }
     SUBCASE("embedding") {
         nn::embedding table(4, 3, 4);
         const tensor ids = tensor::from_vector({2, 3}, {0, 3, 3, 1, 0, 2});
@@ -235,4 +245,29 @@ TEST_CASE("layer modules pass finite-difference gradient checks") {
         sum(net.forward(sample({2, 4}))).backward();
         for (auto& [name, p] : net.named_parameters()) CHECK_MESSAGE(p.grad().defined(), name);
     }
+}
+
+TEST_CASE("batch_norm: batch statistics in training, running statistics (torch's momentum rule) in eval") {
+    nn::batch_norm bn(2, 0.25f, 0.0f);
+    // Feature 0: 1, 2, 3, 6 (mean 3, biased variance 3.5, unbiased 14/3); feature 1 constant 4.
+    const tensor x = tensor::from_vector({4, 2}, {1, 4, 2, 4, 3, 4, 6, 4});
+    const std::vector<float> y = bn.forward(x).to_vector();
+    const float sd = std::sqrt(3.5f);
+    CHECK(y[0] == doctest::Approx(-2 / sd).epsilon(1e-6));
+    CHECK(y[6] == doctest::Approx(3 / sd).epsilon(1e-6));
+    // Running statistics: (1 - 0.25) * (0, 1) + 0.25 * (mean, unbiased variance).
+    CHECK(bn.running_mean.to_vector()[0] == doctest::Approx(0.75f));
+    CHECK(bn.running_mean.to_vector()[1] == doctest::Approx(1.0f));
+    CHECK(bn.running_var.to_vector()[0] == doctest::Approx(0.75f + 0.25f * 14.0f / 3.0f));
+    CHECK(bn.running_var.to_vector()[1] == doctest::Approx(0.75f));
+    // They are buffers: saved, not trained.
+    CHECK(bn.state_dict().count("running_var") == 1);
+    CHECK(bn.parameters().size() == 2);
+    bn.eval();
+    bn.weight.copy_(tensor::from_vector({2}, {2, 1}));
+    bn.bias.copy_(tensor::from_vector({2}, {1, 0}));
+    const std::vector<float> z = bn.forward(tensor::from_vector({1, 2}, {2, 4})).to_vector();
+    CHECK(z[0] == doctest::Approx((2 - 0.75f) / std::sqrt(0.75f + 0.25f * 14.0f / 3.0f) * 2 + 1).epsilon(1e-6));
+    CHECK(z[1] == doctest::Approx((4 - 1.0f) / std::sqrt(0.75f)).epsilon(1e-6));
+    CHECK_THROWS_WITH_AS(bn.forward(tensor::zeros({2, 3})), doctest::Contains("expects x [N, 2]"), error);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Standard layer modules over nn_ops.h and ops.h, initialized as PyTorch initializes them.
 #include <difflab/base/error.h>
+#include <difflab/tensor/autograd.h>
 #include <difflab/tensor/nn.h>
 #include <difflab/tensor/ops.h>
 #include <difflab/tensor/random.h>
@@ -110,6 +111,37 @@ group_norm::group_norm(std::int64_t groups_, std::int64_t channels, float eps_) 
 
 tensor group_norm::forward(const tensor& x) {
     return difflab::group_norm(x, groups, weight, bias, eps);
+}
+
+batch_norm::batch_norm(std::int64_t features, float momentum_, float eps_) : momentum(momentum_), eps(eps_) {
+    check_positive("batch_norm", "features", features);
+    if (!(momentum_ >= 0.0f && momentum_ <= 1.0f))
+        fail(fmt::format("batch_norm: momentum {} is outside [0, 1]", momentum_));
+    weight = register_parameter("weight", tensor::ones({features}));
+    bias = register_parameter("bias", tensor::zeros({features}));
+    running_mean = register_buffer("running_mean", tensor::zeros({features}));
+    running_var = register_buffer("running_var", tensor::ones({features}));
+}
+
+tensor batch_norm::forward(const tensor& x) {
+    if (x.dim() != 2 || x.size(1) != weight.size(0))
+        fail(fmt::format("batch_norm: expects x [N, {}], got {}", weight.size(0), shape_text(x.shape())));
+    const std::int64_t features = weight.size(0);
+    if (!training()) {
+        // (x - mean) / sqrt(var + eps) * weight + bias as one scale and shift per feature.
+        const tensor scale = weight / sqrt(running_var + eps);
+        return x * scale.reshape({1, features}) + (bias - running_mean * scale).reshape({1, features});
+    }
+    if (x.size(0) < 2) fail("batch_norm: training needs at least 2 rows to estimate a variance");
+    const tensor mean = difflab::mean(x, {0}, true), centered = x - mean;
+    const tensor variance = difflab::mean(centered * centered, {0}, true);
+    {
+        const no_grad_guard no_grad;
+        const float n = static_cast<float>(x.size(0));
+        running_mean.copy_(running_mean * (1 - momentum) + mean.detach().reshape({features}) * momentum);
+        running_var.copy_(running_var * (1 - momentum) + variance.detach().reshape({features}) * (momentum * n / (n - 1)));
+    }
+    return centered / sqrt(variance + eps) * weight.reshape({1, features}) + bias.reshape({1, features});
 }
 
 layer_norm::layer_norm(std::int64_t features, float eps_) : eps(eps_) {

@@ -58,6 +58,22 @@ public:
     tensor bias;
 };
 
+/// Batch normalization (Ioffe & Szegedy 2015) of x [N, F] per feature, as torch.nn.BatchNorm1d:
+/// in training the batch's mean and biased variance normalize, and the running statistics (buffers
+/// running_mean 0, running_var 1) move by `momentum` toward the batch's mean and unbiased variance;
+/// in eval the running statistics normalize. Affine weight 1, bias 0.
+class batch_norm : public unary_module {
+public:
+    explicit batch_norm(std::int64_t features, float momentum = 0.1f, float eps = 1e-5f);
+    tensor forward(const tensor& x) override;
+    float momentum;
+    float eps;
+    tensor weight;
+    tensor bias;
+    tensor running_mean;
+    tensor running_var;
+};
+
 /// Layer normalization (Ba et al. 2016) over the last dimension, affine weight 1, bias 0.
 class layer_norm : public unary_module {
 public:
