@@ -27,11 +27,6 @@ std::shared_ptr<nn::linear> small_linear(std::int64_t in, std::int64_t out, std:
     return l;
 }
 
-/// -sum p log p over the last dimension of probabilities [P, K], as [P].
-tensor entropy(const tensor& p) {
-    return -sum(p * log(clamp(p, 1e-12f, 1.0f)), {1});
-}
-
 }  // namespace
 
 pixel_mlp::pixel_mlp(std::int64_t features, std::int64_t classes, std::uint64_t seed) {
@@ -125,7 +120,7 @@ pixel_prediction ensemble_vote(const std::vector<tensor>& member_probabilities) 
             throw error(fmt::format("ensemble_vote: members disagree in shape ({} and {})", shape_text(p.shape()),
                                     shape_text(member_probabilities.front().shape())));
         mean_probability = mean_probability + p;
-        mean_entropy = mean_entropy + entropy(p);
+        mean_entropy = mean_entropy + softmax_entropy(p);
         const std::vector<float> values = p.contiguous().to_vector();
         for (std::int64_t i = 0; i < pixels; ++i) {
             const float* row = values.data() + i * classes;
@@ -138,7 +133,11 @@ pixel_prediction ensemble_vote(const std::vector<tensor>& member_probabilities) 
         chosen[static_cast<std::size_t>(i)] = static_cast<float>(std::max_element(row, row + classes) - row);
     }
     const float share = 1.0f / static_cast<float>(member_probabilities.size());
-    return {tensor::from_vector({pixels}, chosen), entropy(mean_probability * share) - mean_entropy * share};
+    return {tensor::from_vector({pixels}, chosen), softmax_entropy(mean_probability * share) - mean_entropy * share};
+}
+
+tensor softmax_entropy(const tensor& probabilities) {
+    return -sum(probabilities * log(clamp(probabilities, 1e-12f, 1.0f)), {1});
 }
 
 double image_uncertainty(const std::vector<float>& pixel_uncertainty) {

@@ -70,6 +70,10 @@ private:
 /// class on its own tie) and the Jensen-Shannon score H(mean p) - mean H(p) in nats.
 pixel_prediction ensemble_vote(const std::vector<tensor>& member_probabilities);
 
+/// The entropy -sum p log p in nats of each row of probabilities [P, K], as [P] (the uncertainty
+/// of a single classifier).
+tensor softmax_entropy(const tensor& probabilities);
+
 /// The image score of Baranchuk et al.'s predict_labels: the mean of the highest tenth of an
 /// image's pixel uncertainties (at least one pixel).
 double image_uncertainty(const std::vector<float>& pixel_uncertainty);
