@@ -9,7 +9,7 @@
 using namespace difflab;
 using namespace difflab::plugins;
 
-TEST_CASE("the anomaly map sums squared differences over channels; the score is its mean") {
+TEST_CASE("the anomaly map sums squared differences over channels, the score is its mean") {
     // One image, 2 channels of 2 x 1: differences (1, 2) and (3, -1): map (1 + 9, 4 + 1).
     const tensor x = tensor::from_vector({1, 2, 2, 1}, {1, 2, 3, -1});
     const tensor maps = anomaly_maps(x, tensor::zeros({1, 2, 2, 1}));
@@ -28,7 +28,7 @@ TEST_CASE("multi-start scores z-score each start on the reference images, then a
     CHECK(combined[2] == doctest::Approx(1.0));
 }
 
-TEST_CASE("Dice counts overlaps; the chosen threshold separates a clear anomaly") {
+TEST_CASE("Dice counts overlaps, the chosen threshold separates a clear anomaly") {
     // 1 x 5 maps; truth marks pixels 1, 2; map values 0, 5, 5, 5, 1: at threshold 2 three pixels
     // are predicted, two right: Dice 2 * 2 / (3 + 2) = 0.8.
     const tensor maps = tensor::from_vector({1, 1, 1, 5}, {0, 5, 5, 5, 1});

@@ -38,7 +38,7 @@ TEST_CASE("each anomalous image gets exactly one size x size anomaly, marked in 
     CHECK(anomalous < 80);
 }
 
-TEST_CASE("a square takes the value, -1 or 1, farther from what it covers; pixels outside stay") {
+TEST_CASE("a square takes the value, -1 or 1, farther from what it covers, pixels outside stay") {
     for (const float background : {-1.0f, 0.8f}) {
         CAPTURE(background);
         const tensor flat = tensor::full({4, 1, 10, 10}, background);
@@ -69,7 +69,7 @@ TEST_CASE("a patch is cut from the next image of the batch") {
     CHECK(pasted[3] - pasted[0] == doctest::Approx(10 * step).epsilon(1e-3));  // down a column
 }
 
-TEST_CASE("an image's square anomaly depends on its index, not on its batch; errors name the problem") {
+TEST_CASE("an image's square anomaly depends on its index, not on its batch, errors name the problem") {
     const tensor images = numbered(8, 12, 12);
     const anomalous_images whole = paste_anomalies(images, "square", 4, 0.5, 9);
     const anomalous_images part = paste_anomalies(images.slice(0, 3, 6).contiguous(), "square", 4, 0.5, 9, 3);

@@ -109,7 +109,7 @@ TEST_CASE("simplex draws depend only on their key, and have unit variance when n
     CHECK(scaled[5] == doctest::Approx(unscaled[5] / reference.octave_sum_std()).epsilon(1e-5));
 }
 
-TEST_CASE("simplex noise puts its power at low spatial frequencies; Gaussian noise spreads it evenly") {
+TEST_CASE("simplex noise puts its power at low spatial frequencies, Gaussian noise spreads it evenly") {
     const std::int64_t size = 16;
     const simplex_noise s = testing::build<simplex_noise>("{octaves: 3, persistence: 0.5, frequency: 8}");
     const double simplex_low = low_frequency_share(s.draw({8, 1, size, size}, 2, 7, 0, 0).to_vector(), size, 3.0);

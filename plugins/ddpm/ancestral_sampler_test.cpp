@@ -40,7 +40,7 @@ TEST_CASE("the posterior (small) variance gives DDIM with eta = 1, draw for draw
     for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-4).scale(1.0));
 }
 
-TEST_CASE("both variances sample the data distribution with many steps; large adds a little") {
+TEST_CASE("both variances sample the data distribution with many steps, large adds a little") {
     const auto p = testing::build<ddpm_process>("{steps: 1000}");
     const double v = 0.25;
     const gaussian_denoiser d(p, v);

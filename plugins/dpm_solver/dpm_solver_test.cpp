@@ -39,7 +39,7 @@ double order_of(const std::string& base, std::int64_t steps) {
 
 }  // namespace
 
-TEST_CASE("DPM-Solver multistep: observed orders 1 and 2; order 3 beats order 2") {
+TEST_CASE("DPM-Solver multistep: observed orders 1 and 2, order 3 beats order 2") {
     CHECK(order_of<dpm_solver>("order: 1", 41) == doctest::Approx(1.0).epsilon(0.15));
     CHECK(order_of<dpm_solver>("order: 2", 21) == doctest::Approx(2.0).epsilon(0.15));
     // Multistep order 3 starts with a first-order step (as Lu et al.'s implementation does),

@@ -56,7 +56,7 @@ float largest_difference(const tensor& a, const tensor& b, const tensor& mask, f
 
 }  // namespace
 
-TEST_CASE("inpainting keeps the known pixels and fills the missing ones; RePaint spends its path's evaluations") {
+TEST_CASE("inpainting keeps the known pixels and fills the missing ones, RePaint spends its path's evaluations") {
     const fs::path plain = run(tiny("{type: inpainting, mask: left_half}",
                                     "evaluate: {count: 6, metrics: [psnr, feature_distance, classifier_accuracy]}\n"),
                                "inpainting");

@@ -75,7 +75,7 @@ TEST_CASE("blur's matrix is the direct zero-padded convolution with every tap, e
         }
 }
 
-TEST_CASE("blur keeps a constant away from the border; zero padding darkens the border, mirroring does not") {
+TEST_CASE("blur keeps a constant away from the border, zero padding darkens the border, mirroring does not") {
     const tensor ones = tensor::ones({1, 1, 12, 12});
     const std::vector<float> zero =
         checks::bound<blur_measurement>("{sigma: 1.5, size: 5}", {1, 12, 12})->apply(ones).to_vector();

@@ -102,7 +102,7 @@ TEST_CASE("mlp weights: the same seed gives the same weights, another seed other
     CHECK(a.at("layers.0.weight").to_vector() != a.at("layers.1.weight").to_vector());
 }
 
-TEST_CASE("mlp row i of a batch equals that row run alone; no labels means the null class") {
+TEST_CASE("mlp row i of a batch equals that row run alone, no labels means the null class") {
     mlp net = build<mlp>("{hidden: 32, num_classes: 3}");
     no_grad_guard guard;
     const tensor x = points(6, 2), t = times(6);

@@ -80,7 +80,7 @@ TEST_CASE("oracle_conditioning pays RePaint's jumps and reconstruction guidance'
 
 TEST_CASE(
     "oracle_conditioning: a sampler that cannot follow edits, or one step over the budget, is not "
-    "applicable; a measurement method without a measurement is a configuration error") {
+    "applicable, a measurement method without a measurement is a configuration error") {
     CHECK_THROWS_AS(run(experiment("method: replacement", "{type: ode, method: rk45}", 0)), variant_not_applicable);
     CHECK_THROWS_AS(run(experiment("method: reconstruction_guidance", "{type: ddim}", 1)), variant_not_applicable);
     // Classifier guidance wraps the denoiser only: rk45 runs it.

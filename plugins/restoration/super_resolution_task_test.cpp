@@ -54,7 +54,7 @@ TEST_CASE("bicubic super-resolution is the bicubic upsampling of the block means
     fs::remove_all(dir);
 }
 
-TEST_CASE("ILVR keeps the low-pass content that an unconditioned run does not; DDRM keeps it exactly") {
+TEST_CASE("ILVR keeps the low-pass content that an unconditioned run does not, DDRM keeps it exactly") {
     const fs::path ilvr = run(tiny("{type: super_resolution, method: ilvr, " + x2 + "}"), "ilvr");
     const fs::path free = run(tiny("{type: super_resolution, method: ilvr, range_t: 1.0, " + x2 + "}"), "free");
     const double kept = metric_value(ilvr, "consistency"), unconditioned = metric_value(free, "consistency");

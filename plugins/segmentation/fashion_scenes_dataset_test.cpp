@@ -13,7 +13,7 @@
 using namespace difflab;
 using difflab::testing::make;
 
-TEST_CASE("a scene depends only on its seed and index; labels mark bright garment pixels") {
+TEST_CASE("a scene depends only on its seed and index, labels mark bright garment pixels") {
     const auto scenes = make<dataset>("{type: fashion_scenes, split: test, count: 50, seed: 4}");
     CHECK(scenes->size() == 50);
     CHECK(scenes->example_shape() == shape_t{1, 32, 32});

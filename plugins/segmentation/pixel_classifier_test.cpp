@@ -49,7 +49,7 @@ TEST_CASE("pixel_mlp: Baranchuk et al.'s widths by class count, weights N(0, 0.0
     CHECK(small.forward(tensor::zeros({5, 6})).shape() == shape_t{5, 11});
 }
 
-TEST_CASE("ensemble_vote: majority of the members' classes, ties to the smaller class; Jensen-Shannon by hand") {
+TEST_CASE("ensemble_vote: majority of the members' classes, ties to the smaller class, Jensen-Shannon by hand") {
     // Pixel 0: members choose 2, 1, 2 -> 2. Pixel 1: 0, 1 and a member tied between 0 and 1 (its
     // first, 0) -> 0 with two votes. Pixel 2: all members equal -> uncertainty 0.
     const tensor a = tensor::from_vector({3, 3}, {0.1f, 0.2f, 0.7f, 0.9f, 0.1f, 0.0f, 0.2f, 0.3f, 0.5f});

@@ -8,7 +8,7 @@
 
 using namespace difflab::plugins;
 
-TEST_CASE("garments paint their bright pixels in order; dark ones and the rest stay background") {
+TEST_CASE("garments paint their bright pixels in order, dark ones and the rest stay background") {
     // A 5 x 5 canvas of 10s. Garment A (class 3, labelled 4): a 3 x 3 patch at (0, 0) whose middle
     // column is dark (0). Garment B (class 5, labelled 6): a 2 x 2 patch of 255 at (1, 1), drawn
     // later, so it covers A's bright pixel (1, 2) and A's dark middle column at (1, 1), (2, 1).
@@ -29,7 +29,7 @@ TEST_CASE("garments paint their bright pixels in order; dark ones and the rest s
     CHECK(scene.image == image);
 }
 
-TEST_CASE("a pixel at the threshold is transparent; parts past the canvas are cut") {
+TEST_CASE("a pixel at the threshold is transparent, parts past the canvas are cut") {
     const garment_placement edge{{64, 65, 65, 65}, 2, 4, 4, 0};  // only its top-left pixel is on a 5 x 5 canvas
     const painted_scene at_threshold = paint_scene(std::vector<std::uint8_t>(25, 0), 5, {edge}, 64);
     CHECK(at_threshold.labels[24] == 0);  // 64 is not brighter than 64

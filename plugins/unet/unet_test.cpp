@@ -299,7 +299,7 @@ TEST_CASE("unet row i of a batch equals that row run alone") {
     }
 }
 
-TEST_CASE("unet without labels uses the null class; labels change the output") {
+TEST_CASE("unet without labels uses the null class, labels change the output") {
     unet net = build<unet>("{channels: 8, groups: 4, channel_mult: [1, 2], num_classes: 3}");
     randomize_parameters(net);
     no_grad_guard guard;

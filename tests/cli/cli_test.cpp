@@ -118,7 +118,7 @@ TEST_CASE("plugins: may name a directory relative to the experiment file") {
     CHECK(r.err.empty());
 }
 
-TEST_CASE("run writes config.yaml and the task's output; a second run needs --overwrite") {
+TEST_CASE("run writes config.yaml and the task's output, a second run needs --overwrite") {
     scratch s("run");
     const auto file = s.write("exp.yaml", experiment);
     const result r =
@@ -182,8 +182,8 @@ TEST_CASE("describe refuses unknown kinds and names with the choices") {
     CHECK(name.err.find("fixed (plugin testkit)") != std::string::npos);
 }
 
-TEST_CASE("every subcommand has --help; usage errors exit with 2") {
-    for (const char* command : {"run", "check", "plugins", "describe", "new-plugin"}) {
+TEST_CASE("every subcommand has --help, usage errors exit with 2") {
+    for (const char* command : {"run", "sample", "evaluate", "check", "plugins", "describe", "new-plugin"}) {
         const result r = run(std::string(command) + " --help");
         CHECK_MESSAGE(r.exit_code == 0, command);
         CHECK_MESSAGE(r.out.find("usage: difflab " + std::string(command)) != std::string::npos, command);
@@ -192,7 +192,7 @@ TEST_CASE("every subcommand has --help; usage errors exit with 2") {
     const result unknown = run("frobnicate");
     CHECK(unknown.exit_code == 2);
     CHECK(unknown.err ==
-          "error: unknown command 'frobnicate'; valid commands: run, sample, check, plugins, describe, "
+          "error: unknown command 'frobnicate'; valid commands: run, sample, evaluate, check, plugins, describe, "
           "new-plugin (see difflab --help)\n");
     const result option = run("check --no-such-option x.yaml");
     CHECK(option.exit_code == 2);

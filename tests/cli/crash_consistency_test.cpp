@@ -33,7 +33,7 @@ sample: {sampler: {type: ddim, steps: 5}, count: 8, batch_size: 4}
 
 }  // namespace
 
-TEST_CASE("a second process in a running run's directory is refused, naming the first; a killed one's lock is not") {
+TEST_CASE("a second process in a running run's directory is refused, naming the first, a killed one's lock is not") {
     const scratch dir("run_lock");
     dir.write("tiny.yaml", experiment);
     const pid_t first = start({"run", "tiny.yaml", "-q", "name=busy"}, dir.root);
@@ -54,7 +54,7 @@ TEST_CASE("a second process in a running run's directory is refused, naming the 
     CHECK_MESSAGE(after.exit_code == 0, after.err);
 }
 
-TEST_CASE("--resume past a damaged latest checkpoint: the newest intact one, named; none intact: refused") {
+TEST_CASE("--resume past a damaged latest checkpoint: the newest intact one, named, none intact: refused") {
     const scratch dir("damaged_checkpoint");
     dir.write("tiny.yaml", experiment);
     REQUIRE(run("run tiny.yaml -q name=straight train.steps=100", "", dir.root).exit_code == 0);

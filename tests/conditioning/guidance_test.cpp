@@ -103,7 +103,7 @@ TEST_CASE("a network denoiser's vector-Jacobian product matches central differen
     CHECK(max_relative_gap(vjp, central_differences(projected, x, 1e-2)) < 1e-2);
 }
 
-TEST_CASE("classifier guidance runs inside a sampler; at scale 0 the samples are the unguided ones, bit for bit") {
+TEST_CASE("classifier guidance runs inside a sampler, at scale 0 the samples are the unguided ones, bit for bit") {
     const auto classifier_net = tiny_classifier();
     const network_class_log_likelihood likelihood(*classifier_net);
     const auto net = testing::make<network>(

@@ -47,7 +47,7 @@ TEST_CASE("to_yaml writes back what parse_yaml reads") {
     CHECK(to_yaml(again) == to_yaml(root));
 }
 
-TEST_CASE("set replaces in place and keeps order; erase removes") {
+TEST_CASE("set replaces in place and keeps order, erase removes") {
     config_node m = config_node::map();
     m.set("a", config_node::scalar("1"));
     m.set("b", config_node::scalar("2"));

@@ -38,7 +38,7 @@ std::string error_text(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST_CASE("defaults merge first, in order, relative to the including file; the file itself wins") {
+TEST_CASE("defaults merge first, in order, relative to the including file, the file itself wins") {
     yaml_dir d("order");
     d.write("groups/a.yaml", "seed: 1\ntask: {type: generate, count: 4}\n");
     d.write("groups/b.yaml", "seed: 2\ndescription: from b\n");

@@ -108,7 +108,7 @@ TEST_CASE("sampler_for_budget picks the largest steps whose announced NFE fits t
     CHECK(fit->find("extra")->text() == "3");
 }
 
-TEST_CASE("sampler_for_budget: none below one step's cost; unchanged without a budget, steps or an announced NFE") {
+TEST_CASE("sampler_for_budget: none below one step's cost, unchanged without a budget, steps or an announced NFE") {
     build_context builder(components(), 0);
     const cosine_vp p;
     CHECK_FALSE(sampler_for_budget(builder, resolved("{type: heun_like, extra: 4}"), p, 4).has_value());

@@ -211,7 +211,7 @@ TEST_CASE("a run restored from a checkpoint continues exactly as the original") 
                          difflab::error);
 }
 
-TEST_CASE("a byte changed in a checkpoint's tensor data is found by its CRC-32; steps are listed newest first") {
+TEST_CASE("a byte changed in a checkpoint's tensor data is found by its CRC-32, steps are listed newest first") {
     const fs::path dir = scratch("checkpoint_damaged");
     save_checkpoint(dir, sample(10));
     save_checkpoint(dir, sample(20));

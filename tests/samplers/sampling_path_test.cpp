@@ -86,7 +86,7 @@ TEST_CASE("a path that starts at t_max is the default path, bit for bit, on ever
     }
 }
 
-TEST_CASE("a start near t_min returns the supplied x; a later start moves it") {
+TEST_CASE("a start near t_min returns the supplied x, a later start moves it") {
     const process& p = process_named("vp_sde");
     const gaussian_denoiser d(p, 0.25);
     const auto s = make_sampler("{type: ddim, steps: 4}");
@@ -237,8 +237,8 @@ TEST_CASE("every path-following sampler runs RePaint's schedule on every process
             sampling_context ctx;
             ctx.path = &path;
             d.reset_evaluations();
-            const tensor out =
-                s->sample(d, randn({3, 2}, 1, random_purpose("test/prior")) * static_cast<float>(each.p->prior_std()), ctx);
+            const tensor out = s->sample(
+                d, randn({3, 2}, 1, random_purpose("test/prior")) * static_cast<float>(each.p->prior_std()), ctx);
             for (float v : out.contiguous().to_vector()) REQUIRE(std::isfinite(v));
             CHECK(d.evaluations() > s->evaluations(*each.p));  // the jumps cost denoising steps
         }
