@@ -3,7 +3,6 @@
 #include "segmentation_task.h"
 
 #include <difflab/base/error.h>
-#include <difflab/diffusion/metric.h>
 #include <difflab/run/source_images.h>
 #include <difflab/run/task_flow.h>
 #include <difflab/tensor/autograd.h>
@@ -13,41 +12,19 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <numeric>
 
 #include "label_palette.h"
 #include "pixel_classifier.h"
 #include "pixel_features.h"
 #include "pixel_inputs.h"
+#include "scene_scoring.h"
 
 namespace difflab::plugins {
 
 namespace {
 
 const std::vector<std::string> methods{"features", "random_features", "pixels", "unet"};
-
-/// Images and their label maps: the first `count` examples of a segmentation data set.
-struct scenes {
-    tensor images;  ///< [N, C, H, W]
-    tensor labels;  ///< [N, 1, H, W] class ids
-};
-
-scenes load_scenes(const dataset& data, std::int64_t count, const std::string& which) {
-    if (data.size() < count)
-        throw config_error(fmt::format("task 'segmentation': {} holds {} scenes, fewer than the {} asked for", which,
-                                       data.size(), count));
-    std::vector<std::int64_t> indices(static_cast<std::size_t>(count));
-    std::iota(indices.begin(), indices.end(), std::int64_t{0});
-    example_batch batch = data.get(indices);
-    if (!batch.paired.defined() || batch.paired.dim() != 4 || batch.paired.size(1) != 1 ||
-        batch.paired.size(2) != batch.x.size(2) || batch.paired.size(3) != batch.x.size(3))
-        throw config_error(
-            fmt::format("task 'segmentation': {} gives no label map per image (`paired` [N, 1, H, W]); "
-                        "use a segmentation data set such as fashion_scenes with example: image",
-                        which));
-    return {batch.x, batch.paired};
-}
 
 /// The class logits [N, K, H, W] of the run's network applied to images at noise input 0.
 tensor logits_of(network& net, const tensor& images) {
@@ -111,11 +88,11 @@ void segmentation_task::run(run_context& ctx) {
         flow.load_weights();
     }
 
-    const scenes labelled = load_scenes(flow.data(), flow.data().size(), "the run's data");
+    const scene_batch labelled = load_scenes(flow.data(), flow.data().size(), "the run's data", "segmentation");
     const std::unique_ptr<dataset> test_data = ctx.builder().create(opts_.test);
     const std::int64_t count = flow.sample_count();
-    const scenes test = load_scenes(*test_data, count, "task.test");
-    const shape_t shape = test.images.shape();
+    const scene_batch test = load_scenes(*test_data, count, "task.test", "segmentation");
+    const shape_t shape = test.x.shape();
     const std::int64_t plane = shape[2] * shape[3];
 
     // Per-pixel inputs of images, in batches so that memory stays F H W floats per image.
@@ -133,14 +110,14 @@ void segmentation_task::run(run_context& ctx) {
     };
 
     tensor predicted, uncertainty;  // [T, 1, H, W]
-    std::int64_t channels = 0, trained = labelled.images.size(0) * plane;
+    std::int64_t channels = 0, trained = labelled.x.size(0) * plane;
     std::string how;
     if (method == "unet") {
         const no_grad_guard no_grad;
         net.eval();
         std::vector<tensor> labels, entropies;
         for (std::int64_t first = 0; first < count; first += opts_.feature_batch) {
-            const tensor batch = test.images.slice(0, first, std::min(count, first + opts_.feature_batch));
+            const tensor batch = test.x.slice(0, first, std::min(count, first + opts_.feature_batch));
             const tensor p = softmax(pixel_rows(logits_of(net, batch)), 1).contiguous();
             labels.push_back(ensemble_vote({p}).labels);
             entropies.push_back(softmax_entropy(p));
@@ -149,20 +126,20 @@ void segmentation_task::run(run_context& ctx) {
         uncertainty = as_maps(concat(entropies, 0), shape);
         how = "the network trained here from scratch with pixel-wise cross-entropy; uncertainty: its softmax entropy";
     } else {
-        const tensor features = featurize(labelled.images);
+        const tensor features = featurize(labelled.x);
         channels = features.size(1);
-        const std::vector<std::int64_t> kept = trained_pixels(labelled.labels, classes, opts_.min_region);
+        const std::vector<std::int64_t> kept = trained_pixels(labelled.paired, classes, opts_.min_region);
         trained = static_cast<std::int64_t>(kept.size());
         const tensor rows = tensor::from_vector({trained}, std::vector<float>(kept.begin(), kept.end()));
         pixel_ensemble ensemble(channels, classes,
                                 {opts_.members, opts_.batch_size, opts_.lr, opts_.max_epochs, opts_.patience},
                                 ctx.seed());
         const std::vector<std::int64_t> iterations = ensemble.fit(
-            embedding(pixel_rows(features), rows), embedding(pixel_rows(labelled.labels), rows).reshape({trained}));
+            embedding(pixel_rows(features), rows), embedding(pixel_rows(labelled.paired), rows).reshape({trained}));
         std::vector<tensor> labels, scores;
         for (std::int64_t first = 0; first < count; first += opts_.feature_batch) {
             const pixel_prediction p = ensemble.predict(
-                pixel_rows(featurize(test.images.slice(0, first, std::min(count, first + opts_.feature_batch)))));
+                pixel_rows(featurize(test.x.slice(0, first, std::min(count, first + opts_.feature_batch)))));
             labels.push_back(p.labels);
             scores.push_back(p.uncertainty);
         }
@@ -180,20 +157,9 @@ void segmentation_task::run(run_context& ctx) {
     }
 
     // Uncertainty against mistakes, pixel by pixel; the image score of Baranchuk et al.
-    const std::vector<float> mine = predicted.contiguous().to_vector(), truth = test.labels.contiguous().to_vector(),
-                             u = uncertainty.contiguous().to_vector();
-    std::vector<float> wrong(mine.size());
-    for (std::size_t i = 0; i < mine.size(); ++i) wrong[i] = std::lround(mine[i]) != std::lround(truth[i]);
-    const bool both =
-        std::count(wrong.begin(), wrong.end(), 1.0f) > 0 && std::count(wrong.begin(), wrong.end(), 0.0f) > 0;
-    double auroc = std::numeric_limits<double>::quiet_NaN(), image_score = 0;
-    if (both) {
-        const std::unique_ptr<metric> ranking = ctx.builder().create(component_ref<metric>("auroc"));
-        metric_inputs in;
-        in.samples = uncertainty.reshape({count * plane});
-        in.reference = tensor::from_vector({count * plane}, wrong);
-        auroc = ranking->compute(in).front().second;
-    }
+    const double auroc = wrong_pixel_auroc(ctx.builder(), uncertainty, predicted, test.paired);
+    const std::vector<float> u = uncertainty.contiguous().to_vector();
+    double image_score = 0;
     for (std::int64_t i = 0; i < count; ++i)
         image_score += image_uncertainty(std::vector<float>(u.begin() + i * plane, u.begin() + (i + 1) * plane));
     image_score /= static_cast<double>(count);
@@ -203,14 +169,14 @@ void segmentation_task::run(run_context& ctx) {
     const auto shown = [&](const tensor& t) { return t.slice(0, 0, columns).contiguous(); };
     const float peak = std::max(*std::max_element(u.begin(), u.begin() + columns * plane), 1e-6f);
     write_comparison_figure(ctx.samples_dir() / "segmentation.png",
-                            {gray_as_rgb(shown(test.images)), palette_images(shown(test.labels)),
+                            {gray_as_rgb(shown(test.x)), palette_images(shown(test.paired)),
                              palette_images(shown(predicted)), gray_as_rgb(shown(uncertainty) * (2.0f / peak) - 1.0f)},
                             columns);
     flow.report() += fmt::format(
         "\n{} labelled scenes ({} of their pixels trained on); rows: image, true labels, predicted labels, "
         "uncertainty (white: highest).\n\n![segmentation]({}/segmentation.png)\n",
-        labelled.images.size(0), trained, std::filesystem::relative(ctx.samples_dir(), ctx.run_dir()).string());
-    flow.evaluate_paired(test.labels, tensor(), tensor(),
+        labelled.x.size(0), trained, std::filesystem::relative(ctx.samples_dir(), ctx.run_dir()).string());
+    flow.evaluate_paired(test.paired, tensor(), tensor(),
                          fmt::format("the true label maps of the test scenes 0..{}", flow.evaluation_count() - 1),
                          {{"uncertainty_auroc", auroc},
                           {"image_uncertainty", image_score},

@@ -24,8 +24,7 @@ std::string tiny(const std::string& task, const std::string& labels = "classes",
            "sample: {count: 6, batch_size: 6, columns: 3}\n"
            "evaluate: {count: 6, metrics: [{type: iou, classes: " +
            (labels == "binary" ? "2" : "11") + "}, {type: dice, classes: " + (labels == "binary" ? "2" : "11") +
-           "}]}\n" + "task: {type: segmentation, test: {" + scenes +
-           ", split: test, count: 6}, members: 2, " +
+           "}]}\n" + "task: {type: segmentation, test: {" + scenes + ", split: test, count: 6}, members: 2, " +
            "feature_batch: 4, classes: " + (labels == "binary" ? "2" : "11") + ", " + task + "}\n";
 }
 
@@ -39,7 +38,8 @@ double metric_value(const fs::path& run, const std::string& name) {
 
 TEST_CASE("segmentation from diffusion features: label maps of class ids, the figure, metrics, the feature size") {
     const fs::path dir = testing::run_experiment(
-        tiny("method: features, max_epochs: 3, times: [0.1, 0.3], taps: [decoder.1, decoder.3]"), "segmentation_features");
+        tiny("method: features, max_epochs: 3, times: [0.1, 0.3], taps: [decoder.1, decoder.3]"),
+        "segmentation_features");
     const tensor maps = testing::samples_of(dir);
     CHECK(maps.shape() == shape_t{6, 1, 16, 16});
     bool class_ids = true;
@@ -69,8 +69,8 @@ TEST_CASE("segmentation from raw pixels separates binary scenes, whose label is 
 }
 
 TEST_CASE("the supervised U-Net control trains on the labelled scenes and predicts every class id") {
-    const fs::path dir =
-        testing::run_experiment(tiny("method: unet, max_epochs: 3", "classes", ", out_channels: 11"), "segmentation_unet");
+    const fs::path dir = testing::run_experiment(tiny("method: unet, max_epochs: 3", "classes", ", out_channels: 11"),
+                                                 "segmentation_unet");
     CHECK(testing::samples_of(dir).shape() == shape_t{6, 1, 16, 16});
     CHECK(metric_value(dir, "feature_channels") == 0);
     const double auroc = metric_value(dir, "uncertainty_auroc");
@@ -82,7 +82,8 @@ TEST_CASE("segmentation refuses data without label maps and a test set smaller t
     std::string no_maps = tiny("method: pixels");
     no_maps.replace(no_maps.find("data: {"), no_maps.find('\n', no_maps.find("data: {")) - no_maps.find("data: {"),
                     "data: {type: fashion_mnist, split: test, limit: 8}");
-    CHECK(testing::experiment_error(no_maps).find("the run's data gives no label map per image") != std::string::npos);
+    CHECK(testing::experiment_error(no_maps).find("the run's data gives no map [N, 1, H, W] paired with each image") !=
+          std::string::npos);
     std::string small = tiny("method: pixels");
     small.replace(small.find("split: test, count: 6"), 21, "split: test, count: 4");
     CHECK(testing::experiment_error(small).find("task.test holds 4 scenes, fewer than the 6 asked for") !=
