@@ -40,13 +40,21 @@ inline std::vector<std::string> input_parts(const std::uint8_t* data, std::size_
     return parts;
 }
 
-/// A directory of this process's own (fuzzers may run in parallel), emptied on each call.
+/// A directory of this process's own (fuzzers may run in parallel), emptied on each call and
+/// removed when the process exits.
 inline std::filesystem::path scratch_directory() {
-    static const std::filesystem::path dir =
-        std::filesystem::temp_directory_path() / ("difflab_fuzz_" + std::to_string(static_cast<long>(::getpid())));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    return dir;
+    struct owned {
+        std::filesystem::path dir =
+            std::filesystem::temp_directory_path() / ("difflab_fuzz_" + std::to_string(static_cast<long>(::getpid())));
+        ~owned() {
+            std::error_code ignored;
+            std::filesystem::remove_all(dir, ignored);
+        }
+    };
+    static const owned scratch;
+    std::filesystem::remove_all(scratch.dir);
+    std::filesystem::create_directories(scratch.dir);
+    return scratch.dir;
 }
 
 inline void write_file(const std::filesystem::path& path, std::string_view bytes) {
