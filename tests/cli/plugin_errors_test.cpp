@@ -68,6 +68,15 @@ TEST_CASE("a file that is no shared library at all is refused, not loaded") {
                        "    remove it from the plugin path, or rebuild it with difflab_add_plugin()\n");
 }
 
+TEST_CASE("a library the dynamic loader refuses is reported with the loader's reason") {
+    const result r = run("plugins", fixture("undefined_symbol"));
+    CHECK(r.exit_code == 2);
+    const std::string file = fixture("undefined_symbol") + "/difflab_undefined_symbol.so";
+    CHECK(r.err == file + ": error: not a loadable plugin library: " + file +
+                       ": undefined symbol: difflab_fixture_symbol_nobody_defines\n"
+                       "    remove it from the plugin path, or rebuild it with difflab_add_plugin()\n");
+}
+
 TEST_CASE("a truncated plugin library is refused before the dynamic loader reads it") {
     scratch s("truncated");
     std::ifstream in(fixture("not_a_plugin") + "/difflab_not_a_plugin.so", std::ios::binary);
