@@ -7,8 +7,9 @@
 
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <string>
+#include <system_error>
+#include <vector>
 
 namespace difflab {
 
@@ -36,13 +37,22 @@ bool inside(std::uint64_t offset, std::uint64_t count, std::uint64_t size, std::
 }  // namespace
 
 void check_library_file(const std::filesystem::path& library) {
+    // Only the headers are read: a plugin built with sanitizers and debug information is tens of
+    // megabytes, and every difflab command checks every plugin.
     std::ifstream in(library, std::ios::binary);
     if (!in) refuse(library, "cannot be opened");
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::uint64_t size = bytes.size();
+    std::error_code size_error;
+    const std::uint64_t size = std::filesystem::file_size(library, size_error);
+    if (size_error) refuse(library, "its size cannot be read: " + size_error.message());
+    const auto read_at = [&](std::uint64_t offset, void* into, std::size_t count) {
+        in.seekg(static_cast<std::streamoff>(offset));
+        in.read(static_cast<char*>(into), static_cast<std::streamsize>(count));
+        if (!in) refuse(library, fmt::format("{} bytes at offset {} cannot be read (truncated?)", count, offset));
+    };
     Elf64_Ehdr header;
-    if (size < sizeof header || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0) refuse(library, "it is no ELF file");
-    std::memcpy(&header, bytes.data(), sizeof header);
+    if (size < sizeof header) refuse(library, "it is no ELF file");
+    read_at(0, &header, sizeof header);
+    if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) refuse(library, "it is no ELF file");
     if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_ident[EI_DATA] != ELFDATA2LSB)
         refuse(library, "it is not a 64-bit little-endian ELF file");
     if (header.e_machine != host_machine)
@@ -56,13 +66,12 @@ void check_library_file(const std::filesystem::path& library) {
         (header.e_shentsize != sizeof(Elf64_Shdr) || !inside(header.e_shoff, header.e_shnum, sizeof(Elf64_Shdr), size)))
         refuse(library,
                fmt::format("its section header table reaches past the end of the file, {} bytes (truncated?)", size));
-    for (Elf64_Half i = 0; i < header.e_phnum; ++i) {
-        Elf64_Phdr segment;
-        std::memcpy(&segment, bytes.data() + header.e_phoff + i * sizeof(Elf64_Phdr), sizeof segment);
-        if ((segment.p_type == PT_LOAD || segment.p_type == PT_DYNAMIC) &&
-            !inside(segment.p_offset, 1, segment.p_filesz, size))
+    std::vector<Elf64_Phdr> segments(header.e_phnum);
+    read_at(header.e_phoff, segments.data(), segments.size() * sizeof(Elf64_Phdr));
+    for (std::size_t i = 0; i < segments.size(); ++i)
+        if ((segments[i].p_type == PT_LOAD || segments[i].p_type == PT_DYNAMIC) &&
+            !inside(segments[i].p_offset, 1, segments[i].p_filesz, size))
             refuse(library, fmt::format("segment {} ends past the end of the file, {} bytes (truncated?)", i, size));
-    }
 }
 
 }  // namespace difflab
