@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Stacks horizontal bands of grid PNGs into one figure, for docs: a row of images from each of
-several variants (SDEdit's output per t0, one inpainting arm per row). Reads and writes 8-bit
-greyscale PNGs (what difflab writes for one-channel images) with the standard library only.
+several variants (SDEdit's output per t0, one inpainting arm per row). Reads 8-bit greyscale and
+RGB PNGs (what difflab writes) with the standard library only; writes RGB if any input is.
 
 usage: tools/stack-rows.py OUT.png FILE.png:ROW [FILE.png:ROW ...]
   ROW is the 0-based row of the grid (rows of 28 px images with 2 px padding: band 2 + 30 ROW).
@@ -13,7 +13,8 @@ import sys
 import zlib
 
 
-def read_gray_png(path):
+def read_png(path):
+    """(width, channels, rows of width * channels bytes) of an 8-bit greyscale or RGB PNG."""
     data = open(path, "rb").read()
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         sys.exit(f"error: {path}: not a PNG file")
@@ -23,17 +24,20 @@ def read_gray_png(path):
         body = data[pos + 8:pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            if depth != 8 or color != 0 or interlace != 0:
-                sys.exit(f"error: {path}: only 8-bit greyscale non-interlaced PNGs are read")
+            if depth != 8 or color not in (0, 2) or interlace != 0:
+                sys.exit(f"error: {path}: only 8-bit greyscale or RGB non-interlaced PNGs are read")
+            channels = 1 if color == 0 else 3
         elif kind == b"IDAT":
             idat += body
         pos += 12 + length
-    raw, rows, prev = zlib.decompress(idat), [], bytearray(width)
+    stride = width * channels
+    raw, rows, prev = zlib.decompress(idat), [], bytearray(stride)
     for y in range(height):
-        f, line = raw[y * (width + 1)], bytearray(raw[y * (width + 1) + 1:(y + 1) * (width + 1)])
-        for x in range(width):
-            a = line[x - 1] if x else 0
-            b, c = prev[x], prev[x - 1] if x else 0
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            left = x >= channels
+            a = line[x - channels] if left else 0
+            b, c = prev[x], prev[x - channels] if left else 0
             if f == 1:
                 line[x] = (line[x] + a) & 255
             elif f == 2:
@@ -46,15 +50,18 @@ def read_gray_png(path):
                 line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
         rows.append(line)
         prev = line
-    return width, rows
+    return width, channels, rows
 
 
-def write_gray_png(path, rows):
-    width = len(rows[0])
+def as_rgb(row):
+    return bytearray(v for v in row for _ in range(3))
+
+
+def write_png(path, width, channels, rows):
     raw = b"".join(b"\x00" + bytes(r) for r in rows)
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-    header = struct.pack(">IIBBBBB", width, len(rows), 8, 0, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, len(rows), 8, 0 if channels == 1 else 2, 0, 0, 0)
     with open(path, "wb") as out:
         out.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
@@ -71,15 +78,20 @@ def main(argv):
             args.append(a)
     if len(args) < 2:
         sys.exit(__doc__)
-    out, bands = args[0], []
+    out, bands, widths, channels = args[0], [], set(), 1
     for spec in args[1:]:
         path, _, row = spec.rpartition(":")
-        width, rows = read_gray_png(path)
+        width, channels_here, rows = read_png(path)
         top = int(row) * (cell + pad)
         if top + cell + 2 * pad > len(rows):
             sys.exit(f"error: {path} has no row {row}")
-        bands.extend(rows[top + pad:top + cell + 2 * pad] if bands else rows[top:top + cell + 2 * pad])
-    write_gray_png(out, bands)
+        widths.add(width)
+        channels = max(channels, channels_here)
+        bands.append((channels_here, rows[top + pad:top + cell + 2 * pad] if bands else rows[top:top + cell + 2 * pad]))
+    if len(widths) != 1:
+        sys.exit(f"error: the rows differ in width ({sorted(widths)} px); stack grids of as many columns")
+    lines = [r if c == channels else as_rgb(r) for c, rows in bands for r in rows]
+    write_png(out, widths.pop(), channels, lines)
     print(out)
 
 
