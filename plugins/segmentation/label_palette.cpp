@@ -6,6 +6,7 @@
 #include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -30,6 +31,11 @@ void check_maps(const tensor& t, const char* what) {
         throw error(fmt::format("{}: expects [N, 1, H, W], got {}", what, shape_text(t.shape())));
 }
 
+/// The color of class `id`: background black, classes in tab10's colors, no class (negative) white.
+int channel_of(long id, std::size_t channel) {
+    return id < 0 ? 255 : id == 0 ? 0 : tab10[static_cast<std::size_t>((id - 1) % 10)][channel];
+}
+
 }  // namespace
 
 tensor palette_images(const tensor& labels) {
@@ -40,12 +46,41 @@ tensor palette_images(const tensor& labels) {
     for (std::int64_t i = 0; i < n; ++i)
         for (std::int64_t p = 0; p < plane; ++p) {
             const long id = std::lround(ids[static_cast<std::size_t>(i * plane + p)]);
-            for (std::int64_t c = 0; c < 3; ++c) {
-                const int value = id < 0 ? 255 : id == 0 ? 0 : tab10[static_cast<std::size_t>((id - 1) % 10)][c];
-                rgb[static_cast<std::size_t>((i * 3 + c) * plane + p)] = static_cast<float>(value) / 127.5f - 1.0f;
-            }
+            for (std::int64_t c = 0; c < 3; ++c)
+                rgb[static_cast<std::size_t>((i * 3 + c) * plane + p)] =
+                    static_cast<float>(channel_of(id, static_cast<std::size_t>(c))) / 127.5f - 1.0f;
         }
     return tensor::from_vector({n, 3, labels.size(2), labels.size(3)}, rgb);
+}
+
+indexed_image label_grid(const tensor& labels, std::int64_t columns, std::int64_t padding) {
+    check_maps(labels, "label_grid");
+    if (columns < 1 || padding < 0)
+        throw error(fmt::format("label_grid: needs columns >= 1 and padding >= 0, got {} and {}", columns, padding));
+    const std::int64_t n = labels.size(0), height = labels.size(2), width = labels.size(3);
+    const std::int64_t across = std::min(columns, n), down = (n + columns - 1) / columns;
+    indexed_image grid;
+    grid.width = padding + across * (width + padding);
+    grid.height = padding + down * (height + padding);
+    grid.indices.assign(static_cast<std::size_t>(grid.width * grid.height), 0);
+    const std::vector<float> ids = labels.contiguous().to_vector();
+    long largest = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t left = padding + (i % columns) * (width + padding),
+                           top = padding + (i / columns) * (height + padding);
+        for (std::int64_t y = 0; y < height; ++y)
+            for (std::int64_t x = 0; x < width; ++x) {
+                const long id = std::lround(ids[static_cast<std::size_t>((i * height + y) * width + x)]);
+                if (id < 0 || id > 255)
+                    throw error(fmt::format("label_grid: label {} of map {} is no class id 0..255", id, i));
+                largest = std::max(largest, id);
+                grid.indices[static_cast<std::size_t>((top + y) * grid.width + left + x)] =
+                    static_cast<std::uint8_t>(id);
+            }
+    }
+    for (long id = 0; id <= largest; ++id)
+        for (std::size_t c = 0; c < 3; ++c) grid.palette.push_back(static_cast<std::uint8_t>(channel_of(id, c)));
+    return grid;
 }
 
 tensor gray_as_rgb(const tensor& images) {

@@ -3,6 +3,7 @@
 #include "segmentation_task.h"
 
 #include <difflab/base/error.h>
+#include <difflab/io/image_io.h>
 #include <difflab/run/source_images.h>
 #include <difflab/run/task_flow.h>
 #include <difflab/tensor/autograd.h>
@@ -172,9 +173,13 @@ void segmentation_task::run(run_context& ctx) {
                             {gray_as_rgb(shown(test.x)), palette_images(shown(test.paired)),
                              palette_images(shown(predicted)), gray_as_rgb(shown(uncertainty) * (2.0f / peak) - 1.0f)},
                             columns);
+    // The label maps themselves, as palette PNGs: pixel values are the class ids.
+    write_indexed_png(ctx.samples_dir() / "labels.png", label_grid(predicted, flow.sample_options().columns));
+    write_indexed_png(ctx.samples_dir() / "true_labels.png", label_grid(test.paired, flow.sample_options().columns));
     flow.report() += fmt::format(
         "\n{} labelled scenes ({} of their pixels trained on); rows: image, true labels, predicted labels, "
-        "uncertainty (white: highest).\n\n![segmentation]({}/segmentation.png)\n",
+        "uncertainty (white: highest). The label maps of all test scenes are palette PNGs whose pixel values are "
+        "class ids: labels.png (predicted) and true_labels.png.\n\n![segmentation]({}/segmentation.png)\n",
         labelled.x.size(0), trained, std::filesystem::relative(ctx.samples_dir(), ctx.run_dir()).string());
     flow.evaluate_paired(test.paired, tensor(), tensor(),
                          fmt::format("the true label maps of the test scenes 0..{}", flow.evaluation_count() - 1),

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The segmentation task on tiny scenes: what each method writes, a case it must get right, errors.
+#include <difflab/io/image_io.h>
 #include <difflab/testing/task_testing.h>
 #include <doctest/doctest.h>
 
@@ -7,7 +8,10 @@
 #include <filesystem>
 #include <string>
 
+#include "label_palette.h"
+
 using namespace difflab;
+using namespace difflab::plugins;
 namespace fs = std::filesystem;
 
 namespace {
@@ -46,6 +50,18 @@ TEST_CASE("segmentation from diffusion features: label maps of class ids, the fi
     for (float v : maps.to_vector()) class_ids = class_ids && v >= 0 && v <= 10 && v == std::round(v);
     CHECK(class_ids);
     CHECK(fs::exists(dir / "samples/segmentation.png"));
+    // The palette PNG of the predicted maps shows each pixel in its class's color.
+    const image shown = read_png(dir / "samples/labels.png");
+    const image expected = to_image(palette_images(maps.slice(0, 0, 1)).reshape({3, 16, 16}));
+    bool first_map_in_colors = true;
+    for (std::int64_t y = 0; y < 16; ++y)
+        for (std::int64_t x = 0; x < 16; ++x)
+            for (std::int64_t c = 0; c < 3; ++c)
+                first_map_in_colors = first_map_in_colors &&
+                                      shown.pixels[static_cast<std::size_t>(((2 + y) * shown.width + 2 + x) * 3 + c)] ==
+                                          expected.pixels[static_cast<std::size_t>((y * 16 + x) * 3 + c)];
+    CHECK(first_map_in_colors);
+    CHECK(fs::exists(dir / "samples/true_labels.png"));
     // Two times x (16 channels of decoder.1 + 8 of decoder.3) for this U-Net.
     CHECK(metric_value(dir, "feature_channels") == 48);
     CHECK(metric_value(dir, "labelled_pixels") <= 8 * 256);

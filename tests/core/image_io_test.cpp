@@ -103,6 +103,35 @@ TEST_CASE("gray and RGB images survive a write and a read exactly") {
     CHECK(read_bytes(dir.path / "rgb.png").substr(0, 8) == "\x89PNG\r\n\x1a\n");
 }
 
+TEST_CASE("an indexed image is written as a palette PNG whose pixels read as their entries' colors") {
+    temp_dir dir("indexed");
+    // 3x2 label map over a palette of three distinct colors.
+    const indexed_image labels{3, 2, {0, 1, 2, 2, 1, 0}, {0, 0, 0, 31, 119, 180, 255, 127, 14}};
+    write_indexed_png(dir.path / "labels.png", labels);
+    const std::string bytes = read_bytes(dir.path / "labels.png");
+    CHECK(static_cast<int>(static_cast<unsigned char>(bytes.at(25))) == 3);  // IHDR color type: palette
+    const std::size_t plte = bytes.find("PLTE");
+    REQUIRE(plte != std::string::npos);
+    CHECK(bytes.substr(plte - 4, 4) == std::string("\0\0\0\x09", 4));  // 3 entries of 3 bytes
+    CHECK(bytes.substr(plte + 4, 9) == std::string(labels.palette.begin(), labels.palette.end()));
+    const image colors = read_png(dir.path / "labels.png");
+    REQUIRE(colors.channels == 3);
+    REQUIRE(colors.pixels.size() == 18);
+    for (std::size_t p = 0; p < 6; ++p)
+        for (std::size_t c = 0; c < 3; ++c)
+            CHECK(colors.pixels[p * 3 + c] == labels.palette[labels.indices[p] * 3 + c]);
+
+    indexed_image beyond = labels;
+    beyond.indices[4] = 3;
+    CHECK_THROWS_WITH_AS(encode_indexed_png(beyond), doctest::Contains("index 3 has no palette entry"), error);
+    indexed_image ragged = labels;
+    ragged.palette.pop_back();
+    CHECK_THROWS_WITH_AS(encode_indexed_png(ragged), doctest::Contains("1 to 256 RGB triples"), error);
+    indexed_image short_rows = labels;
+    short_rows.indices.pop_back();
+    CHECK_THROWS_WITH_AS(encode_indexed_png(short_rows), doctest::Contains("needs as many indices"), error);
+}
+
 TEST_CASE("PNGs written by another tool read as 8-bit gray or RGB") {
     const image rgb = decode_png(bytes_of(rgb_2x2), "rgb.png");
     CHECK(rgb.width == 2);

@@ -169,6 +169,44 @@ void write_png(const fs::path& path, const image& img) {
     write_file_atomically(path, encode_png(img));
 }
 
+std::string encode_indexed_png(const indexed_image& img) {
+    const std::size_t entries = img.palette.size() / 3;
+    if (img.palette.size() % 3 != 0 || entries < 1 || entries > 256)
+        throw error(source_mark{"PNG"},
+                    fmt::format("a palette holds 1 to 256 RGB triples, got {} bytes", img.palette.size()));
+    if (img.width <= 0 || img.height <= 0 || img.width > std::numeric_limits<png_int_32>::max() ||
+        img.height > std::numeric_limits<png_int_32>::max() ||
+        img.indices.size() != checked_size(img.width, img.height, 1))
+        throw error(source_mark{"PNG"}, fmt::format("an indexed {}x{} image needs as many indices, holds {}", img.width,
+                                                    img.height, img.indices.size()));
+    const auto largest = *std::max_element(img.indices.begin(), img.indices.end());
+    if (largest >= entries)
+        throw error(source_mark{"PNG"},
+                    fmt::format("index {} has no palette entry (the palette has {})", largest, entries));
+    png_image png;
+    std::memset(&png, 0, sizeof png);
+    png.version = PNG_IMAGE_VERSION;
+    png.width = static_cast<png_uint_32>(img.width);
+    png.height = static_cast<png_uint_32>(img.height);
+    png.format = PNG_FORMAT_RGB_COLORMAP;
+    png.colormap_entries = static_cast<png_uint_32>(entries);
+    png_image_guard guard{&png};
+    const auto stride = static_cast<png_int_32>(img.width);
+    png_alloc_size_t size = 0;
+    // The first call measures, the second writes.
+    if (!png_image_write_to_memory(&png, nullptr, &size, 0, img.indices.data(), stride, img.palette.data()))
+        throw error(source_mark{"PNG"}, fmt::format("cannot encode indexed image: {}", png.message));
+    std::string bytes(size, '\0');
+    if (!png_image_write_to_memory(&png, bytes.data(), &size, 0, img.indices.data(), stride, img.palette.data()))
+        throw error(source_mark{"PNG"}, fmt::format("cannot encode indexed image: {}", png.message));
+    bytes.resize(size);
+    return bytes;
+}
+
+void write_indexed_png(const fs::path& path, const indexed_image& img) {
+    write_file_atomically(path, encode_indexed_png(img));
+}
+
 image to_image(const tensor& chw, float low, float high) {
     check_range(low, high);
     if (!chw.defined() || chw.dim() != 3 || (chw.size(0) != 1 && chw.size(0) != 3))

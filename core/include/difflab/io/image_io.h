@@ -20,6 +20,15 @@ struct image {
     std::vector<std::uint8_t> pixels;
 };
 
+/// An 8-bit indexed-color image, as label maps are stored: `height` rows of `width` indices,
+/// row-major, into `palette`, which holds 1 to 256 RGB triples (3 bytes each, flat).
+struct indexed_image {
+    std::int64_t width = 0;
+    std::int64_t height = 0;
+    std::vector<std::uint8_t> indices;
+    std::vector<std::uint8_t> palette;
+};
+
 /// Reads a PNG file of any kind (gray, gray+alpha, RGB, RGBA, palette, 1 to 16 bits) as 8-bit
 /// gray (channels 1) when the file has no color, else as 8-bit RGB (channels 3). Alpha is
 /// dropped, not composited (the stored colors are kept, as PIL's convert does); 16-bit values
@@ -37,6 +46,14 @@ std::string encode_png(const image& img);
 /// Writes `img` as a PNG file atomically (temporary file, fsync, rename): readers see the old
 /// file or the complete new one.
 void write_png(const std::filesystem::path& path, const image& img);
+
+/// The bytes of `img` as a palette PNG (color type 3, a PLTE chunk of its palette): viewers show
+/// the colors, readers that keep indices (PIL's mode "P") get the label ids back. Throws when an
+/// index has no palette entry.
+std::string encode_indexed_png(const indexed_image& img);
+
+/// Writes `img` as a palette PNG file atomically.
+void write_indexed_png(const std::filesystem::path& path, const indexed_image& img);
 
 /// One example [C, H, W] (C 1 or 3) as an image: values mapped from [low, high] to 0..255,
 /// clamped and rounded to nearest (floor(255 u + 0.5), as torchvision's save_image; NaN -> 0).
