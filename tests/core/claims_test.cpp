@@ -58,6 +58,28 @@ TEST_CASE("comparisons between variants, with a factor") {
     CHECK(outcomes[3].held);        // 0.4 >= 0.1
 }
 
+TEST_CASE("comparisons between two metrics, within each variant or against another") {
+    const std::vector<std::pair<std::string, metric_values>> ensembles = {
+        {"ddim_10", {{"dice_n5", 0.8}, {"dice_n1", 0.7}}},
+        {"ddpm_10", {{"dice_n5", 0.6}, {"dice_n1", 0.65}}},
+        {"ddim_50", {{"dice_n1", 0.7}}},
+    };
+    const auto outcomes = check_claims(parse("dice_n5: {greater_than: {metric: dice_n1}}\n"
+                                             "ddpm_10: {dice_n1: {less_than: {variant: ddim_10, metric: dice_n5, "
+                                             "factor: 0.5}}}\n"),
+                                       ensembles);
+    REQUIRE(outcomes.size() == 4);
+    CHECK(outcomes[0].held);  // 0.8 > 0.7 in ddim_10
+    CHECK(outcomes[0].checked.text() == "dice_n5(ddim_10) > dice_n1(ddim_10)");
+    CHECK(outcomes[0].detail == "dice_n5(ddim_10) = 0.8, dice_n1(ddim_10) = 0.7");
+    CHECK_FALSE(outcomes[1].held);  // 0.6 > 0.65 fails in ddpm_10
+    CHECK_FALSE(outcomes[2].held);  // ddim_50 has no dice_n5
+    CHECK(outcomes[2].detail == "dice_n5(ddim_50) was not computed; add its metric to evaluate.metrics");
+    CHECK_FALSE(outcomes[3].held);  // 0.65 < 0.5 x 0.8 = 0.4 fails
+    CHECK(outcomes[3].checked.text() == "dice_n1(ddpm_10) < 0.5 x dice_n5(ddim_10)");
+    CHECK(outcomes[3].detail == "dice_n1(ddpm_10) = 0.65, 0.5 x dice_n5(ddim_10) = 0.4");
+}
+
 TEST_CASE("a claim on a metric that was not computed, or is NaN, fails and says why") {
     const auto outcomes = check_claims(parse("ddim_10: {nll_bpd: {max: 4}}\nddim_50: {precision: {min: 0}}"), results);
     REQUIRE(outcomes.size() == 2);
@@ -77,7 +99,10 @@ TEST_CASE("claim mistakes point into the file and say how to write them") {
           "    valid bounds: greater_than, less_than, max, min");
     CHECK(error_text("fid: {less_than: ddim_10}") ==
           "exp.yaml:1:7: error: 'less_than' compares one variant with another\n"
-          "    write it under the variant: expect: {VARIANT: {fid: {less_than: OTHER}}}");
+          "    write it under the variant: expect: {VARIANT: {fid: {less_than: OTHER}}}, or compare two metrics of "
+          "each variant: fid: {less_than: {metric: OTHER_METRIC}}");
+    CHECK(error_text("ddim_10: {fid: {less_than: {factor: 2}}}") ==
+          "exp.yaml:1:28: error: expect.ddim_10.fid.less_than needs 'variant', 'metric' or both");
     CHECK(error_text("ddim_10: {fid: {less_than: ddim_05}}") ==
           "exp.yaml:1:28: error: 'ddim_05' is not a variant of this experiment; did you mean 'ddim_50'?\n"
           "    variants: ddim_10, ddpm_10, ddim_50");

@@ -47,24 +47,32 @@ void parse_metric_claims(const std::string& variant, const std::string& metric, 
             c.kind = e.key == "min" ? claim::relation::at_least : claim::relation::at_most;
             c.bound = number_at(e.value, path);
         } else if (e.key == "less_than" || e.key == "greater_than") {
-            if (variant.empty())
-                throw config_error(c.where, fmt::format("'{}' compares one variant with another", e.key),
-                                   {fmt::format("write it under the variant: expect: {{VARIANT: {{{}: {{{}: "
-                                                "OTHER}}}}}}",
-                                                metric, e.key)});
             c.kind = e.key == "less_than" ? claim::relation::less_than : claim::relation::greater_than;
             if (e.value.is_map()) {
                 for (const config_node::entry& o : e.value.entries())
-                    if (o.key != "variant" && o.key != "factor")
+                    if (o.key != "variant" && o.key != "metric" && o.key != "factor")
                         throw config_error(o.key_mark, fmt::format("unknown key '{}' in {}", o.key, path),
-                                           {"valid keys: factor, variant"});
+                                           {"valid keys: factor, metric, variant"});
                 const config_node* other = e.value.find("variant");
-                if (!other) throw config_error(e.value.mark(), fmt::format("{} needs 'variant'", path));
-                c.other = check_label(*other, labels);
+                const config_node* other_metric = e.value.find("metric");
+                if (!other && !other_metric)
+                    throw config_error(e.value.mark(), fmt::format("{} needs 'variant', 'metric' or both", path));
+                if (other) c.other = check_label(*other, labels);
+                if (other_metric) {
+                    if (!other_metric->is_scalar() || other_metric->text().empty())
+                        throw config_error(other_metric->mark(), fmt::format("{}.metric needs a metric name", path));
+                    c.other_metric = other_metric->text();
+                }
                 if (const config_node* factor = e.value.find("factor")) c.factor = number_at(*factor, path + ".factor");
             } else {
                 c.other = check_label(e.value, labels);
             }
+            if (variant.empty() && !c.other.empty())
+                throw config_error(c.where, fmt::format("'{}' compares one variant with another", e.key),
+                                   {fmt::format("write it under the variant: expect: {{VARIANT: {{{}: {{{}: "
+                                                "OTHER}}}}}}, or compare two metrics of each variant: {}: "
+                                                "{{{}: {{metric: OTHER_METRIC}}}}",
+                                                metric, e.key, metric, e.key)});
         } else {
             throw config_error(
                 c.where, fmt::format("unknown bound '{}' for {}{}", e.key, metric, did_you_mean(e.key, relation_keys)),
@@ -113,9 +121,11 @@ claim_outcome check_one(const claim& c, const std::string& variant,
         }
         case claim::relation::less_than:
         case claim::relation::greater_than: {
-            const auto theirs = value_of(results, c.other, c.metric);
+            const std::string& other = c.other.empty() ? variant : c.other;
+            const std::string& other_metric = c.other_metric.empty() ? c.metric : c.other_metric;
+            const auto theirs = value_of(results, other, other_metric);
             if (!theirs) {
-                outcome.detail = fmt::format("{} was not computed", named(c.metric, c.other));
+                outcome.detail = fmt::format("{} was not computed", named(other_metric, other));
                 return outcome;
             }
             const double scaled = c.factor * *theirs;
@@ -123,7 +133,7 @@ claim_outcome check_one(const claim& c, const std::string& variant,
             outcome.held = less ? *mine < scaled : *mine > scaled;
             outcome.detail =
                 fmt::format("{} = {:.4g}, {}{} = {:.4g}", named(c.metric, variant), *mine,
-                            c.factor == 1 ? "" : fmt::format("{:g} x ", c.factor), named(c.metric, c.other), scaled);
+                            c.factor == 1 ? "" : fmt::format("{:g} x ", c.factor), named(other_metric, other), scaled);
             return outcome;
         }
     }
@@ -142,7 +152,8 @@ std::string claim::text() const {
         case relation::less_than:
         case relation::greater_than:
             return fmt::format("{} {} {}{}", me, kind == relation::less_than ? "<" : ">",
-                               factor == 1 ? "" : fmt::format("{:g} x ", factor), named(metric, other));
+                               factor == 1 ? "" : fmt::format("{:g} x ", factor),
+                               named(other_metric.empty() ? metric : other_metric, other.empty() ? variant : other));
     }
     return me;
 }

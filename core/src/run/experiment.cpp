@@ -33,7 +33,8 @@ param_spec<experiment_options> experiment_options::params() {
     spec.section(&experiment_options::evaluate, "evaluate", "Metrics after sampling.", evaluation_options::params());
     spec.add(&experiment_options::expect, "expect",
              "Reproduction claims on metrics: {METRIC: {min: A, max: B}} for every run, {VARIANT: {METRIC: "
-             "{less_than: OTHER_VARIANT}}} between variants; a claim that fails makes the run exit 1.");
+             "{less_than: OTHER_VARIANT}}} between variants, {METRIC: {greater_than: {metric: OTHER_METRIC}}} between "
+             "two metrics of each; a claim that fails makes the run exit 1.");
     spec.add(&experiment_options::variants, "variants",
              "A grid: {key.path: [value, ...]} or {key.path: {label: value, ...}}; every combination runs, "
              "sharing trained models where only sample/evaluate settings differ, except those an `exclude: [{key.path: "

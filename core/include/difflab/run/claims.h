@@ -16,6 +16,8 @@ namespace difflab {
 ///   VARIANT: {METRIC: {min: A, max: B}}               on one variant
 ///   VARIANT: {METRIC: {less_than: OTHER}}             METRIC(VARIANT) < METRIC(OTHER)
 ///   VARIANT: {METRIC: {less_than: {variant: OTHER, factor: 1.1}}}   ... < 1.1 METRIC(OTHER)
+///   METRIC: {greater_than: {metric: METRIC2}}          METRIC > METRIC2 within every variant
+///   VARIANT: {METRIC: {less_than: {variant: OTHER, metric: METRIC2}}}   METRIC(VARIANT) < METRIC2(OTHER)
 /// and greater_than likewise. VARIANT and OTHER are variant labels (variants.h).
 struct claim {
     enum class relation { at_least, at_most, less_than, greater_than };
@@ -23,11 +25,13 @@ struct claim {
     std::string metric;
     relation kind = relation::at_most;
     double bound = 0;   ///< for at_least / at_most
-    std::string other;  ///< for less_than / greater_than
-    double factor = 1;  ///< the other's value is scaled by this
+    std::string other;         ///< for less_than / greater_than; empty: the claim's own variant
+    std::string other_metric;  ///< for less_than / greater_than; empty: `metric`
+    double factor = 1;         ///< the other's value is scaled by this
     source_mark where;
 
-    /// "fid <= 60", "fid(ddim_10) < fid(ddpm_10)", "fid(dpm_10) < 1.1 x fid(ddim_50)".
+    /// "fid <= 60", "fid(ddim_10) < fid(ddpm_10)", "fid(dpm_10) < 1.1 x fid(ddim_50)",
+    /// "dice_n5 > dice_n1".
     std::string text() const;
 };
 
