@@ -24,7 +24,7 @@ struct claim {
     std::string variant;  ///< empty: every variant
     std::string metric;
     relation kind = relation::at_most;
-    double bound = 0;   ///< for at_least / at_most
+    double bound = 0;          ///< for at_least / at_most
     std::string other;         ///< for less_than / greater_than; empty: the claim's own variant
     std::string other_metric;  ///< for less_than / greater_than; empty: `metric`
     double factor = 1;         ///< the other's value is scaled by this
