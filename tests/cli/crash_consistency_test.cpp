@@ -20,7 +20,8 @@ using namespace cli_test;
 namespace {
 
 // An MLP on two moons: a second or two of training on an idle core, a checkpoint every 20 of its
-// 2000 steps (dozens of checkpoint writes per second, so kills land in writes too).
+// 2000 steps (dozens of checkpoint writes per second, so kills land in writes too; the kill test
+// runs 4000).
 const char* experiment = R"(name: tiny
 seed: 4
 data: {type: toy2d, kind: moons, size: 256}
@@ -111,7 +112,9 @@ TEST_CASE("a checkpoint write past a file-size limit fails clearly, keeps the pr
 TEST_CASE("a run killed at random moments and resumed each time ends bitwise as an uninterrupted one") {
     const scratch dir("crash_consistency");
     dir.write("tiny.yaml", experiment);
-    REQUIRE(run("run tiny.yaml -q name=straight", "", dir.root).exit_code == 0);
+    // 4000 steps: enough that a run resumed after a kill at these moments needs six or more tries
+    // in a release build (2000 steps took five when difflab's start-up got faster).
+    REQUIRE(run("run tiny.yaml -q name=straight train.steps=4000", "", dir.root).exit_code == 0);
 
     const fs::path run_dir = dir.root / "runs/killed", latest = run_dir / "checkpoints/latest";
     std::mt19937 moments(2026);  // fixed, so a failure replays; kills between 30 ms and 500 ms
@@ -120,7 +123,8 @@ TEST_CASE("a run killed at random moments and resumed each time ends bitwise as 
     for (int attempt = 0; attempt < 20 && finished == 0; ++attempt) {
         const bool resumable = fs::exists(latest);
         const pid_t pid =
-            start({"run", "tiny.yaml", "-q", "name=killed", resumable ? "--resume" : "--overwrite"}, dir.root);
+            start({"run", "tiny.yaml", "-q", "name=killed", "train.steps=4000", resumable ? "--resume" : "--overwrite"},
+                  dir.root);
         REQUIRE(pid > 0);
         std::this_thread::sleep_for(std::chrono::milliseconds(30 + moments() % 470));
         ::kill(pid, SIGKILL);
@@ -136,13 +140,14 @@ TEST_CASE("a run killed at random moments and resumed each time ends bitwise as 
                   << " runs finished before their kill; latest checkpoint after each:" << path);
     CHECK(kills >= 6);
     // Whatever the kills left, one more resume (or a fresh start) completes the run.
-    const result last = run(
-        std::string("run tiny.yaml -q name=killed ") + (fs::exists(latest) ? "--resume" : "--overwrite"), "", dir.root);
+    const result last = run(std::string("run tiny.yaml -q name=killed train.steps=4000 ") +
+                                (fs::exists(latest) ? "--resume" : "--overwrite"),
+                            "", dir.root);
     REQUIRE_MESSAGE(last.exit_code == 0, last.err);
-    CHECK(read_file(latest) == "step_2000\n");
+    CHECK(read_file(latest) == "step_4000\n");
     const fs::path straight = dir.root / "runs/straight/checkpoints", killed = run_dir / "checkpoints";
-    CHECK(same_tensors(straight / "step_2000.safetensors", killed / "step_2000.safetensors"));
-    CHECK(same_tensors(straight / "step_2000.state.safetensors", killed / "step_2000.state.safetensors"));
+    CHECK(same_tensors(straight / "step_4000.safetensors", killed / "step_4000.safetensors"));
+    CHECK(same_tensors(straight / "step_4000.state.safetensors", killed / "step_4000.state.safetensors"));
     // No temporary file of an interrupted atomic write is left anywhere in the run.
     std::vector<std::string> stray;
     for (const auto& entry : fs::recursive_directory_iterator(run_dir))
