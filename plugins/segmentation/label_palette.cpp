@@ -57,27 +57,19 @@ indexed_image label_grid(const tensor& labels, std::int64_t columns, std::int64_
     check_maps(labels, "label_grid");
     if (columns < 1 || padding < 0)
         throw error(fmt::format("label_grid: needs columns >= 1 and padding >= 0, got {} and {}", columns, padding));
-    const std::int64_t n = labels.size(0), height = labels.size(2), width = labels.size(3);
-    const std::int64_t across = std::min(columns, n), down = (n + columns - 1) / columns;
-    indexed_image grid;
-    grid.width = padding + across * (width + padding);
-    grid.height = padding + down * (height + padding);
-    grid.indices.assign(static_cast<std::size_t>(grid.width * grid.height), 0);
     const std::vector<float> ids = labels.contiguous().to_vector();
+    const std::int64_t plane = labels.size(2) * labels.size(3);
     long largest = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        const std::int64_t left = padding + (i % columns) * (width + padding),
-                           top = padding + (i / columns) * (height + padding);
-        for (std::int64_t y = 0; y < height; ++y)
-            for (std::int64_t x = 0; x < width; ++x) {
-                const long id = std::lround(ids[static_cast<std::size_t>((i * height + y) * width + x)]);
-                if (id < 0 || id > 255)
-                    throw error(fmt::format("label_grid: label {} of map {} is no class id 0..255", id, i));
-                largest = std::max(largest, id);
-                grid.indices[static_cast<std::size_t>((top + y) * grid.width + left + x)] =
-                    static_cast<std::uint8_t>(id);
-            }
+    for (std::size_t p = 0; p < ids.size(); ++p) {
+        const long id = std::lround(ids[p]);
+        if (id < 0 || id > 255)
+            throw error(fmt::format("label_grid: label {} of map {} is no class id 0..255", id,
+                                    static_cast<std::int64_t>(p) / plane));
+        largest = std::max(largest, id);
     }
+    // image_grid's layout, with values 0..255 mapped to the bytes 0..255: each byte is the id.
+    const image tiles = image_grid(labels, columns, 0.0f, 255.0f, padding);
+    indexed_image grid{tiles.width, tiles.height, tiles.pixels, {}};
     for (long id = 0; id <= largest; ++id)
         for (std::size_t c = 0; c < 3; ++c) grid.palette.push_back(static_cast<std::uint8_t>(channel_of(id, c)));
     return grid;
