@@ -13,7 +13,7 @@ namespace difflab::plugins {
 tensor palette_images(const tensor& labels);
 
 /// Label maps [N, 1, H, W] (class ids 0..255) tiled `columns` to a row by image_grid
-/// images (`padding` pixels of id 0 between and around), as an indexed image whose palette has
+/// (`padding` pixels of id 0 between and around), as an indexed image whose palette has
 /// an entry per id up to the largest, in palette_images' colors: written as a palette PNG, the
 /// file shows the colors and keeps the ids.
 indexed_image label_grid(const tensor& labels, std::int64_t columns, std::int64_t padding = 2);
