@@ -31,8 +31,9 @@ param_spec<ood_detection_task::options> ood_detection_task::params() {
              "The first images of the data: the in-distribution validation images that z-score each start.",
              at_least<std::int64_t>(2));
     spec.add(&options::likelihood, "likelihood",
-             "Also score each image by this metric of the model on it, e.g. {type: nll_bpd} (score_sde): the "
-             "likelihood baseline (Nalisnick et al. 2019); absent: reconstruction only.");
+             "Also score each image by this metric of the model, one with per-example values, e.g. {type: nll_bpd, "
+             "batch_size: 50} (score_sde): the likelihood baseline (Nalisnick et al. 2019); absent: reconstruction "
+             "only.");
     return spec;
 }
 
@@ -103,20 +104,22 @@ void ood_detection_task::run(run_context& ctx) {
                             rank_metric(builder, "auroc", scored_scores(scores[k]), truth));
 
     if (opts_.likelihood.present()) {
-        // The likelihood baseline: the metric of each scored image alone (a row's value does not
-        // depend on the others), higher NLL taken as more likely an outlier.
-        config_node one_by_one = opts_.likelihood.node();
-        if (one_by_one.find("count")) one_by_one.set("count", config_node::scalar("0"));  // all of one image
-        const std::unique_ptr<metric> nll(static_cast<metric*>(builder.create("metric", one_by_one).release()));
+        // The likelihood baseline: the metric's value for each scored image (its per-example
+        // values), higher NLL taken as more likely an outlier.
+        config_node all_images = opts_.likelihood.node();
+        all_images.set("count", config_node::scalar("0"));
+        const std::unique_ptr<metric> nll(static_cast<metric*>(builder.create("metric", all_images).release()));
         const std::unique_ptr<network_denoiser> model = flow.network_model();
+        std::vector<tensor> rows;
+        for (std::size_t i : scored)
+            rows.push_back(images.slice(0, static_cast<std::int64_t>(i), static_cast<std::int64_t>(i) + 1));
+        metric_inputs in;
+        in.reference = concat(rows, 0);
+        in.model = model.get();
+        in.seed = ctx.seed();
+        const std::vector<double> values_of_scored = nll->per_example(in);
         std::vector<double> per_image(images.size(0), 0.0);
-        for (std::size_t i : scored) {
-            metric_inputs in;
-            in.reference = images.slice(0, static_cast<std::int64_t>(i), static_cast<std::int64_t>(i) + 1).contiguous();
-            in.model = model.get();
-            in.seed = ctx.seed();
-            per_image[i] = nll->compute(in).front().second;
-        }
+        for (std::size_t k = 0; k < scored.size(); ++k) per_image[scored[k]] = values_of_scored[k];
         values.emplace_back("likelihood_auroc", rank_metric(builder, "auroc", scored_scores(per_image), truth));
     }
 

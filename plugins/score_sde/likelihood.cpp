@@ -22,15 +22,26 @@ namespace {
 
 constexpr double pi = 3.14159265358979323846;
 
-double dot(const tensor& a, const tensor& b) {
+/// Per row (along dim 0) of two equally shaped tensors: the dot product of the rows.
+std::vector<double> row_dots(const tensor& a, const tensor& b) {
     const std::vector<float> x = a.to_vector(), y = b.to_vector();
-    double sum = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) sum += static_cast<double>(x[i]) * y[i];
-    return sum;
+    const std::size_t rows = static_cast<std::size_t>(a.size(0)), width = x.size() / rows;
+    std::vector<double> sums(rows, 0.0);
+    for (std::size_t i = 0; i < x.size(); ++i) sums[i / width] += static_cast<double>(x[i]) * y[i];
+    return sums;
 }
 
-tensor scalar_part(double value) {
-    return tensor::from_vector({1}, {static_cast<float>(value)});
+tensor row_values(const std::vector<double>& values) {
+    std::vector<float> v(values.begin(), values.end());
+    return tensor::from_vector({static_cast<std::int64_t>(v.size())}, v);
+}
+
+/// z scaled row by row: row i times scales[i].
+tensor scale_rows(const tensor& z, const std::vector<double>& scales) {
+    std::vector<float> v = z.to_vector();
+    const std::size_t width = v.size() / scales.size();
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] *= static_cast<float>(scales[i / width]);
+    return tensor::from_vector(z.shape(), v);
 }
 
 void validate(const likelihood_options& o, const tensor& x) {
@@ -40,35 +51,43 @@ void validate(const likelihood_options& o, const tensor& x) {
     if (o.divergence != "auto" && o.divergence != "autograd" && o.divergence != "finite_difference")
         fail(fmt::format("divergence '{}' is not known; use auto, autograd or finite_difference", o.divergence));
     if (o.probes < 1) fail(fmt::format("probes ({}) must be at least 1", o.probes));
+    if (o.batch_size < 1) fail(fmt::format("batch_size ({}) must be at least 1", o.batch_size));
     if (!(o.rtol > 0) || !(o.atol > 0)) fail(fmt::format("rtol ({}) and atol ({}) must be positive", o.rtol, o.atol));
     if (!x.defined() || x.dim() < 1 || x.numel() == 0) fail("x must be a non-empty batch with the samples along dim 0");
 }
 
-/// The K Hutchinson probes of one sample (a batch of one).
-std::vector<tensor> probes_for(const tensor& row, const likelihood_options& o, std::uint64_t index) {
+/// The K Hutchinson probes of the rows: row i's from the stream of first_index + i, so that a
+/// sample's probes do not depend on its batch.
+std::vector<tensor> probes_for(const tensor& rows, const likelihood_options& o, std::uint64_t first_index) {
     const std::uint64_t purpose = random_purpose("likelihood/probe");
     std::vector<tensor> z;
     for (std::int64_t k = 0; k < o.probes; ++k) {
         const auto step = static_cast<std::uint64_t>(k);
         if (o.probe == "gaussian") {
-            z.push_back(randn(row.shape(), o.seed, purpose, index, step));
+            z.push_back(randn(rows.shape(), o.seed, purpose, first_index, step));
             continue;
         }
-        std::vector<float> signs = rand(row.shape(), o.seed, purpose, index, step).to_vector();
+        std::vector<float> signs = rand(rows.shape(), o.seed, purpose, first_index, step).to_vector();
         for (float& s : signs) s = s < 0.5f ? -1.0f : 1.0f;
-        z.push_back(tensor::from_vector(row.shape(), signs));
+        z.push_back(tensor::from_vector(rows.shape(), signs));
     }
     return z;
 }
 
-/// NLL in nats of one sample (a batch of one) and the variance of its K integrals.
-std::pair<double, double> sample_nll(const denoiser& d, const tensor& row, const likelihood_options& o,
-                                     std::uint64_t index) {
+struct row_nll {
+    double nats = 0;      ///< the NLL in nats
+    double variance = 0;  ///< the variance of the K integrated divergence estimates
+};
+
+/// NLL in nats of each row of `rows`, integrated together as one state (one row: alone).
+std::vector<row_nll> rows_nll(const denoiser& d, const tensor& rows, const likelihood_options& o,
+                              std::uint64_t first_index) {
     const process& p = d.diffusion_process();
-    const std::vector<tensor> z = probes_for(row, o, index);
+    const std::vector<tensor> z = probes_for(rows, o, first_index);
     const std::size_t count = z.size();
 
-    // The augmented right-hand side: v and, per probe, z^T (dv/dx) z.
+    // The augmented right-hand side: v and, per probe, z^T (dv/dx) z for each row. The rows do
+    // not interact, so J is block diagonal and the row dots of J^T z with z are the rows' own.
     const ode_function rhs = [&](double t, const ode_state& y) {
         ode_state out(1 + count);
         if (o.divergence != "finite_difference" && grad_enabled()) {
@@ -81,7 +100,7 @@ std::pair<double, double> sample_nll(const denoiser& d, const tensor& row, const
             if (x0.requires_grad()) {
                 for (std::size_t k = 0; k < count; ++k) {
                     const tensor jtz = gradients(v, {x}, z[k])[0];  // J^T z; z^T J^T z = z^T J z
-                    out[1 + k] = scalar_part(jtz.defined() ? dot(jtz, z[k]) : 0.0);
+                    out[1 + k] = jtz.defined() ? row_values(row_dots(jtz, z[k])) : tensor::zeros({x.size(0)});
                 }
                 out[0] = v.detach();
                 return out;
@@ -99,37 +118,42 @@ std::pair<double, double> sample_nll(const denoiser& d, const tensor& row, const
         }
         no_grad_guard no_grad;
         const tensor& x = y[0];
-        const double h = std::cbrt(std::numeric_limits<float>::epsilon()) *
-                         std::max(1.0, std::sqrt(dot(x, x) / static_cast<double>(x.numel())));
+        const double width = static_cast<double>(x.numel() / x.size(0));
+        std::vector<double> h = row_dots(x, x);
+        for (double& v : h) v = std::cbrt(std::numeric_limits<float>::epsilon()) * std::max(1.0, std::sqrt(v / width));
         for (std::size_t k = 0; k < count; ++k) {
-            const tensor step = z[k] * static_cast<float>(h);
+            const tensor step = scale_rows(z[k], h);
             const tensor dv = probability_flow(d, x + step, t) - probability_flow(d, x - step, t);
-            out[1 + k] = scalar_part(dot(dv, z[k]) / (2 * h));
+            std::vector<double> divergence = row_dots(dv, z[k]);
+            for (std::size_t i = 0; i < divergence.size(); ++i) divergence[i] /= 2 * h[i];
+            out[1 + k] = row_values(divergence);
         }
         return out;
     };
 
-    ode_state y0{row};
-    for (std::size_t k = 0; k < count; ++k) y0.push_back(tensor::zeros({1}));
+    const std::int64_t n = rows.size(0);
+    ode_state y0{rows};
+    for (std::size_t k = 0; k < count; ++k) y0.push_back(tensor::zeros({n}));
     const dormand_prince_result r = dormand_prince(rhs, y0, p.t_min(), p.t_max(), {o.rtol, o.atol});
 
-    const std::vector<float> x_T = r.y[0].to_vector();
-    const double dims = static_cast<double>(x_T.size()), prior_var = p.prior_std() * p.prior_std();
-    double square = 0;
-    for (float v : x_T) square += static_cast<double>(v) * v;
-    const double log_prior = -0.5 * dims * std::log(2 * pi * prior_var) - 0.5 * square / prior_var;
-    double mean = 0;
-    std::vector<double> delta(count);
-    for (std::size_t k = 0; k < count; ++k) {
-        delta[k] = r.y[1 + k].item();
-        mean += delta[k] / static_cast<double>(count);
+    const double dims = static_cast<double>(rows.numel() / n), prior_var = p.prior_std() * p.prior_std();
+    const std::vector<double> squares = row_dots(r.y[0], r.y[0]);
+    std::vector<std::vector<float>> deltas;
+    for (std::size_t k = 0; k < count; ++k) deltas.push_back(r.y[1 + k].to_vector());
+    std::vector<row_nll> out;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const auto row = static_cast<std::size_t>(i);
+        const double log_prior = -0.5 * dims * std::log(2 * pi * prior_var) - 0.5 * squares[row] / prior_var;
+        double mean = 0;
+        for (std::size_t k = 0; k < count; ++k) mean += deltas[k][row] / static_cast<double>(count);
+        double variance = 0;
+        if (count > 1) {
+            for (std::size_t k = 0; k < count; ++k) variance += (deltas[k][row] - mean) * (deltas[k][row] - mean);
+            variance /= static_cast<double>(count - 1);
+        }
+        out.push_back({-(log_prior + mean), variance});
     }
-    double variance = 0;
-    if (count > 1) {
-        for (double v : delta) variance += (v - mean) * (v - mean);
-        variance /= static_cast<double>(count - 1);
-    }
-    return {-(log_prior + mean), variance};
+    return out;
 }
 
 }  // namespace
@@ -157,14 +181,15 @@ likelihood_result negative_log_likelihood(const denoiser& d, const tensor& x, co
     const std::int64_t start = d.evaluations();
     const std::int64_t n = x.size(0);
     const double dims = static_cast<double>(x.numel() / n);
-    for (std::int64_t i = 0; i < n; ++i) {
-        const std::uint64_t index = options.first_index + static_cast<std::uint64_t>(i);
-        tensor row = x.slice(0, i, i + 1).contiguous();
-        if (options.dequantize) row = dequantize_8bit(row, options.seed, index);
-        const auto [nats, variance] = sample_nll(d, row, options, index);
-        result.bits_per_dim.push_back(nats / (dims * std::log(2.0)) +
-                                      (options.dequantize ? dequantization_offset_bits : 0.0));
-        result.estimator_variance.push_back(variance);
+    for (std::int64_t first = 0; first < n; first += options.batch_size) {
+        const std::uint64_t index = options.first_index + static_cast<std::uint64_t>(first);
+        tensor rows = x.slice(0, first, std::min(n, first + options.batch_size)).contiguous();
+        if (options.dequantize) rows = dequantize_8bit(rows, options.seed, index);
+        for (const row_nll& r : rows_nll(d, rows, options, index)) {
+            result.bits_per_dim.push_back(r.nats / (dims * std::log(2.0)) +
+                                          (options.dequantize ? dequantization_offset_bits : 0.0));
+            result.estimator_variance.push_back(r.variance);
+        }
     }
     result.evaluations = d.evaluations() - start;
     return result;

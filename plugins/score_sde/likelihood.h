@@ -28,6 +28,12 @@ struct likelihood_options {
     /// off), "finite_difference" (central difference of v along z: 2 K more evaluations per
     /// right-hand side), or "auto" (autograd when possible, else the finite difference).
     std::string divergence = "auto";
+    /// Samples integrated together: 1 gives each its own step sizes and error norm, so a
+    /// sample's result does not depend on the others; B > 1 integrates B rows as one state with
+    /// one error norm, as score_sde does (its solve_ivp on the flattened batch), which feeds the
+    /// denoiser batches of B, several times faster per sample, at the price that a sample's
+    /// result moves with its batch companions within the tolerances.
+    std::int64_t batch_size = 1;
     std::uint64_t seed = 0;         ///< key of the probe and dequantization noise
     std::uint64_t first_index = 0;  ///< index of the first sample of x in the seeded stream
 };
@@ -64,8 +70,9 @@ tensor dequantize_8bit(const tensor& x, std::uint64_t seed, std::uint64_t first_
 /// NLL / (D ln 2) with D the values per sample. The divergence is Hutchinson's estimate
 /// z^T (dv/dx) z (Hutchinson 1989; Grathwohl et al. 2019, FFJORD) with K probes drawn once per
 /// sample before integration from the stream (seed, "likelihood/probe", first_index + row,
-/// probe index). Each sample is integrated alone with dormand_prince (its own step sizes and
-/// error norm over x and the K integrals), so a sample's result does not depend on the batch.
+/// probe index). With batch_size 1 each sample is integrated alone with dormand_prince (its own
+/// step sizes and error norm over x and the K integrals), so a sample's result does not depend
+/// on the batch; larger batch_size integrates that many rows jointly (see likelihood_options).
 ///
 /// The finite-difference divergence uses v(x +- h z) with h = cbrt(f32 epsilon) * max(1,
 /// rms(x)) (about 5e-3 for data in [-1, 1]): the step that balances the O(h^2) truncation

@@ -101,6 +101,11 @@ TEST_CASE("nll_bpd dequantizes 8-bit data by default with the run's seed, as neg
     const likelihood_result r = negative_log_likelihood(model, data, o);
     const double mean = (r.bits_per_dim[0] + r.bits_per_dim[1] + r.bits_per_dim[2]) / 3;
     CHECK(value_of(v, "nll_bpd") == mean);
+    // Its per-example values are the rows' own, in order, also integrated two at a time.
+    CHECK(testing::build<nll_bpd_metric>("{count: 0, probe: gaussian, probes: 2}").per_example(in) == r.bits_per_dim);
+    o.batch_size = 2;
+    CHECK(testing::build<nll_bpd_metric>("{count: 0, probe: gaussian, probes: 2, batch_size: 2}").per_example(in) ==
+          negative_log_likelihood(model, data, o).bits_per_dim);
     // The 7 bits/dim of the 8-bit bins are in: far above the continuous NLL at these points.
     CHECK(mean > 7.0);
     // Another seed draws other probes and other dequantization noise.
@@ -133,7 +138,8 @@ TEST_CASE("nll_bpd refuses a missing model, missing data and a count beyond the 
                                                {"rtol", "1e-05"},
                                                {"atol", "1e-05"},
                                                {"dequantize", "true"},
-                                               {"count", "256"}});
+                                               {"count", "256"},
+                                               {"batch_size", "1"}});
     CHECK_THROWS_AS(testing::build<nll_bpd_metric>("{probe: uniform}"), config_error);
     CHECK_THROWS_AS(testing::build<nll_bpd_metric>("{probes: 0}"), config_error);
 }

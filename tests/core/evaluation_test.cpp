@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // metrics.json and the grid report: what is written is what is read back.
+#include <difflab/base/error.h>
 #include <difflab/diffusion/metric.h>
 #include <difflab/plugin/registry.h>
 #include <difflab/run/comparison_report.h>
 #include <difflab/run/evaluation.h>
 #include <difflab/run/task.h>
 #include <difflab/run/variants.h>
+#include <difflab/testing/testing.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -80,6 +82,14 @@ TEST_CASE("a metric's configuration error keeps exit code 2 and points at the me
     CHECK(message ==
           "eval.yaml:2:11: error: metric 'picky' failed: picky: the samples are not images; use picky on an image "
           "data set");
+}
+
+TEST_CASE("a metric without per-example values says so when asked for them") {
+    picky_metric picky(picky_metric::options{}, testing::test_context());
+    CHECK_THROWS_WITH_AS(picky.per_example(metric_inputs{}),
+                         "error: metric: this metric gives one value for the whole set, not one per example; use a "
+                         "metric that is a mean over examples (nll_bpd)",
+                         error);
 }
 
 TEST_CASE("metrics.json keeps the values in order with the protocol, NaN as null") {

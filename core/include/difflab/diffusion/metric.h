@@ -53,6 +53,12 @@ public:
     /// The values for `in`; throws difflab::error when an input it needs is missing or misshapen.
     virtual metric_values compute(const metric_inputs& in) = 0;
 
+    /// For a metric that is a mean over examples (nll_bpd): the value of each example, in
+    /// order, for callers that rank examples by it (the likelihood baseline of
+    /// out-of-distribution detection). The default throws difflab::error: most metrics
+    /// (FID, precision and recall) are not means of per-example values.
+    virtual std::vector<double> per_example(const metric_inputs& in);
+
     /// Settings that determine the values besides the harness's (sample count, reference
     /// split, weights, sampler, NFE and seed, which the harness records itself).
     virtual metric_protocol protocol() const { return {}; }
