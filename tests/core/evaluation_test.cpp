@@ -150,6 +150,30 @@ TEST_CASE("the grid report: results.csv has a row per variant and a column per a
     CHECK(read(d.root / "fid_vs_nfe.csv").find("ddpm,20,45.5") != std::string::npos);
 }
 
+TEST_CASE("plot legends name a map- or list-valued axis value by its label, a scalar one as path=value") {
+    const scratch_dir d("legends");
+    std::vector<experiment_variant> variants;
+    for (const char* noise : {"gaussian", "simplex"})
+        for (const char* size : {"4", "8"}) {
+            experiment_variant v;
+            v.label = fmt::format("{}, anomaly_size={}", noise, size);
+            v.labels = {noise, fmt::format("anomaly_size={}", size)};
+            const std::string setting = std::string(noise) == "simplex" ? "{noise: {type: simplex}}" : "{}";
+            v.settings = {{".", parse_yaml(setting, "x")}, {"task.anomaly_size", parse_yaml(size, "x")}};
+            v.experiment = parse_yaml("sample: {sampler: {type: ddpm, steps: 30}}", "x");
+            variants.push_back(std::move(v));
+        }
+    std::vector<variant_outcome> outcomes;
+    const double aurocs[] = {0.7, 0.6, 0.8, 0.7};
+    for (std::size_t i = 0; i < variants.size(); ++i)
+        outcomes.push_back({&variants[i], d.root / variants[i].slug, {{{"pixel_auroc", aurocs[i]}}, 30}, ""});
+    write_comparison_report(d.root, "legends", outcomes, {});
+    const std::string csv = read(d.root / "pixel_auroc_vs_anomaly_size.csv");
+    CHECK(csv.find("simplex,4,0.8\nsimplex,8,0.7\n") != std::string::npos);
+    CHECK(csv.find("gaussian,4,0.7\ngaussian,8,0.6\n") != std::string::npos);
+    CHECK(csv.find("noise") == std::string::npos);
+}
+
 TEST_CASE("the grid report plots against NFE and each numeric axis with a line per value of the other axes") {
     const scratch_dir d("axes");
     std::vector<experiment_variant> variants;

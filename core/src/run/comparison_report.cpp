@@ -55,13 +55,17 @@ std::string sampler_type(const variant_outcome& o) {
     return type ? type->text() : "none";
 }
 
-/// The variant's values on the axes that `keep(path, index)` selects, as "path=value, ...".
+/// The variant's values on the axes that `keep(path, index)` selects, as "path=value, ...". A
+/// value that is a map or a list (a named axis value such as `simplex: {noise: ...}`) stands as
+/// its name, which says more in a legend than the settings written out.
 template <class Keep>
 std::string axes_label(const variant_outcome& o, Keep keep) {
     std::string label;
     for (std::size_t i = 0; i < o.variant->settings.size(); ++i) {
         const auto& [path, value] = o.variant->settings[i];
-        if (keep(path, i)) label += (label.empty() ? "" : ", ") + path + "=" + axis_text(value);
+        if (!keep(path, i)) continue;
+        const bool named = !value.is_scalar() && i < o.variant->labels.size();
+        label += (label.empty() ? "" : ", ") + (named ? o.variant->labels[i] : path + "=" + axis_text(value));
     }
     return label;
 }
