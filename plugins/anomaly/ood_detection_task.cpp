@@ -107,7 +107,7 @@ void ood_detection_task::run(run_context& ctx) {
         // The likelihood baseline: the metric's value for each scored image (its per-example
         // values), higher NLL taken as more likely an outlier.
         config_node all_images = opts_.likelihood.node();
-        all_images.set("count", config_node::scalar("0"));
+        if (all_images.find("count")) all_images.set("count", config_node::scalar("0"));  // every image given
         const std::unique_ptr<metric> nll(static_cast<metric*>(builder.create("metric", all_images).release()));
         const std::unique_ptr<network_denoiser> model = flow.network_model();
         std::vector<tensor> rows;

@@ -23,15 +23,14 @@ namespace difflab::plugins {
 /// (label 0) and the first M of `outliers` (label 1; e.g. Fashion-MNIST with `flip: vertical`,
 /// or another dataset of the same shape). The in-distribution images are the run's data, or
 /// `held_out` when the data are for training (one-class detection: train on one class of the
-/// training split, score that class of the test split against the others). metrics.json: image_auroc and
-/// image_ap of the combined scores, and image_auroc_t<t> for each start alone. With
-/// `likelihood` (a metric of the model with per-example values, e.g. {type: nll_bpd}: score_sde's
-/// NLL in bits/dim; the scored images are its examples, so its batch_size applies and each image
-/// keys its probes by its place among them), each scored image's value is a second score, and
-/// likelihood_auroc its AUROC
-/// with the higher NLL taken as the outlier (Nalisnick et al. 2019 found likelihood ranks such
-/// outliers as more likely: an AUROC below 0.5). Figure: image | reconstruction (first start)
-/// rows of in-distribution, then outlier images.
+/// training split, score that class of the test split against the others). metrics.json:
+/// image_auroc and image_ap of the combined scores, and image_auroc_t<t> for each start alone.
+/// With `likelihood` (a metric of the model with per-example values, e.g. {type: nll_bpd}:
+/// score_sde's NLL in bits/dim; the scored images are its examples, so its batch_size applies and
+/// each image keys its probes by its place among them), each scored image's value is a second
+/// score, and likelihood_auroc its AUROC with the higher NLL taken as the outlier (Nalisnick et
+/// al. 2019 found likelihood ranks such outliers as more likely: an AUROC below 0.5). Figure:
+/// image | reconstruction (first start) rows of in-distribution, then outlier images.
 class ood_detection_task final : public task {
 public:
     struct options {
