@@ -2,6 +2,7 @@
 // The metric nll_bpd over negative_log_likelihood (Song et al. 2021).
 #include "nll_bpd_metric.h"
 
+#include <difflab/base/distributed.h>
 #include <difflab/base/error.h>
 #include <fmt/format.h>
 
@@ -62,8 +63,15 @@ std::vector<double> nll_bpd_metric::per_example(const metric_inputs& in) {
     lo.divergence = opts_.divergence;
     lo.batch_size = opts_.batch_size;
     lo.seed = in.seed;
-    lo.first_index = 0;
-    return negative_log_likelihood(*in.model, in.reference.slice(0, 0, count).contiguous(), lo).bits_per_dim;
+    // The ranks of an MPI job integrate contiguous shares of whole batches, each keyed by its
+    // examples' indices, and every rank receives all the values: those of one process.
+    const distributed::share_range mine = distributed::share(count, opts_.batch_size);
+    lo.first_index = static_cast<std::uint64_t>(mine.begin);
+    std::vector<double> bits;
+    if (mine.size() > 0)
+        bits = negative_log_likelihood(*in.model, in.reference.slice(0, mine.begin, mine.end).contiguous(), lo)
+                   .bits_per_dim;
+    return distributed::gather_all(bits);
 }
 
 metric_values nll_bpd_metric::compute(const metric_inputs& in) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // difflab: run, check and describe diffusion experiments composed from plugins.
+#include <difflab/base/distributed.h>
 #include <difflab/base/error.h>
 #include <difflab/base/version.h>
 
@@ -28,6 +29,38 @@ commands:
 
 }  // namespace
 
+namespace {
+
+/// Runs a command; an error ends the whole MPI job from the rank that met it (each rank
+/// prints its own, rank 0 unprefixed), so that no rank waits for a peer that will never come.
+int run_command(int (*command)(const std::vector<std::string>&), const std::vector<std::string>& args) {
+    using namespace difflab::cli;
+    int status = ok;
+    try {
+        status = command(args);
+    } catch (const difflab::config_error& e) {
+        std::cerr << difflab::distributed::log_prefix() << e.what() << "\n";
+        status = usage_error;
+    } catch (const difflab::error& e) {
+        std::cerr << difflab::distributed::log_prefix() << e.what() << "\n";
+        status = runtime_failure;
+    } catch (const std::exception& e) {
+        std::cerr << difflab::distributed::log_prefix() << "error: " << e.what() << "\n";
+        status = runtime_failure;
+    }
+    if (status != ok && difflab::distributed::size() > 1) difflab::distributed::abort_job(status);
+    difflab::distributed::finish();
+    return status;
+}
+
+int unknown_command(const std::vector<std::string>& args) {
+    throw difflab::config_error("unknown command '" + args.front() +
+                                "'; valid commands: run, sample, evaluate, check, "
+                                "plugins, describe, new-plugin (see difflab --help)");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace difflab::cli;
     // Past a file-size limit (ulimit -f) a write fails with EFBIG, which the atomic writers turn
@@ -52,20 +85,8 @@ int main(int argc, char** argv) {
         return ok;
     }
     const auto it = commands.find(command);
-    try {
-        if (it == commands.end())
-            throw difflab::config_error("unknown command '" + command +
-                                        "'; valid commands: run, sample, evaluate, check, "
-                                        "plugins, describe, new-plugin (see difflab --help)");
-        return it->second(std::vector<std::string>(argv + 2, argv + argc));
-    } catch (const difflab::config_error& e) {
-        std::cerr << e.what() << "\n";
-        return usage_error;
-    } catch (const difflab::error& e) {
-        std::cerr << e.what() << "\n";
-        return runtime_failure;
-    } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return runtime_failure;
-    }
+    if (it == commands.end()) return run_command(unknown_command, {command});
+    // Under mpirun or srun every rank joins the job here; a plain start is a job of one.
+    difflab::distributed::start(argc, argv);
+    return run_command(it->second, std::vector<std::string>(argv + 2, argv + argc));
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Leveled logging to stderr.
+#include <difflab/base/distributed.h>
 #include <difflab/base/log.h>
 
 #include <atomic>
@@ -20,7 +21,8 @@ log_level current_log_level() {
 
 void write_log(log_level l, const std::string& line) {
     const char* prefix = l == log_level::warn ? "warning: " : l == log_level::debug ? "debug: " : "";
-    std::fprintf(stderr, "%s%s\n", prefix, line.c_str());
+    // In a job of several ranks, rank 0 logs alone but for warnings and errors, which name their rank.
+    std::fprintf(stderr, "%s%s%s\n", distributed::log_prefix().c_str(), prefix, line.c_str());
     std::fflush(stderr);
 }
 

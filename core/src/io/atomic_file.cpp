@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Streaming atomic file writer (temp file, fsync, rename, directory fsync).
+#include <difflab/base/distributed.h>
 #include <difflab/base/error.h>
 #include <difflab/io/atomic_file.h>
 #include <fcntl.h>
@@ -19,7 +20,11 @@ constexpr std::size_t buffer_size = std::size_t{1} << 20;
 }
 
 atomic_file_writer::atomic_file_writer(fs::path path)
-    : path_(std::move(path)), temp_(path_.string() + ".tmp"), buffer_(new char[buffer_size]) {
+    : path_(std::move(path)),
+      temp_(path_.string() + ".tmp"),
+      discard_(!distributed::is_root()),
+      buffer_(discard_ ? nullptr : new char[buffer_size]) {
+    if (discard_) return;
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd_ < 0) {
         const int err = errno;
@@ -67,6 +72,7 @@ void atomic_file_writer::flush_buffer() {
 }
 
 void atomic_file_writer::write(const void* data, std::size_t bytes) {
+    if (discard_) return;
     if (fd_ < 0) throw error(source_mark{path_.string()}, "write after commit; create a new writer");
     if (bytes == 0) return;  // an empty tensor's data pointer may be null
     if (buffered_ + bytes > buffer_size) flush_buffer();
@@ -79,6 +85,7 @@ void atomic_file_writer::write(const void* data, std::size_t bytes) {
 }
 
 void atomic_file_writer::commit() {
+    if (discard_) return;
     if (fd_ < 0) throw error(source_mark{path_.string()}, "commit called twice; create a new writer");
     flush_buffer();
     if (::fsync(fd_) != 0) fail("cannot flush file to disk");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Checkpoint sets (weights + training state + latest) written so that a crash never mixes steps.
+#include <difflab/base/distributed.h>
 #include <difflab/base/error.h>
 #include <difflab/io/atomic_file.h>
 #include <difflab/io/checkpoint.h>
@@ -113,6 +114,8 @@ std::vector<std::uint64_t> checkpoint_steps(const fs::path& directory) {
 }
 
 void save_checkpoint(const fs::path& directory, const checkpoint& value, int keep_last) {
+    // Rank 0 alone saves (and prunes) in a job of several MPI ranks; every rank holds the same state.
+    if (!distributed::is_root()) return;
     std::error_code code;
     fs::create_directories(directory, code);
     if (code)

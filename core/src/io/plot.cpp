@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Line plots: CSV always, PNG through gnuplot when it is installed.
+#include <difflab/base/distributed.h>
 #include <difflab/base/error.h>
 #include <difflab/io/atomic_file.h>
 #include <difflab/io/plot.h>
@@ -73,7 +74,8 @@ bool write_line_plot(const fs::path& base, const std::vector<plot_series>& serie
         for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
             csv += fmt::format("{},{:.9g},{:.9g}\n", csv_field(s.label), s.x[i], s.y[i]);
     write_file_atomically(fs::path(base).concat(".csv"), csv);
-    if (!gnuplot_available()) return false;
+    // gnuplot writes its own temporary file: only the rank that writes files runs it.
+    if (!gnuplot_available() || !distributed::is_root()) return false;
 
     // The data goes inline as gnuplot datablocks, so the script is the whole recipe.
     std::string script = "set terminal png size 1280,640 font \",9\"\n";

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Run directories and the execution of an experiment's task.
+#include <difflab/base/distributed.h>
 #include <difflab/base/log.h>
 #include <difflab/base/version.h>
 #include <difflab/io/atomic_file.h>
@@ -20,6 +21,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 namespace difflab {
 
@@ -108,6 +110,9 @@ std::vector<variant_outcome> run_variants(const fs::path& run_dir, const fs::pat
     std::vector<std::pair<std::string, fs::path>> models;  // model key -> its training run
     std::vector<variant_outcome> outcomes;
     for (std::size_t i = 0; i < variants.size(); ++i) {
+        // The ranks of an MPI job decide together whether a variant is done: none may see the
+        // metrics.json rank 0 is writing for it.
+        distributed::barrier();
         const experiment_variant& v = variants[i];
         const std::string key = model_key(v.experiment);
         auto it = std::find_if(models.begin(), models.end(), [&](const auto& m) { return m.first == key; });
@@ -134,6 +139,7 @@ std::vector<variant_outcome> run_variants(const fs::path& run_dir, const fs::pat
                      ctx.sampling_only() ? "sampling " + model_dir.string() : "training in " + model_dir.string());
             try {
                 run_task(ctx, components);
+                distributed::barrier();  // rank 0's metrics.json is written before any rank reads it
             } catch (const variant_not_applicable& e) {
                 // Not a failure of the grid: the combination is undefined (a sampler refusing the
                 // process, a budget below one step), and the report says so.
@@ -197,6 +203,7 @@ void run_and_check(const fs::path& run_dir, const fs::path& out_root, const conf
             ctx.set_samples_dir(out_root);
         }
         run_task(ctx, components);
+        distributed::barrier();  // rank 0's metrics.json is written before any rank reads it
         if (claims.empty()) return;
         const fs::path metrics = ctx.results_dir() / "metrics.json";
         results.emplace_back("", fs::exists(metrics) ? read_metrics_json(metrics).values : metric_values{});
@@ -225,18 +232,26 @@ fs::path run_experiment(const config_node& resolved, const registry& components,
                         const run_options& options) {
     const std::string name = read_experiment(resolved).name;
     const fs::path run_dir = options.output_root / name;
-    const run_lock only_here(run_dir);  // before --overwrite may remove the directory
+    // Rank 0 of an MPI job holds the lock for all of its ranks.
+    std::optional<run_lock> only_here;
+    if (distributed::is_root()) only_here.emplace(run_dir);  // before --overwrite may remove the directory
     check_writable(run_dir);
+    bool replace = false;
     if (options.resume) {
         check_resumable(run_dir, resolved);
     } else if (fs::exists(run_dir / "config.yaml")) {
         if (!options.overwrite)
             throw config_error(source_mark{run_dir.string()}, "a run of this name already exists",
                                {"pass --overwrite to replace it, or name=NEW to start another"});
-        fs::remove_all(run_dir);
+        replace = true;
     }
-    fs::create_directories(run_dir);
-    write_file_atomically(run_dir / "config.yaml", to_yaml(with_provenance(resolved, plugins)));
+    distributed::barrier();  // every rank has checked the directory as it was before rank 0 replaces it
+    if (distributed::is_root()) {
+        if (replace) fs::remove_all(run_dir);
+        fs::create_directories(run_dir);
+        write_file_atomically(run_dir / "config.yaml", to_yaml(with_provenance(resolved, plugins)));
+    }
+    distributed::barrier();
     log_info("run {}: task {} -> {}", name, resolved.find("task")->find("type")->text(), run_dir.string());
     run_and_check(run_dir, run_dir, resolved, components, false, options.resume);
     return run_dir;

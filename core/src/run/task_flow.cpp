@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The flow every diffusion task repeats.
+#include <difflab/base/distributed.h>
 #include <difflab/base/error.h>
 #include <difflab/base/log.h>
 #include <difflab/diffusion/network_denoiser.h>
@@ -42,11 +43,25 @@ std::string plot_loss(const fs::path& run_dir) {
     return write_line_plot(run_dir / "loss", {loss}, {"training loss", "step", "loss", false, true}) ? "loss.png" : "";
 }
 
+/// The samples of every rank of an MPI job, in index order, from this rank's `parts` (its
+/// share of the batches, in order); `shape` is that of all of them. In one process, the parts
+/// joined.
+tensor gather_samples(const std::vector<tensor>& parts, const shape_t& shape) {
+    if (distributed::size() == 1) return concat(parts, 0);
+    std::vector<float> mine;
+    for (const tensor& part : parts) {
+        const std::vector<float> values = part.to_vector();
+        mine.insert(mine.end(), values.begin(), values.end());
+    }
+    return tensor::from_vector(shape, distributed::gather_all(mine));
+}
+
 }  // namespace
 
 training_setup run_training_setup(run_context& ctx, network& net, const dataset& data, const training_options& train) {
     const fs::path checkpoints = ctx.run_dir() / "checkpoints";
     if (!train.init_from.empty()) adopt_checkpoint(train.init_from, ctx.experiment(), checkpoints);
+    distributed::barrier();  // rank 0 has copied init_from's checkpoint before any rank resumes from it
     training_setup setup{net, data, train, ctx.seed(), checkpoints, ctx.resuming() || !train.init_from.empty()};
     setup.log_file = ctx.run_dir() / "log.jsonl";
     return setup;
@@ -203,8 +218,11 @@ const tensor& task_flow::draw_samples(const conditioned_factory& make, const std
         const bool record = sample_.trajectory > 0 && shape.size() == 4;  // image data only
         std::vector<tensor> parts;
         const auto start = std::chrono::steady_clock::now();
-        for (std::int64_t begin = 0; begin < count; begin += sample_.batch_size, ++batches) {
-            const std::int64_t end = std::min(count, begin + sample_.batch_size);
+        // The ranks of an MPI job draw contiguous runs of whole batches, each the batch one process
+        // would draw: every draw is keyed by the sample's index, so the samples are those of one process.
+        const distributed::share_range mine = distributed::share(count, sample_.batch_size);
+        for (std::int64_t begin = mine.begin; begin < mine.end; begin += sample_.batch_size, ++batches) {
+            const std::int64_t end = std::min(mine.end, begin + sample_.batch_size);
             sampling_context sc;
             sc.seed = ctx_.seed();
             sc.first_index = static_cast<std::uint64_t>(begin);
@@ -224,8 +242,14 @@ const tensor& task_flow::draw_samples(const conditioned_factory& make, const std
             }
             evaluations += m.model->evaluations() * m.passes;
         }
+        samples_ = gather_samples(parts, shape);
         seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        samples_ = concat(parts, 0);
+    }
+    if (distributed::size() > 1) {
+        std::vector<double> totals{static_cast<double>(evaluations), static_cast<double>(batches)};
+        distributed::sum_in_rank_order(totals);
+        evaluations = static_cast<std::int64_t>(totals[0]);
+        batches = static_cast<std::int64_t>(totals[1]);
     }
     const std::int64_t per_batch = evaluations / std::max<std::int64_t>(batches, 1);
     protocol_.sampler = sampler_.node;

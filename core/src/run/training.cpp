@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The train: and sample: sections, the training loop and its diffusion objective.
+#include <difflab/base/distributed.h>
 #include <difflab/base/error.h>
 #include <difflab/base/log.h>
 #include <difflab/base/progress.h>
@@ -156,6 +157,69 @@ std::unique_ptr<optim::optimizer> make_optimizer(const training_options& o, std:
     return std::make_unique<optim::adam>(std::move(params), a);
 }
 
+/// Data parallelism (Goyal et al. 2017's synchronous SGD): every rank of an MPI job computes
+/// the loss of its rows of each batch, and the gradient of the whole batch is the sum over
+/// ranks of each rank's mean gradient weighted by its share of the rows. The sums are taken in
+/// rank order, so every rank applies the same update whatever the timing.
+class batch_shard {
+public:
+    explicit batch_shard(std::int64_t batch) : batch_(batch), rows_(distributed::share(batch)) {
+        if (rows_.size() == 0)
+            throw config_error(fmt::format("train: batch_size {} is smaller than the {} ranks of this job; raise "
+                                           "train.batch_size or start fewer ranks",
+                                           batch, distributed::size()));
+    }
+
+    bool shared() const { return distributed::size() > 1; }
+    /// Where this rank's rows start in the batch and how many there are.
+    std::int64_t first_row() const { return rows_.begin; }
+    std::int64_t rows() const { return rows_.size(); }
+
+    /// The batch's loss and the objective's logged values (means over the batch), and whether any
+    /// rank was asked to stop, from every rank's means over its rows.
+    bool combine(double& loss, std::vector<std::pair<std::string, double>>& logged, bool stop) const {
+        if (!shared()) return stop;
+        std::vector<double> values{loss * weight(), stop ? 1.0 : 0.0};
+        for (const auto& entry : logged) values.push_back(entry.second * weight());
+        distributed::sum_in_rank_order(values);
+        loss = values[0];
+        for (std::size_t i = 0; i < logged.size(); ++i) logged[i].second = values[i + 2];
+        return values[1] > 0;
+    }
+
+    /// Replaces each parameter's gradient by the batch's: the weighted sum over ranks. A gradient
+    /// that no rank has (a part of the network the batch did not reach) stays undefined, as in
+    /// one process.
+    void sum_gradients(const std::vector<tensor>& params) const {
+        if (!shared()) return;
+        no_grad_guard no_grad;
+        std::vector<float> flat(params.size(), 0.0f);  // per parameter: 1 where this rank has a gradient
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            const tensor g = params[i].grad();
+            if (g.defined()) flat[i] = 1.0f;
+            std::vector<float> values = g.defined() ? g.to_vector() : std::vector<float>(params[i].numel(), 0.0f);
+            for (float& v : values) v *= static_cast<float>(weight());
+            flat.insert(flat.end(), values.begin(), values.end());
+        }
+        distributed::sum_in_rank_order(flat);
+        std::size_t at = params.size();
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            tensor p = params[i];
+            const auto n = static_cast<std::size_t>(p.numel());
+            if (flat[i] > 0)
+                p.set_grad(tensor::from_vector(p.shape(), std::vector<float>(flat.begin() + static_cast<std::ptrdiff_t>(at),
+                                                                             flat.begin() + static_cast<std::ptrdiff_t>(at + n))));
+            at += n;
+        }
+    }
+
+private:
+    double weight() const { return static_cast<double>(rows_.size()) / static_cast<double>(batch_); }
+
+    std::int64_t batch_;
+    distributed::share_range rows_;
+};
+
 }  // namespace
 
 interrupt_guard::interrupt_guard() {
@@ -235,10 +299,13 @@ training_result train_network(const training_setup& job, const training_objectiv
     auto save = [&](std::int64_t at) {
         save_checkpoint(job.checkpoint_dir, static_cast<std::uint64_t>(at), job.net, *optimizer, average.get(),
                         {{"batch_size", std::to_string(batch)}}, static_cast<int>(o.keep_checkpoints));
+        distributed::barrier();  // rank 0 saves; no rank goes on to read a checkpoint before it is there
     };
     data_order order(job.data.size(), job.seed, job.order_purpose);
+    const batch_shard shard(batch);
+    const bool logging = !job.log_file.empty();
     std::ofstream log;
-    if (!job.log_file.empty()) log.open(job.log_file, std::ios::app);
+    if (logging && distributed::is_root()) log.open(job.log_file, std::ios::app);
 
     training_result result;
     const auto start = std::chrono::steady_clock::now();
@@ -248,9 +315,10 @@ training_result train_network(const training_setup& job, const training_objectiv
         const std::int64_t done = step + 1;
         training_step current;
         current.step = step;
-        current.first_position = step * batch;  // position of the batch in the data stream
-        current.logged = log.is_open() && (done % o.log_every == 0 || done == o.steps);
-        const example_batch examples = job.data.get(order.indices(current.first_position, batch));
+        // Position in the data stream of this rank's rows of the batch (all of it in one process).
+        current.first_position = step * batch + shard.first_row();
+        current.logged = logging && (done % o.log_every == 0 || done == o.steps);
+        const example_batch examples = job.data.get(order.indices(current.first_position, shard.rows()));
 
         const float lr = rates.at(step);
         optimizer->set_learning_rate(lr);
@@ -258,7 +326,8 @@ training_result train_network(const training_setup& job, const training_objectiv
         nn::set_dropout_stream(job.net, static_cast<std::uint64_t>(step),
                                static_cast<std::uint64_t>(current.first_position));
         const tensor loss = objective(examples, current);
-        const double value = loss.to_vector().front();
+        double value = loss.to_vector().front();
+        const bool stopping = shard.combine(value, current.log_values, stop && stop->load());
         if (!std::isfinite(value)) {
             const auto good = latest_checkpoint_step(job.checkpoint_dir);
             throw error(fmt::format("train: the loss is {} at step {}; {}; lower train.lr or set train.grad_clip",
@@ -268,6 +337,7 @@ training_result train_network(const training_setup& job, const training_objectiv
                                          : std::string("no checkpoint was saved yet")));
         }
         loss.backward();
+        shard.sum_gradients(job.net.parameters());
         const double grad_norm =
             o.grad_clip > 0 ? optim::clip_grad_norm(job.net.parameters(), static_cast<float>(o.grad_clip)) : 0.0;
         optimizer->step();
@@ -281,7 +351,7 @@ training_result train_network(const training_setup& job, const training_objectiv
         }
         result.last_loss = value;
 
-        if (current.logged) {
+        if (log.is_open() && current.logged) {
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             nlohmann::ordered_json line{{"step", done}, {"loss", value}};
             for (const auto& [key, logged] : current.log_values) line[key] = logged;
@@ -292,7 +362,7 @@ training_result train_network(const training_setup& job, const training_objectiv
         }
         bar.update(done, fmt::format("loss {:.4f}", value));
         if (done % o.checkpoint_every == 0 || done == o.steps) save(done);
-        if (stop && stop->load()) {
+        if (shard.shared() ? stopping : stop && stop->load()) {
             if (done % o.checkpoint_every != 0 && done != o.steps) save(done);
             bar.finish();
             throw error(fmt::format(

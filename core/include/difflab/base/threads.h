@@ -4,7 +4,8 @@
 
 namespace difflab {
 
-/// Sets the number of threads; 0 means all cores.
+/// Sets the number of threads; 0 means all cores (divided among the ranks of an MPI job on this
+/// machine).
 void set_thread_count(int threads);
 int thread_count();
 

@@ -12,6 +12,9 @@ namespace difflab {
 /// one, never a prefix: data goes to "<path>.tmp", then `commit` flushes it to disk (fsync),
 /// renames it over `path` and fsyncs the directory so the rename itself survives a crash.
 /// Destroying the writer before `commit` removes the temporary file.
+///
+/// In a job of several MPI ranks only rank 0 writes: on the other ranks, which compute the same
+/// outputs, the writer discards what it is given, so two ranks never race on "<path>.tmp".
 class atomic_file_writer {
 public:
     explicit atomic_file_writer(std::filesystem::path path);
@@ -35,6 +38,7 @@ private:
     std::filesystem::path path_;
     std::filesystem::path temp_;
     int fd_ = -1;
+    bool discard_ = false;  ///< a rank other than 0 of an MPI job
     char* buffer_;
     std::size_t buffered_ = 0;
 };

@@ -35,7 +35,8 @@ struct checkpoint {
 /// Each also carries the CRC-32 of its tensor data (metadata "data_crc32"), which loading checks,
 /// so that bytes changed on disk are an error rather than other weights.
 /// Stale temporary files of an earlier interrupted save are removed first. When `keep_last`
-/// is positive, only that many newest checkpoints are kept.
+/// is positive, only that many newest checkpoints are kept. In a job of several MPI ranks only
+/// rank 0 saves; the others return at once.
 void save_checkpoint(const std::filesystem::path& directory, const checkpoint& value, int keep_last = 0);
 
 /// The steps of the checkpoints in `directory` (those with a weights file), newest first.

@@ -130,7 +130,9 @@ public:
     /// sampling_context::source) are keyed by i, so results do not depend on the batch size and
     /// the first n of any count are the same n. Writes samples.safetensors, grid.png (the
     /// first sample.count) and trajectory.png (the first batch's path) to ctx.samples_dir().
-    /// `note` ends the report's sampling line (", guidance scale 3").
+    /// The ranks of an MPI job each draw a contiguous share of the batches and every rank
+    /// receives all the samples, which are those of one process. `note` ends the report's
+    /// sampling line (", guidance scale 3").
     const tensor& draw_samples(const model_factory& make, const std::string& note = "");
     /// The same for conditioned batches: each batch is sampled along its path with its
     /// constraints from its start (or x_T).
