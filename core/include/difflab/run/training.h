@@ -150,6 +150,14 @@ struct training_result {
 /// every `checkpoint_every` steps and at the end. A loss that is NaN or infinite stops the run
 /// with an error naming the step and the last good checkpoint, which is kept. When `stop`
 /// becomes true (Ctrl-C), the loop saves a checkpoint at the current step and throws.
+///
+/// In an MPI job (distributed.h) the loop is data-parallel: rank r computes `objective` on its
+/// contiguous share of each batch's rows (training_step::first_position is where that share
+/// starts in the data stream, so every per-example draw is the one a single process makes),
+/// the gradient of the batch is the sum over ranks of each share's mean gradient weighted by its
+/// rows, taken in rank order, and every rank applies the same update. The objective must
+/// therefore be a mean over its examples, as the denoising loss is. Rank 0 alone writes
+/// checkpoints and log.jsonl; a resumed run may have another number of ranks.
 training_result train_network(const training_setup& setup, const training_objective& objective,
                               const std::atomic<bool>* stop = nullptr);
 
