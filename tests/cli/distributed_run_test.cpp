@@ -13,6 +13,8 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "cli_runner.h"
 
@@ -119,15 +121,52 @@ TEST_CASE("sharded sampling and likelihood give the samples and values of one pr
     const std::string nll = "'evaluate.metrics=[{type: nll_bpd, count: 5, probes: 1, dequantize: false}]'";
     REQUIRE(run("sample runs/tiny -q --threads 1 " + nll, "", dir.root).exit_code == 0);
     const fs::path single = dir.root / "runs/tiny/samples/ddpm-20";
-    // Three ranks over 4 batches of 2 (the last of 1) and over 5 likelihoods.
-    for (int ranks : {2, 3}) {
+    // 7 samples in batches of 2 over 2 and 3 ranks (the last batch of 1), and in batches of 4
+    // over 3 ranks, one of which has none to draw; 5 likelihoods over each.
+    for (const auto& [ranks, batch] : std::vector<std::pair<int, int>>{{2, 2}, {3, 2}, {3, 4}}) {
         CAPTURE(ranks);
-        const std::string label = "ranks" + std::to_string(ranks);
-        const result r = run_ranks(ranks, "sample runs/tiny --name " + label + " " + nll, dir.root);
+        CAPTURE(batch);
+        const std::string label = "ranks" + std::to_string(ranks) + "_batch" + std::to_string(batch);
+        const result r = run_ranks(
+            ranks, "sample runs/tiny --name " + label + " sample.batch_size=" + std::to_string(batch) + " " + nll,
+            dir.root);
         REQUIRE_MESSAGE(r.exit_code == 0, r.err);
         const fs::path sharded = dir.root / "runs/tiny/samples" / label;
         CHECK(same_tensors(single / "samples.safetensors", sharded / "samples.safetensors"));
         const std::string a = read_file(single / "metrics.json"), b = read_file(sharded / "metrics.json");
+        CHECK(a.substr(0, a.find("\"protocol\"")) == b.substr(0, b.find("\"protocol\"")));
+    }
+}
+
+TEST_CASE("a comparison grid runs on two ranks, and re-evaluated there gives one process's metrics bitwise") {
+    const scratch dir("mpi_grid");
+    dir.write("grid.yaml", R"(name: grid
+seed: 4
+data: {type: toy2d, kind: moons, size: 512}
+process: {type: ddpm, schedule: linear, steps: 100}
+network: {type: mlp, hidden: 32, layers: 2}
+task: {type: generation}
+train: {steps: 10, batch_size: 32, lr: 1.0e-3, ema: 0.9, checkpoint_every: 10, log_every: 5}
+sample: {sampler: {type: ddim, steps: 5}, count: 16, batch_size: 8}
+evaluate: {count: 64, metrics: [sliced_wasserstein, mmd], reference_count: 256}
+variants:
+  sample.sampler:
+    ddim_2: {type: ddim, steps: 2}
+    ddpm_10: {type: ddpm, steps: 10}
+expect:
+  sliced_wasserstein: {max: 10}
+)");
+    const result trained = run_ranks(2, "run grid.yaml", dir.root);
+    REQUIRE_MESSAGE(trained.exit_code == 0, trained.err);
+    REQUIRE(run("evaluate runs/grid -q --threads 1 --name one", "", dir.root).exit_code == 0);
+    const result two = run_ranks(2, "evaluate runs/grid --name two", dir.root);
+    REQUIRE_MESSAGE(two.exit_code == 0, two.err);
+    for (const char* variant : {"ddim_2", "ddpm_10"}) {
+        CAPTURE(variant);
+        const fs::path one = dir.root / "runs/grid/evaluations/one/variants" / variant / "metrics.json";
+        const fs::path other = dir.root / "runs/grid/evaluations/two/variants" / variant / "metrics.json";
+        const std::string a = read_file(one), b = read_file(other);
+        REQUIRE(a.find("sliced_wasserstein") != std::string::npos);
         CHECK(a.substr(0, a.find("\"protocol\"")) == b.substr(0, b.find("\"protocol\"")));
     }
 }

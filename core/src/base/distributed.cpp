@@ -164,7 +164,11 @@ void barrier() {
 share_range share_of(std::int64_t count, std::int64_t granule, int r, int ranks) {
     granule = std::max<std::int64_t>(granule, 1);
     const std::int64_t blocks = (count + granule - 1) / granule;
-    const std::int64_t first = blocks * r / ranks, last = blocks * (r + 1) / ranks;
+    // The first `blocks % ranks` ranks take one block more, so rank 0 always holds block 0
+    // (the batch whose trajectory a run draws).
+    const std::int64_t base = blocks / ranks, extra = blocks % ranks;
+    const std::int64_t first = r * base + std::min<std::int64_t>(r, extra);
+    const std::int64_t last = first + base + (r < extra ? 1 : 0);
     return {std::min(count, first * granule), std::min(count, last * granule)};
 }
 

@@ -43,17 +43,25 @@ std::string plot_loss(const fs::path& run_dir) {
     return write_line_plot(run_dir / "loss", {loss}, {"training loss", "step", "loss", false, true}) ? "loss.png" : "";
 }
 
-/// The samples of every rank of an MPI job, in index order, from this rank's `parts` (its
-/// share of the batches, in order); `shape` is that of all of them. In one process, the parts
-/// joined.
-tensor gather_samples(const std::vector<tensor>& parts, const shape_t& shape) {
+/// The `count` samples of every rank of an MPI job, in index order, from this rank's `parts`
+/// (its share of the batches, in order; none where there are fewer batches than ranks). In one
+/// process, the parts joined.
+tensor gather_samples(const std::vector<tensor>& parts, std::int64_t count) {
     if (distributed::size() == 1) return concat(parts, 0);
+    // A sample's shape is the sampler's, which may not be the data's (a mask drawn for an
+    // image): rank 0, which always draws the first batch, says what it is.
+    std::vector<double> shape;
+    if (distributed::is_root())
+        for (std::int64_t d : parts.front().shape()) shape.push_back(static_cast<double>(d));
+    shape = distributed::gather_all(shape);
+    shape_t all{count};
+    for (std::size_t d = 1; d < shape.size(); ++d) all.push_back(static_cast<std::int64_t>(shape[d]));
     std::vector<float> mine;
     for (const tensor& part : parts) {
         const std::vector<float> values = part.to_vector();
         mine.insert(mine.end(), values.begin(), values.end());
     }
-    return tensor::from_vector(shape, distributed::gather_all(mine));
+    return tensor::from_vector(all, distributed::gather_all(mine));
 }
 
 }  // namespace
@@ -242,7 +250,7 @@ const tensor& task_flow::draw_samples(const conditioned_factory& make, const std
             }
             evaluations += m.model->evaluations() * m.passes;
         }
-        samples_ = gather_samples(parts, shape);
+        samples_ = gather_samples(parts, count);
         seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
     if (distributed::size() > 1) {

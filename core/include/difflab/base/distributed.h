@@ -40,7 +40,8 @@ void barrier();
 
 /// This rank's share [begin, end) of [0, count), in contiguous blocks of `granule` items
 /// (batches, so that each batch is the one a single process forms), as even as the blocks
-/// allow: rank r takes blocks [r B / P, (r + 1) B / P) of the B blocks.
+/// allow: of B blocks over P ranks each takes B / P, and ranks 0 to B % P - 1 one more, in
+/// rank order.
 struct share_range {
     std::int64_t begin = 0;
     std::int64_t end = 0;
