@@ -80,8 +80,7 @@ void sum_blocks_in_rank_order(std::vector<T>& values, MPI_Datatype type) {
     std::vector<T> summed(received.begin(), received.begin() + static_cast<std::ptrdiff_t>(block));
     for (std::size_t r = 1; r < ranks; ++r)
         for (std::size_t i = 0; i < block; ++i) summed[i] += received[r * block + i];
-    MPI_Allgather(summed.data(), checked_count(block), type, padded.data(), checked_count(block), type,
-                  MPI_COMM_WORLD);
+    MPI_Allgather(summed.data(), checked_count(block), type, padded.data(), checked_count(block), type, MPI_COMM_WORLD);
     std::copy(padded.begin(), padded.begin() + static_cast<std::ptrdiff_t>(values.size()), values.begin());
 }
 #endif

@@ -165,9 +165,10 @@ class batch_shard {
 public:
     explicit batch_shard(std::int64_t batch) : batch_(batch), rows_(distributed::share(batch)) {
         if (rows_.size() == 0)
-            throw config_error(fmt::format("train: batch_size {} is smaller than the {} ranks of this job; raise "
-                                           "train.batch_size or start fewer ranks",
-                                           batch, distributed::size()));
+            throw config_error(
+                fmt::format("train: batch_size {} is smaller than the {} ranks of this job; raise "
+                            "train.batch_size or start fewer ranks",
+                            batch, distributed::size()));
     }
 
     bool shared() const { return distributed::size() > 1; }
@@ -207,8 +208,9 @@ public:
             tensor p = params[i];
             const auto n = static_cast<std::size_t>(p.numel());
             if (flat[i] > 0)
-                p.set_grad(tensor::from_vector(p.shape(), std::vector<float>(flat.begin() + static_cast<std::ptrdiff_t>(at),
-                                                                             flat.begin() + static_cast<std::ptrdiff_t>(at + n))));
+                p.set_grad(tensor::from_vector(p.shape(),
+                                               std::vector<float>(flat.begin() + static_cast<std::ptrdiff_t>(at),
+                                                                  flat.begin() + static_cast<std::ptrdiff_t>(at + n))));
             at += n;
         }
     }
