@@ -31,6 +31,10 @@ for dependency in libdnnl2 libyaml-cpp0.7 libboost-program-options1.74.0 libfmt9
   tr ',' '\n' <<<"$(field Depends)" | grep -q "^ *$dependency\b" || fail "Depends lacks $dependency: $(field Depends)"
 done
 grep -q dataset-fashion-mnist <<<"$(field Recommends)" || fail "Recommends lacks dataset-fashion-mnist"
+# A build with MPI: its engine links Open MPI's library, which the package must depend on.
+if grep -q libmpi <<<"$(ldd "$build/lib/libdifflab_engine.so")"; then
+  tr ',' '\n' <<<"$(field Depends)" | grep -q "^ *libopenmpi3\b" || fail "Depends lacks libopenmpi3: $(field Depends)"
+fi
 grep -q "^activate-noawait ldconfig$" <<<"$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./triggers)" ||
   fail "no ldconfig trigger in the control archive"
 
