@@ -117,7 +117,8 @@ void start(int& argc, char**& argv) {
     if (launched && (env_int("OMPI_COMM_WORLD_SIZE", 1) > 1 || env_int("PMI_SIZE", 1) > 1)) {
         std::fprintf(stderr,
                      "error: this difflab was built without MPI, so each of the launcher's processes would run the "
-                     "whole job alone; install libopenmpi-dev and rebuild (tools/setup), or run without mpirun\n");
+                     "whole job alone; install libopenmpi-dev and rebuild (tools/setup; without -DDIFFLAB_MPI=OFF), or "
+                     "run without mpirun\n");
         std::exit(2);
     }
 #endif
