@@ -27,10 +27,6 @@ commands:
 'difflab COMMAND --help' describes each command. Exit codes: 0 ok, 1 runtime failure,
 2 usage or configuration error.)";
 
-}  // namespace
-
-namespace {
-
 /// Runs a command; an error ends the whole MPI job from the rank that met it (each rank
 /// prints its own, rank 0 unprefixed), so that no rank waits for a peer that will never come.
 int run_command(int (*command)(const std::vector<std::string>&), const std::vector<std::string>& args) {

@@ -87,14 +87,6 @@ void sum_blocks_in_rank_order(std::vector<T>& values, MPI_Datatype type) {
 
 }  // namespace
 
-bool built_with_mpi() {
-#ifdef DIFFLAB_HAVE_MPI
-    return true;
-#else
-    return false;
-#endif
-}
-
 void start(int& argc, char**& argv) {
     // Launchers announce themselves in the environment: Open MPI's mpirun, PMIx (srun
     // --mpi=pmix, prterun) and PMI-1/2 (MPICH's hydra, srun --mpi=pmi2). Without one of them

@@ -8,9 +8,6 @@
 
 namespace difflab::distributed {
 
-/// Whether this build links MPI (CMake found it; DIFFLAB_MPI=OFF builds without).
-bool built_with_mpi();
-
 /// Joins the MPI job when the process was started by an MPI launcher (mpirun, mpiexec, srun:
 /// one of OMPI_COMM_WORLD_SIZE, PMIX_RANK, PMI_RANK in the environment); otherwise, or in a
 /// build without MPI, the process is a job of one rank and every function below is the
