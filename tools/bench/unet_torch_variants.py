@@ -233,6 +233,36 @@ def adam_step_time(options, repeats):
 # --- the run --------------------------------------------------------------------------------
 
 
+def forward_flops(options):
+    """Floating-point operations of one image's forward pass in its convolutions, linear layers
+    and attention products (2 per multiply-add; normalizations, activations and resampling
+    are left out), counted with hooks on the twin."""
+    model = UNet(options)
+    total = [0]
+
+    def conv(module, _, out):
+        kh, kw = module.kernel_size
+        total[0] += 2 * module.in_channels // module.groups * kh * kw * out[0].numel()
+
+    def linear(module, _, out):
+        total[0] += 2 * module.in_features * out[0].numel()
+
+    def attention(_, inputs, __):
+        c, h, w = inputs[0].shape[1:]
+        total[0] += 2 * 2 * (h * w) ** 2 * c  # Q K^T and (softmax) V over all heads
+
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            module.register_forward_hook(conv)
+        elif isinstance(module, nn.Linear):
+            module.register_forward_hook(linear)
+        elif type(module).__name__ == "AttentionBlock":
+            module.register_forward_hook(attention)
+    with torch.inference_mode():
+        model(torch.zeros(1, *IMAGE), torch.zeros(1))
+    return total[0]
+
+
 def fastest(result, metric):
     """The best PyTorch time so far on a metric (None before any)."""
     times = [r[metric].best for v, r in result.items() if v in VARIANTS and isinstance(r.get(metric), Timing)]
@@ -299,24 +329,45 @@ def best_fp32(result, metric):
     return min(timed, key=lambda vt: vt[1].best)
 
 
-def rows_for(result):
-    """Table rows: metric | difflab | PyTorch best fp32 (variant) | ratio | PyTorch bf16 | ratio."""
+def batch_of(metric):
+    return TRAIN_BATCH if metric == "train" else int(metric[len("sample"):])
+
+
+def gflops(metric, t, flops):
+    """The rate of a timing in GFLOP/s: a training step is counted as 3 forwards (the forward,
+    and a backward that computes the gradients of the inputs and of the weights, each about
+    one forward's products)."""
+    per_image = 3 * flops if metric == "train" else flops
+    return per_image * batch_of(metric) / t.best / 1e9
+
+
+def fmt_rate(metric, t, flops, peak):
+    """'181 (78%)': GFLOP/s and its share of the machine's peak (without a peak: GFLOP/s)."""
+    rate = gflops(metric, t, flops)
+    return "%.0f (%.0f%%)" % (rate, 100 * rate / peak) if peak else "%.0f" % rate
+
+
+def rows_for(result, flops, peaks):
+    """Table rows: metric | difflab | GFLOP/s | PyTorch best fp32 (variant) | ratio | GFLOP/s |
+    PyTorch bf16 | ratio | GFLOP/s; the shares are of the fp32 peak, bf16's of the bf16 peak."""
     rows = []
     ours = result.get("difflab", {})
+    fp32_peak, bf16_peak = peaks
     for metric, label in METRICS:
         d = ours.get(metric)
         variant, best = best_fp32(result, metric)
         bf16 = result[BF16_VARIANT].get(metric)
-        row = [label, fmt_value(metric, d) if d else "-"]
+        row = [label, fmt_value(metric, d) if d else "-", fmt_rate(metric, d, flops, fp32_peak) if d else "-"]
         if best is None:
-            row += ["failed (every fp32 variant)", "-"]
+            row += ["failed (every fp32 variant)", "-", "-"]
         else:
             row += ["%s (%s)" % (fmt_value(metric, best), variant),
-                    "%.2fx" % speedup(d, best) if d else "-"]
+                    "%.2fx" % speedup(d, best) if d else "-", fmt_rate(metric, best, flops, fp32_peak)]
         if isinstance(bf16, Timing):
-            row += [fmt_value(metric, bf16), "%.2fx" % speedup(d, bf16) if d else "-"]
+            row += [fmt_value(metric, bf16), "%.2fx" % speedup(d, bf16) if d else "-",
+                    fmt_rate(metric, bf16, flops, bf16_peak)]
         else:
-            row += [bf16 or "-", "-"]
+            row += [bf16 or "-", "-", "-"]
         rows.append(row)
     return rows
 
@@ -393,6 +444,9 @@ def main():
     parser.add_argument("--only", choices=[c for c, _ in CONFIGS], help="one configuration")
     parser.add_argument("--markdown", action="store_true", help="print the tables as docs/performance.md has them")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--peak-fp32", type=float, default=0.0,
+                        help="the machine's fp32 peak in GFLOP/s at --threads (tools/bench/peak_flops)")
+    parser.add_argument("--peak-bf16", type=float, default=0.0, help="the same for bf16 dot products")
     args = parser.parse_args()
     args.threads = args.threads or os.cpu_count() or 1
     torch.set_num_threads(args.threads)
@@ -411,12 +465,20 @@ def main():
            loaded_blas(), load_before, os.getloadavg()[0], time.perf_counter() - started))
     print("training step = zero_grad + forward + MSE loss + backward, no optimizer update (both sides); "
           "sampling = batch / one eval forward without autograd; ratio > 1: difflab faster")
+    if args.peak_fp32:
+        print("peak (tools/bench/peak_flops, %d threads): fp32 %.1f GFLOP/s, bf16 %s" %
+              (args.threads, args.peak_fp32, "%.1f GFLOP/s" % args.peak_bf16 if args.peak_bf16 else "none"))
+    print("GFLOP/s: the convolutions', linear layers' and attention products' operations of each forward (a "
+          "training step counted as 3 forwards) over the best time; (%): of the fp32 peak, bf16 of the bf16 peak")
     for name, options, result in results:
+        flops = forward_flops(options)
         print()
-        print(("**%s** `%s`" if args.markdown else "%s: %s") % (name, json.dumps(options)))
+        print(("**%s** `%s`, %.3f GFLOP per image forward" if args.markdown else "%s: %s, %.3f GFLOP per image forward")
+              % (name, json.dumps(options), flops / 1e9))
         print()
-        print_table(["metric", "difflab", "PyTorch best fp32 (variant)", "ratio", "PyTorch bf16 autocast", "ratio"],
-                    rows_for(result), args.markdown)
+        print_table(["metric", "difflab", "GFLOP/s", "PyTorch best fp32 (variant)", "ratio", "GFLOP/s",
+                     "PyTorch bf16 autocast", "ratio", "GFLOP/s"],
+                    rows_for(result, flops, (args.peak_fp32, args.peak_bf16 or None)), args.markdown)
         print()
         print_table(["best (median)", "training step b64 (s/step)", "sampling b64 (img/s)", "sampling b256 (img/s)"],
                     variant_rows(result), args.markdown)
