@@ -2,6 +2,7 @@
 // Tensors: storage, construction, strided views (recorded by autograd), copies and printing.
 #include <difflab/base/error.h>
 #include <difflab/tensor/autograd.h>
+#include <difflab/tensor/storage_cache.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -215,14 +216,26 @@ shape_t contiguous_strides(const shape_t& shape) {
 
 // --- storage -----------------------------------------------------------------------------------
 
+namespace {
+/// A storage's block: its bytes rounded up to the alignment (aligned_alloc's contract, and the
+/// size the storage cache files the block under).
+std::size_t block_bytes(std::size_t bytes) {
+    return std::max<std::size_t>((bytes + alignment - 1) / alignment * alignment, alignment);
+}
+}  // namespace
+
 storage::storage(std::size_t bytes) : data_(nullptr), bytes_(bytes) {
-    const std::size_t rounded = std::max<std::size_t>((bytes + alignment - 1) / alignment * alignment, alignment);
-    data_ = std::aligned_alloc(alignment, rounded);
+    data_ = allocate_storage_block(block_bytes(bytes));
+    if (data_ == nullptr) {
+        // The cache may hold what the system lacks: give it back and try once more.
+        release_storage_cache();
+        data_ = allocate_storage_block(block_bytes(bytes));
+    }
     if (data_ == nullptr) fail(fmt::format("out of memory allocating {} bytes for a tensor", bytes));
 }
 
 storage::~storage() {
-    std::free(data_);
+    free_storage_block(data_, block_bytes(bytes_));
 }
 
 // --- construction ------------------------------------------------------------------------------
