@@ -10,8 +10,8 @@ namespace difflab {
 /// same (64-byte rounded) size, as PyTorch's CUDA caching allocator does for device memory.
 /// The training and sampling loops allocate the same shapes step after step; without the
 /// cache glibc returns each large block to the kernel on free, and the next step pays for
-/// zero-filled fresh pages again (the tiny U-Net's forward at batch 64: 161-175 ms without,
-/// 139-140 ms with freed memory kept).
+/// zero-filled fresh pages again (the tiny U-Net's forward at batch 64 on 2 threads: 155-172 ms
+/// without the cache, 142-144 ms with it; docs/performance.md).
 ///
 /// At most `storage_cache_limit()` bytes are kept (default 1 GiB, or DIFFLAB_STORAGE_CACHE_MB
 /// from the environment; 0 disables the cache, as sanitizer builds do by default so that a
