@@ -70,6 +70,7 @@ tensor mlp::forward(const tensor& x, const tensor& noise, const condition& cond)
                         "labels, or use a network with extra_in_channels (unet)",
                         shape_text(cond.channels.shape())));
     refuse_context("mlp", cond);
+    refuse_clean_mask("mlp", cond);
     const tensor& labels = cond.labels;
     tensor emb = time_linear_2_->forward(
         silu(time_linear_1_->forward(timestep_embedding(noise, opts_.hidden, opts_.time_scale))));

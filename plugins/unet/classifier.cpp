@@ -170,6 +170,7 @@ tensor classifier::forward(const tensor& x, const tensor& noise, const condition
                         "condition.channels undefined",
                         shape_text(cond.channels.shape())));
     refuse_context("classifier", cond);
+    refuse_clean_mask("classifier", cond);
     return head(features(x, noise)).contiguous();
 }
 

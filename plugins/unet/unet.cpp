@@ -194,6 +194,7 @@ std::vector<std::string> unet::tap_names() const {
 tensor unet::forward(const tensor& x, const tensor& noise, const condition& cond) {
     const tensor in = input(x, cond);
     refuse_context("unet", cond);
+    refuse_clean_mask("unet", cond);
     const std::int64_t n = x.size(0);
     if (!noise.defined() || noise.numel() != n)
         throw error(fmt::format("unet: expected one noise input per example ([{}]), got {}", n,

@@ -20,6 +20,7 @@ struct field {
 constexpr field fields[] = {{&condition::labels, "labels"},
                             {&condition::channels, "channels"},
                             {&condition::loss_mask, "loss_mask"},
+                            {&condition::clean_mask, "clean_mask"},
                             {&condition::context, "context"}};
 
 }  // namespace
@@ -55,6 +56,14 @@ void refuse_context(const char* network, const condition& cond) {
         fmt::format("{}: got a cross-attention context {}, but {} has no cross-attention; leave "
                     "condition.context undefined",
                     network, shape_text(cond.context.shape()), network));
+}
+
+void refuse_clean_mask(const char* network, const condition& cond) {
+    if (!cond.clean_mask.defined()) return;
+    throw error(
+        fmt::format("{}: got a clean mask {}, but {} cannot tell given elements from noisy ones; use a network "
+                    "that reads it (unet3d) or leave condition.clean_mask undefined",
+                    network, shape_text(cond.clean_mask.shape()), network));
 }
 
 condition concat_rows(const condition& a, const condition& b) {

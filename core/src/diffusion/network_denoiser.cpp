@@ -64,9 +64,17 @@ tensor denoising_loss(network& net, const process& p, prediction kind, double si
         alpha[i] = static_cast<float>(p.alpha(times[i]));
         sigma[i] = static_cast<float>(p.sigma(times[i]));
     }
-    const tensor x_t = x0 * per_example(x0, alpha) + noise * per_example(x0, sigma);
+    const tensor& clean = cond.clean_mask;
+    if (clean.defined() && !fits(clean, x0.shape()))
+        throw error(
+            fmt::format("denoising loss: condition.clean_mask {} does not fit the data {}; give it the data's "
+                        "shape or 1 in the dimensions it spreads over, e.g. [N, 1, F, 1, 1] for whole frames",
+                        shape_text(clean.shape()), shape_text(x0.shape())));
+    tensor x_t = x0 * per_example(x0, alpha) + noise * per_example(x0, sigma);
+    // RaMViD's given frames: x0 itself inside x_t, at the same noise input as the rest.
+    if (clean.defined()) x_t = x_t + clean * (x0 - x_t);
     const parametrized_output f = parametrization(p, kind, sigma_data).evaluate(net, x_t, times, cond);
-    std::vector<float> target_x0(n), target_noise(n), weight(n);
+    std::vector<float> target_x0(n), target_noise(n), target_clean(n), weight(n);
     for (std::size_t i = 0; i < n; ++i) {
         const double t = times[i], a = p.alpha(t), s = p.sigma(t);
         const preconditioning& c = f.coefficients[i];
@@ -74,9 +82,12 @@ tensor denoising_loss(network& net, const process& p, prediction kind, double si
         // cancel (eps prediction at alpha ~ 0 has c_skip = 1 / alpha).
         target_x0[i] = static_cast<float>((1 - c.c_skip * a) / c.c_out);
         target_noise[i] = static_cast<float>(-c.c_skip * s / c.c_out);
+        target_clean[i] = static_cast<float>((1 - c.c_skip) / c.c_out);
         weight[i] = static_cast<float>(p.loss_weight(t) * c.c_out * c.c_out);
     }
-    const tensor target = x0 * per_example(x0, target_x0) + noise * per_example(x0, target_noise);
+    tensor target = x0 * per_example(x0, target_x0) + noise * per_example(x0, target_noise);
+    // Where x_t is x0 the target is still (x0 - c_skip x_t) / c_out: the output whose estimate is x0.
+    if (clean.defined()) target = target + clean * (x0 * per_example(x0, target_clean) - target);
     return mean(per_example_squared_error(f.out - target, cond.loss_mask) * per_example(x0, weight));
 }
 

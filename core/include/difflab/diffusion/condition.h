@@ -37,6 +37,14 @@ struct condition {
     /// models may score only the hole. Training only: networks ignore it, and denoising_loss
     /// normalizes by its sum per example (network_denoiser.h says why).
     tensor loss_mask{};
+    /// Elements of x_t held at the clean data, shaped like x or broadcastable to it (e.g.
+    /// [N, 1, F, 1, 1] for whole frames of a video [N, C, F, H, W]); undefined means none.
+    /// RaMViD (Höppe et al. 2022) trains a video model with a random set of frames kept clean
+    /// inside x_t at the same noise input, and samples it with those frames replaced by the
+    /// given ones: denoising_loss puts x0 there instead of alpha x0 + sigma noise, and a video
+    /// network (unet3d) reads from it which frames are given. Unlike loss_mask it is an input:
+    /// sampling passes it too, with the state's given frames kept clean by a constraint.
+    tensor clean_mask{};
     /// [N, L, F] token embeddings for cross-attention (Rombach et al. 2022, "High-resolution
     /// image synthesis with latent diffusion models": text through a transformer encoder).
     /// Reserved: no network in difflab attends to it yet, and each refuses it.
@@ -54,6 +62,9 @@ struct condition {
 /// Throws when `cond` holds a cross-attention context: for networks without cross-attention,
 /// named `network` in the message.
 void refuse_context(const char* network, const condition& cond);
+/// Throws when `cond` holds a clean mask: for networks that cannot tell given elements from
+/// noisy ones, named `network` in the message.
+void refuse_clean_mask(const char* network, const condition& cond);
 
 /// `a`'s examples followed by `b`'s, field by field: the conditional and the unconditional pass
 /// of classifier-free guidance as one batch. A field defined in one but not the other throws.

@@ -51,6 +51,10 @@ private:
 /// generated frame of a video), and the learning rate and loss weight tuned for unmasked
 /// training still hold. An all-ones mask gives exactly the unmasked loss; an example whose
 /// mask is all zero adds nothing (but still counts in the mean over examples).
+///
+/// With cond.clean_mask c, x_t is x0 where c is 1 (RaMViD's given frames, Höppe et al. 2022)
+/// and the target there is the output whose estimate is x0; pair it with a loss mask 1 - c to
+/// score only the frames generated.
 tensor denoising_loss(network& net, const process& p, prediction kind, double sigma_data, const tensor& x0,
                       const std::vector<double>& times, const tensor& noise, const condition& cond = {});
 
