@@ -36,6 +36,10 @@ param_spec<mask_measurement::options> mask_measurement::params() {
     spec.add(&options::fraction, "fraction",
              "The fraction of pixels missing, for missing: random (rounded to a whole number of pixels).",
              closed_range(0.0, 1.0));
+    spec.add(&options::observed_frames, "observed_frames",
+             "For videos [C, F, H, W]: the frames observed whole (video prediction and infilling as inpainting along "
+             "time, Ho et al. 2022); when set it replaces `missing`.",
+             at_least<std::int64_t>(0));
     spec.add(&options::seed, "seed", "Seed of the random mask; -1 takes the experiment's seed.",
              at_least<std::int64_t>(-1));
     add_noise_std(spec);
@@ -101,6 +105,8 @@ std::vector<float> mask_measurement::mask_for(const shape_t& example) const {
         return keep;
     }
 
+    if (!opts_.observed_frames.empty()) return frame_mask(example);
+
     // One plane of rows x cols shared by the channels; points are a single row.
     const bool points = example.size() == 1;
     if (!points && example.size() != 3)
@@ -149,6 +155,27 @@ std::vector<float> mask_measurement::mask_for(const shape_t& example) const {
     std::vector<float> keep(static_cast<std::size_t>(d));
     for (std::int64_t i = 0; i < d; ++i)
         keep[static_cast<std::size_t>(i)] = plane[static_cast<std::size_t>(i % (rows * cols))];
+    return keep;
+}
+
+std::vector<float> mask_measurement::frame_mask(const shape_t& example) const {
+    if (example.size() != 4)
+        throw config_error(
+            fmt::format("{}: observed_frames needs videos [C, F, H, W], not examples of shape {}; drop "
+                        "observed_frames for images and points",
+                        name, shape_text(example)));
+    const std::int64_t frames = example[1], plane = example[2] * example[3];
+    std::vector<float> frame_observed(static_cast<std::size_t>(frames), 0.0f);
+    for (std::int64_t f : opts_.observed_frames) {
+        if (f >= frames)
+            throw config_error(fmt::format("{}: observed_frames lists frame {}, but the videos have {} frames (0..{}); "
+                                           "list frames that exist",
+                                           name, f, frames, frames - 1));
+        frame_observed[static_cast<std::size_t>(f)] = 1.0f;
+    }
+    std::vector<float> keep(static_cast<std::size_t>(shape_numel(example)));
+    for (std::size_t i = 0; i < keep.size(); ++i)
+        keep[i] = frame_observed[(i / static_cast<std::size_t>(plane)) % static_cast<std::size_t>(frames)];
     return keep;
 }
 

@@ -22,7 +22,8 @@ namespace difflab::plugins {
 /// without changing the measured shape. The SVD is a permutation: V^T x = U^T x lists the observed
 /// entries in row-major order, then the missing ones; s is 1 for each observed entry, then 0.
 ///
-/// The mask comes from the options (`missing`, one region shared by every channel and example) or
+/// The mask comes from the options (`missing`, one region shared by every channel and example;
+/// `observed_frames`, whole frames of a video [C, F, H, W], for video prediction and infilling) or
 /// from set_mask.
 class mask_measurement final : public measurement {
 public:
@@ -30,6 +31,7 @@ public:
         std::string missing = "center";
         std::vector<std::int64_t> box;
         double fraction = 0.5;
+        std::vector<std::int64_t> observed_frames;
         std::int64_t seed = -1;
         double noise_std = 0.0;
     };
@@ -50,6 +52,8 @@ private:
     binding prepare(const shape_t& example_shape) override;
     /// 1 observed, 0 missing, for every entry of `example`, from the options or set_mask.
     std::vector<float> mask_for(const shape_t& example) const;
+    /// 1 on every entry of the observed_frames of a video [C, F, H, W], 0 elsewhere.
+    std::vector<float> frame_mask(const shape_t& example) const;
     tensor do_apply(const tensor& x) const override;
     tensor do_adjoint(const tensor& y) const override { return do_apply(y); }
     tensor do_pseudo_inverse(const tensor& y) const override { return do_apply(y); }

@@ -148,3 +148,21 @@ TEST_CASE("mask refuses masks and regions that do not fit the examples") {
     CHECK_THROWS_AS(checks::bound<mask_measurement>("{missing: corner}", {1, 4, 4}), config_error);
     CHECK_THROWS_AS(checks::bound<mask_measurement>("{missing: random, fraction: 1.5}", {1, 4, 4}), config_error);
 }
+
+TEST_CASE("mask with observed_frames observes whole frames of a video and nothing else") {
+    const auto h = checks::bound<mask_measurement>("{observed_frames: [0, 1, 3]}", {2, 4, 3, 3});
+    checks::check_algebra(*h);
+    const std::vector<float> keep = h->observed().to_vector();
+    for (std::size_t i = 0; i < keep.size(); ++i) {
+        const std::size_t frame = (i / 9) % 4;  // [C, F, H, W] row-major
+        CHECK(keep[i] == (frame == 2 ? 0.0f : 1.0f));
+    }
+    CHECK_THROWS_WITH_AS(checks::bound<mask_measurement>("{observed_frames: [0, 4]}", {1, 4, 3, 3}),
+                         "error: measurement 'mask': observed_frames lists frame 4, but the videos have 4 frames "
+                         "(0..3); list frames that exist",
+                         config_error);
+    CHECK_THROWS_WITH_AS(checks::bound<mask_measurement>("{observed_frames: [0]}", {1, 3, 3}),
+                         "error: measurement 'mask': observed_frames needs videos [C, F, H, W], not examples of "
+                         "shape [1, 3, 3]; drop observed_frames for images and points",
+                         config_error);
+}

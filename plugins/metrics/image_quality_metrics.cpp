@@ -110,8 +110,12 @@ std::vector<double> psnr_metric::per_image(const tensor& samples, const tensor& 
 }
 
 metric_values psnr_metric::compute(const metric_inputs& in) {
+    return {{"psnr", mean_of(per_example(in))}};
+}
+
+std::vector<double> psnr_metric::per_example(const metric_inputs& in) {
     check_pair(in, "psnr");
-    return {{"psnr", mean_of(per_image(in.samples, in.reference))}};
+    return per_image(in.samples, in.reference);
 }
 
 metric_protocol psnr_metric::protocol() const {
@@ -146,13 +150,17 @@ std::vector<double> ssim_metric::per_image(const tensor& samples, const tensor& 
 }
 
 metric_values ssim_metric::compute(const metric_inputs& in) {
+    return {{"ssim", mean_of(per_example(in))}};
+}
+
+std::vector<double> ssim_metric::per_example(const metric_inputs& in) {
     check_pair(in, "ssim");
     const shape_t& shape = in.samples.shape();
     if (shape.size() != 4 || shape[2] < ssim_window || shape[3] < ssim_window)
         throw error(fmt::format("ssim: samples {} must be images [N, C, H, W] with H and W at least {} (the "
                                  "Gaussian window of sigma 1.5)",
                                 shape_text(shape), ssim_window));
-    return {{"ssim", mean_of(per_image(in.samples, in.reference))}};
+    return per_image(in.samples, in.reference);
 }
 
 metric_protocol ssim_metric::protocol() const {

@@ -29,6 +29,8 @@ public:
     psnr_metric(const options& opts, build_context& ctx);
 
     metric_values compute(const metric_inputs& in) override;
+    /// The PSNR of each image, in order (what `psnr` averages): best-of-k selections rank by it.
+    std::vector<double> per_example(const metric_inputs& in) override;
     metric_protocol protocol() const override;
 
     /// The per-image PSNRs (dB, capped at max_db) of `samples` against `reference`, shaped as
@@ -57,6 +59,8 @@ public:
     ssim_metric(const options& opts, build_context& ctx);
 
     metric_values compute(const metric_inputs& in) override;
+    /// The SSIM of each image, in order (what `ssim` averages).
+    std::vector<double> per_example(const metric_inputs& in) override;
     metric_protocol protocol() const override;
 
     /// The per-image SSIMs (mean over channels) of `samples` against `reference`, shaped as

@@ -86,6 +86,9 @@ TEST_CASE("psnr and ssim match scikit-image per image and on average") {
         CHECK(s[0].first == "ssim");
         CHECK(std::abs(p[0].second - mean_of(want_psnr)) < 1e-4);
         CHECK(std::abs(s[0].second - mean_of(want_ssim)) < 1e-4);
+        // Through the metric interface (best-of-k selections rank samples by these).
+        CHECK(psnr.per_example(pair(samples, reference)) == got_psnr);
+        CHECK(ssim.per_example(pair(samples, reference)) == got_ssim);
     }
 }
 

@@ -27,7 +27,7 @@ deb="$work/out/difflab_${version}_${arch}.deb"
 field() { dpkg-deb --field "$deb" "$1"; }
 [ "$(field Package)" = difflab ] || fail "Package: $(field Package)"
 [ "$(field Version)" = "$version" ] || fail "Version: $(field Version), CMakeLists.txt says $version"
-for dependency in libdnnl2 libyaml-cpp0.7 libboost-program-options1.74.0 libfmt9 libpng16-16 libdnnl-dev; do
+for dependency in libdnnl2 libyaml-cpp0.7 libboost-program-options1.74.0 libfmt9 libpng16-16 libgif7 libdnnl-dev; do
   tr ',' '\n' <<<"$(field Depends)" | grep -q "^ *$dependency\b" || fail "Depends lacks $dependency: $(field Depends)"
 done
 grep -q dataset-fashion-mnist <<<"$(field Recommends)" || fail "Recommends lacks dataset-fashion-mnist"
