@@ -171,6 +171,47 @@ TEST_CASE("the masked loss divides by the mask's sum per example: a region keeps
         error);
 }
 
+/// Keeps the input it is given and predicts 0.
+class input_recorder final : public network {
+public:
+    tensor forward(const tensor& x, const tensor&, const condition&) override {
+        seen = x.contiguous().clone();
+        return x * 0.0f;
+    }
+    tensor seen;
+};
+
+TEST_CASE("a clean mask holds x0 inside x_t and asks for the output whose estimate is x0 there") {
+    // RaMViD's given frames: rows 0 of examples 0 and 2 clean ([N, 1, H, 1] spreads over channels
+    // and columns), example 1 untouched. Eps prediction with F = 0: the target is the noise on
+    // noisy elements and x0 (1 - alpha) / sigma on clean ones, (x0 - c_skip x0) / c_out.
+    testing::linear_vp p;
+    input_recorder net;
+    const tensor x0 = sample({3, 2, 2, 2}, 0), noise = sample({3, 2, 2, 2}, 100);
+    const std::vector<double> times{0.2, 0.5, 0.9};
+    condition cond;
+    cond.clean_mask = tensor::from_vector({3, 1, 2, 1}, {1, 0, 0, 0, 1, 0});
+    const double loss = values(denoising_loss(net, p, prediction::eps, 0.5, x0, times, noise, cond))[0];
+    const std::vector<float> x = values(x0), z = values(noise), seen = values(net.seen);
+    double expected = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const std::size_t example = i / 8, row = (i / 2) % 2;
+        const bool clean = example != 1 && row == 0;
+        const double a = p.alpha(times[example]), s = p.sigma(times[example]);
+        CHECK(seen[i] == doctest::Approx(clean ? x[i] : a * x[i] + s * z[i]).epsilon(1e-6));
+        const double target = clean ? x[i] * (1 - a) / s : z[i];
+        expected += target * target / 8.0 / 3.0;
+    }
+    CHECK(loss == doctest::Approx(expected).epsilon(1e-5));
+
+    cond.clean_mask = tensor::ones({3, 1, 3, 1});
+    CHECK_THROWS_WITH_AS(
+        denoising_loss(net, p, prediction::eps, 0.5, x0, times, noise, cond),
+        "error: denoising loss: condition.clean_mask [3, 1, 3, 1] does not fit the data [3, 2, 2, 2]; give "
+        "it the data's shape or 1 in the dimensions it spreads over, e.g. [N, 1, F, 1, 1] for whole frames",
+        error);
+}
+
 TEST_CASE("a dataset's paired input reaches the network as condition channels through training") {
     testing::linear_vp p;
     const paired_images data;
