@@ -77,20 +77,12 @@ private:
     /// x with cond.channels concatenated after it, checked against the options.
     tensor input(const tensor& x, const condition& cond) const;
 
-    /// One entry of the down or up path: a residual block (with attention), or a resampling conv.
-    struct stage {
-        std::shared_ptr<unet_parts::res_block> res;
-        std::shared_ptr<unet_parts::attention_block> attn;
-        std::shared_ptr<nn::conv2d> resample;
-    };
-
     options opts_;
     std::shared_ptr<nn::conv2d> conv_in_, conv_out_;
-    std::shared_ptr<nn::linear> time_linear_1_, time_linear_2_;
+    std::shared_ptr<unet_parts::time_embedding> time_embed_;
     std::shared_ptr<nn::embedding> class_embed_;
-    std::vector<stage> down_, up_;
-    std::shared_ptr<unet_parts::res_block> mid_res_1_, mid_res_2_;
-    std::shared_ptr<unet_parts::attention_block> mid_attn_;
+    std::vector<unet_parts::stage> down_, up_;
+    unet_parts::middle mid_;
     std::shared_ptr<nn::group_norm> out_norm_;
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-# PyTorch twins of difflab's unet, classifier and mlp networks: fixtures, parameter counts, checkpoint cross-check.
-"""PyTorch reference for the networks of plugins/unet (unet, classifier) and plugins/mlp.
+# PyTorch twins of difflab's unet, unet3d, classifier and mlp networks: fixtures, parameter counts, checkpoints.
+"""PyTorch reference for the networks of plugins/unet (unet, unet3d, classifier) and plugins/mlp.
 
 The modules below build the same networks as difflab with the same parameter names (module
 paths), so a difflab checkpoint (step_<n>.safetensors) loads into them with
@@ -10,7 +10,7 @@ pyenv python on PATH has no torch):
 
     /usr/bin/python3 tools/bench/unet_reference.py [--out DIR] [--only NAME ...]
         writes tests/fixtures/torch/{unet_tiny,unet_class_scale_shift,mlp,mlp_class,classifier,
-        classifier_untimed}.safetensors (with --only, just the named ones)
+        classifier_untimed,unet3d_tiny}.safetensors (with --only, just the named ones)
     /usr/bin/python3 tools/bench/unet_reference.py --counts
         prints the parameter counts the C++ tests expect
     /usr/bin/python3 tools/bench/unet_reference.py --bench [--threads N]
@@ -22,11 +22,12 @@ pyenv python on PATH has no torch):
         abs value); exit 0 when it does, 1 when not (the CTest test of plugins/unet)
 
 A fixture holds the weights ("model/<name>", random: the zero-initialized output layers are
-overwritten so that every weight matters), the inputs x, noise (and labels), PyTorch's output
-"out", a seeded "grad_out" r, and gradients of sum(out * r): "grad/x" and "grad/<name>" for a few
-weights; the options (JSON, which is YAML too) in the metadata. References run in float64 on
-weights and inputs rounded to float32 (what the C++ side reads). The safetensors files are read
-and written by hand, so nothing beyond torch and PyYAML is needed.
+overwritten so that every weight matters), the inputs x, noise (and labels, or a video network's
+clean_mask), PyTorch's output "out", a seeded "grad_out" r, and gradients of sum(out * r):
+"grad/x" and "grad/<name>" for a few weights; the options (JSON, which is YAML too) in the
+metadata. References run in float64 on weights and inputs rounded to float32 (what the C++ side
+reads). The safetensors files are read and written by hand, so nothing beyond torch and PyYAML
+is needed.
 """
 import argparse
 import json
@@ -51,6 +52,10 @@ CLASSIFIER_DEFAULTS = {"in_channels": 1, "channels": 64, "channel_mult": [1, 2, 
                        "attention_resolutions": [], "image_size": 28, "num_heads": 1, "head_channels": 0,
                        "dropout": 0.0, "groups": 32, "num_classes": 10, "time_conditioned": True,
                        "time_scale": 1000.0, "scale_shift_norm": False, "seed": -1}
+UNET3D_DEFAULTS = {"in_channels": 1, "out_channels": 0, "channels": 64, "channel_mult": [1, 2, 2], "num_res_blocks": 2,
+                   "attention_resolutions": [], "temporal_attention_resolutions": [], "image_size": 64,
+                   "max_frames": 32, "num_heads": 1, "head_channels": 0, "dropout": 0.0, "groups": 32,
+                   "time_scale": 1000.0, "scale_shift_norm": False, "extra_in_channels": 0, "seed": -1}
 MLP_DEFAULTS = {"in_dim": 2, "hidden": 256, "layers": 3, "time_scale": 1000.0, "num_classes": 0, "seed": -1}
 
 
@@ -171,6 +176,7 @@ class UNet(nn.Module):
             for _ in range(o["num_res_blocks"]):
                 s = Stage()
                 s.res = res(cur, ch * mult)
+                s.level = level
                 cur = ch * mult
                 if sizes[level] in o["attention_resolutions"]:
                     s.attn = AttentionBlock(cur, heads(cur), groups)
@@ -190,6 +196,7 @@ class UNet(nn.Module):
             for b in range(o["num_res_blocks"] + 1):
                 s = Stage()
                 s.res = res(cur + skips.pop(), ch * mult)
+                s.level = level
                 cur = ch * mult
                 if sizes[level] in o["attention_resolutions"]:
                     s.attn = AttentionBlock(cur, heads(cur), groups)
@@ -226,6 +233,90 @@ class UNet(nn.Module):
             if s.upsample is not None:
                 h = s.upsample(F.interpolate(h, size=skips[-1].shape[-2:], mode="nearest"))
         return self.conv_out(F.silu(self.out_norm(h)))
+
+
+class TemporalAttention(nn.Module):
+    """difflab's temporal_attention (plugins/unet/temporal_attention.cpp): each position attends over
+    the frames, with a relative position bias table indexed by the clipped distance key - query."""
+
+    def __init__(self, channels, heads, groups, max_frames):
+        super().__init__()
+        self.heads, self.max_frames = heads, max_frames
+        self.norm = nn.GroupNorm(groups, channels)
+        self.to_q = nn.Linear(channels, channels)
+        self.to_k = nn.Linear(channels, channels)
+        self.to_v = nn.Linear(channels, channels)
+        self.to_out = nn.Linear(channels, channels)
+        self.relative_bias = nn.Embedding(2 * max_frames - 1, heads)
+
+    def position_bias(self, frames):
+        """[heads, frames (queries), frames (keys)]."""
+        reach = self.max_frames - 1
+        pos = torch.arange(frames)
+        return self.relative_bias((pos[None, :] - pos[:, None]).clamp(-reach, reach) + reach).permute(2, 0, 1)
+
+    def forward(self, x, frames):
+        nf, c, h, w = x.shape
+        n, b, d = nf // frames, nf // frames * h * w, c // self.heads
+        t = self.norm(x).reshape(n, frames, c, h, w).permute(0, 3, 4, 1, 2).reshape(b, frames, c)
+        q, k, v = (z.view(b, frames, self.heads, d).transpose(1, 2) for z in (self.to_q(t), self.to_k(t), self.to_v(t)))
+        p = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(d) + self.position_bias(frames), dim=-1)
+        a = (p @ v).transpose(1, 2).reshape(b, frames, c)
+        return x + self.to_out(a).reshape(n, h, w, frames, c).permute(0, 3, 4, 1, 2).reshape(nf, c, h, w)
+
+
+class UNet3D(UNet):
+    """difflab's unet3d (plugins/unet/unet3d.cpp): the UNet on frames folded into the batch, with a
+    temporal attention block after each residual block (and its attention) at the listed sizes
+    (all when none is) and in the middle, and a per-frame embedding of the clean mask."""
+
+    def __init__(self, options):
+        o = dict(UNET3D_DEFAULTS, **options)
+        super().__init__(o)
+        ch, groups = o["channels"], o["groups"]
+        sizes = level_sizes(o["image_size"], len(o["channel_mult"]))
+        temporal_sizes = o["temporal_attention_resolutions"] or sizes
+
+        def temporal(c):
+            heads = c // o["head_channels"] if o["head_channels"] > 0 else o["num_heads"]
+            return TemporalAttention(c, heads, groups, o["max_frames"])
+
+        self.frame_embed = nn.Embedding(2, 4 * ch)
+        for s in list(self.down) + list(self.up):
+            s.temporal = None
+            if s.res is not None and sizes[s.level] in temporal_sizes:
+                s.temporal = temporal(s.res.out_norm.num_channels)
+        self.mid.temporal = temporal(self.mid.res_1.out_norm.num_channels)
+
+    @staticmethod
+    def block(s, h, emb_silu, frames):
+        if s.downsample is not None:
+            return s.downsample(h)
+        h = s.res(h, emb_silu)
+        if s.attn is not None:
+            h = s.attn(h)
+        return h if s.temporal is None else s.temporal(h, frames)
+
+    def forward(self, x, noise, labels=None, clean_mask=None):
+        # labels: unet3d has no class conditioning.
+        o = self.o
+        n, _, frames, height, width = x.shape
+        emb = self.time_embed(timestep_embedding(noise, o["channels"], o["time_scale"]).to(x.dtype))
+        given = torch.zeros(n, frames, dtype=torch.long) if clean_mask is None else clean_mask.reshape(n, frames).long()
+        emb_silu = F.silu(emb[:, None, :] + self.frame_embed(given)).reshape(n * frames, -1)
+        h = self.conv_in(x.permute(0, 2, 1, 3, 4).reshape(n * frames, -1, height, width))
+        skips = [h]
+        for s in self.down:
+            h = self.block(s, h, emb_silu, frames)
+            skips.append(h)
+        h = self.mid.temporal(self.mid.attn(self.mid.res_1(h, emb_silu)), frames)
+        h = self.mid.res_2(h, emb_silu)
+        for s in self.up:
+            h = self.block(s, torch.cat([h, skips.pop()], dim=1), emb_silu, frames)
+            if s.upsample is not None:
+                h = s.upsample(F.interpolate(h, size=skips[-1].shape[-2:], mode="nearest"))
+        out = self.conv_out(F.silu(self.out_norm(h)))
+        return out.reshape(n, frames, -1, height, width).permute(0, 2, 1, 3, 4)
 
 
 class MLP(nn.Module):
@@ -337,7 +428,7 @@ class Classifier(nn.Module):
 
 
 def build(network, options):
-    return {"unet": UNet, "classifier": Classifier, "mlp": MLP}[network](options)
+    return {"unet": UNet, "unet3d": UNet3D, "classifier": Classifier, "mlp": MLP}[network](options)
 
 
 # --- safetensors (by hand) ------------------------------------------------------------------
@@ -395,13 +486,13 @@ def randomize(model, seed):
             p.copy_(f32(p))
 
 
-def write_one_fixture(name, network, options, x, noise, labels, grad_names, seed, out_dir):
+def write_one_fixture(name, network, options, x, noise, labels, grad_names, seed, out_dir, clean_mask=None):
     torch.manual_seed(seed)
     model = build(network, options).to(torch.float64)
     randomize(model, seed)
     model.eval()
     x = f32(x).requires_grad_(True)
-    out = model(x, noise, labels)
+    out = model(x, noise, labels) if clean_mask is None else model(x, noise, labels, clean_mask)
     g = torch.Generator().manual_seed(seed + 1)
     grad_out = f32(torch.randn(out.shape, generator=g, dtype=torch.float64))
     out.backward(grad_out)
@@ -409,6 +500,8 @@ def write_one_fixture(name, network, options, x, noise, labels, grad_names, seed
     tensors.update({"x": x.detach(), "noise": noise, "out": out.detach(), "grad_out": grad_out, "grad/x": x.grad})
     if labels is not None:
         tensors["labels"] = labels.to(torch.float64)
+    if clean_mask is not None:
+        tensors["clean_mask"] = clean_mask.to(torch.float64)
     params = dict(model.named_parameters())
     for k in grad_names:
         tensors["grad/" + k] = params[k].grad
@@ -428,6 +521,11 @@ FIXTURE_CLASSIFIER = {"channels": 16, "channel_mult": [1, 2], "num_res_blocks": 
                       "image_size": 16, "groups": 8, "num_heads": 2, "num_classes": 10}
 FIXTURE_CLASSIFIER_UNTIMED = {"channels": 8, "channel_mult": [1, 2, 2], "num_res_blocks": 2, "groups": 4,
                               "image_size": 16, "head_channels": 4, "num_classes": 3, "time_conditioned": False}
+# A clean mask, extra input channels, spatial attention at the low level, temporal attention at
+# every level, and a relative position table shorter than the video (distances clipped).
+FIXTURE_UNET3D_TINY = {"in_channels": 1, "extra_in_channels": 1, "channels": 8, "channel_mult": [1, 2],
+                       "num_res_blocks": 1, "attention_resolutions": [4], "image_size": 8, "groups": 4,
+                       "num_heads": 2, "max_frames": 3}
 FIXTURE_MLP = {"in_dim": 2, "hidden": 32, "layers": 3}
 FIXTURE_MLP_CLASS = {"in_dim": 3, "hidden": 16, "layers": 2, "time_scale": 1.0, "num_classes": 4}
 
@@ -476,6 +574,16 @@ def write_fixtures(out_dir, only=None):
                   ["conv_in.weight", "down.1.res.in_conv.weight", "down.6.res.out_norm.bias", "mid.attn.to_k.weight",
                    "head.weight"],
                   600, out_dir)
+    # The video network draws from its own generator too.
+    gv = torch.Generator().manual_seed(777)
+    x = torch.randn((2, 2, 4, 8, 8), generator=gv, dtype=torch.float64)  # x_t and one condition channel
+    clean_mask = torch.tensor([[1, 0, 0, 0], [1, 1, 0, 1]], dtype=torch.float64).reshape(2, 1, 4, 1, 1)
+    write_fixture("unet3d_tiny", "unet3d", FIXTURE_UNET3D_TINY, x, noise, None,
+                  ["conv_in.weight", "time_embed.linear_1.weight", "frame_embed.weight", "down.0.res.emb_proj.weight",
+                   "down.0.temporal.to_q.weight", "down.0.temporal.relative_bias.weight", "down.2.attn.to_k.weight",
+                   "down.2.temporal.norm.weight", "mid.temporal.to_v.weight", "mid.temporal.relative_bias.weight",
+                   "up.1.upsample.weight", "up.3.temporal.to_out.weight", "conv_out.bias"],
+                  700, out_dir, clean_mask)
     missing = sorted(set(only or ()) - written)
     if missing:
         raise SystemExit("no fixture named %s" % ", ".join(missing))
@@ -502,6 +610,11 @@ COUNT_CONFIGS = [
                                    "head_channels": 32, "scale_shift_norm": True}),
     ("classifier", "fixture", FIXTURE_CLASSIFIER),
     ("classifier", "fixture_untimed", FIXTURE_CLASSIFIER_UNTIMED),
+    ("unet3d", "default", {}),
+    ("unet3d", "video_64", {"channels": 64, "channel_mult": [1, 2, 2, 2], "num_res_blocks": 2, "image_size": 64,
+                            "attention_resolutions": [16, 8], "temporal_attention_resolutions": [32, 16, 8],
+                            "head_channels": 32, "max_frames": 16}),
+    ("unet3d", "fixture_tiny", FIXTURE_UNET3D_TINY),
 ]
 
 

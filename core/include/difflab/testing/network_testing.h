@@ -39,8 +39,8 @@ inline void randomize_parameters(module& net, std::uint64_t seed = 3) {
 }
 
 /// A fixture written by a PyTorch twin of a network (tools/bench/unet_reference.py): the
-/// weights ("model/<name>"), inputs x, noise (and labels), PyTorch's output "out", a seeded
-/// output gradient "grad_out" and the gradients of sum(out * grad_out) ("grad/x",
+/// weights ("model/<name>"), inputs x, noise (and labels, clean_mask), PyTorch's output "out",
+/// a seeded output gradient "grad_out" and the gradients of sum(out * grad_out) ("grad/x",
 /// "grad/<parameter>"); the network's options (YAML) in the metadata.
 struct torch_fixture {
     std::string options;
@@ -69,7 +69,8 @@ struct torch_fixture {
 /// and of every gradient the fixture holds ("grad/x", "grad/<parameter>"). The fixture's x holds
 /// the network's whole input: its last `condition_channels` channels (a unet's
 /// extra_in_channels) go to the network as condition.channels, and "grad/x" is compared with
-/// the gradient of both.
+/// the gradient of both. The fixture's labels and clean_mask, when it has them, go to the
+/// network as condition.labels and condition.clean_mask.
 inline std::map<std::string, double> compare_with_torch(network& net, const torch_fixture& f,
                                                         std::int64_t condition_channels = 0) {
     net.load_state_dict(f.weights);
@@ -77,6 +78,7 @@ inline std::map<std::string, double> compare_with_torch(network& net, const torc
     const tensor x = f.get("x").detach().set_requires_grad(true);
     condition cond;
     cond.labels = f.get("labels");
+    cond.clean_mask = f.get("clean_mask");
     tensor own = x;
     if (condition_channels > 0) {
         const std::int64_t split = x.size(1) - condition_channels;
