@@ -206,22 +206,28 @@ void video_task::run(run_context& ctx) {
 
     const tensor samples = flow.draw_samples(
         [&](std::int64_t first, std::int64_t n, const sampling_context&, const sampler&) {
-            task_flow::conditioned_batch batch{{flow.network_model(), 1}, nullptr, {}, tensor(), nullptr};
-            if (!h) return batch;
+            std::unique_ptr<network_denoiser> model = flow.network_model();
+            task_flow::conditioned_batch batch{{nullptr, 1}, nullptr, {}, tensor(), nullptr};
+            if (!h) {
+                batch.denoising.model = std::move(model);
+                return batch;
+            }
             const tensor y = h->apply(truths.slice(0, first, first + n).contiguous());
             if (opts_.method == "clean_replacement") {
                 condition c;
-                c.clean_mask = frame_mask(n, frames, given);
-                static_cast<network_denoiser&>(*batch.denoising.model).set_condition(c);
+                c.clean_mask = frame_mask(n, frames, given);  // the network is told which frames are given
+                model->set_condition(c);
+                batch.denoising.model = std::move(model);
                 batch.constraints.push_back(std::make_shared<clean_replacement>(*h, y));
                 return batch;
             }
             batch.constraints.push_back(std::make_shared<measurement_replacement>(p, *h, y));
-            if (guided) {
-                unguided.push_back(std::move(batch.denoising.model));
-                batch.denoising = {std::make_unique<reconstruction_guidance>(*unguided.back(), *h, y, opts_.guidance),
-                                   2};
+            if (!guided) {
+                batch.denoising.model = std::move(model);
+                return batch;
             }
+            unguided.push_back(std::move(model));
+            batch.denoising = {std::make_unique<reconstruction_guidance>(*unguided.back(), *h, y, opts_.guidance), 2};
             return batch;
         },
         fmt::format(", {} of {} frames given ({}), {}{}", given.size(), frames, opts_.mode, opts_.method,
