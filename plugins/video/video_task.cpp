@@ -10,6 +10,7 @@
 #include <difflab/tensor/ops.h>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 
@@ -43,6 +44,31 @@ std::unique_ptr<measurement> frame_measurement(build_context& builder, const sha
     return h;
 }
 
+/// Values of each generated frame, in the order first computed.
+struct frame_values {
+    std::vector<std::string> names;
+    std::map<std::string, std::vector<double>> at;  ///< name -> one value per generated frame
+
+    void add(const std::string& name, double value) {
+        if (!at.count(name)) names.push_back(name);
+        at[name].push_back(value);
+    }
+};
+
+/// The report's table of `values` per generated frame.
+std::string per_frame_table(const frame_values& values, const std::vector<std::int64_t>& generated) {
+    std::string table =
+        fmt::format("\n## Per generated frame\n\n| frame | {} |\n|---|", fmt::join(values.names, " | "));
+    for (std::size_t i = 0; i < values.names.size(); ++i) table += "---:|";
+    table += "\n";
+    for (std::size_t k = 0; k < generated.size(); ++k) {
+        table += fmt::format("| {} |", generated[k]);
+        for (const std::string& name : values.names) table += fmt::format(" {:.4g} |", values.at.at(name)[k]);
+        table += "\n";
+    }
+    return table;
+}
+
 /// Every metric of evaluate.metrics on each generated frame of the samples against the true frame
 /// (paired row by row), averaged over those frames; best-of-k for the metrics ranked by their
 /// maximum; the centroid error. metrics.json gets the averages, the report also the values per frame.
@@ -50,6 +76,7 @@ void evaluate_videos(task_flow& flow, run_context& ctx, const tensor& truths, co
                      const std::vector<std::int64_t>& generated, std::int64_t videos) {
     const evaluation_options& options = flow.evaluation();
     if (options.metrics.empty() || generated.empty()) return;
+    const auto started = std::chrono::steady_clock::now();
     const std::int64_t count = samples.size(0), draws = count / videos;
     const auto frame_inputs = [&](std::int64_t f) {
         metric_inputs in;
@@ -59,19 +86,16 @@ void evaluate_videos(task_flow& flow, run_context& ctx, const tensor& truths, co
         return in;
     };
 
-    std::vector<std::string> names;
-    std::map<std::string, std::vector<double>> per_frame;
-    evaluation_protocol protocol;
-    protocol.samples = count;
-    protocol.seed = ctx.seed();
-    for (std::int64_t f : generated)
-        for (const auto& [name, value] : evaluate_metrics(ctx, options, frame_inputs(f), protocol).values) {
-            if (!per_frame.count(name)) names.push_back(name);
-            per_frame[name].push_back(value);
-        }
-    metric_values values;
-    for (const std::string& name : names) values.emplace_back(name, mean_of(per_frame[name]));
+    evaluation_result result;
+    frame_values per_frame;
+    for (std::int64_t f : generated) {
+        const evaluation_result at_f = evaluate_metrics(ctx, options, frame_inputs(f), evaluation_protocol{});
+        for (const auto& [name, value] : at_f.values) per_frame.add(name, value);
+        result.metric_protocols = at_f.metric_protocols;
+    }
+    for (const std::string& name : per_frame.names) result.values.emplace_back(name, mean_of(per_frame.at[name]));
 
+    // Best of k: each sample's mean over the generated frames, the best draw of each video.
     if (draws > 1)
         for (const component_ref<metric>& ref : options.metrics) {
             if (!ranks_by_maximum(ref.type())) continue;
@@ -83,31 +107,23 @@ void evaluate_videos(task_flow& flow, run_context& ctx, const tensor& truths, co
                 for (std::size_t s = 0; s < per_sample.size(); ++s)
                     per_sample[s] += at_f[s] / static_cast<double>(generated.size());
             }
-            values.emplace_back(ref.type() + "_best", best_of_draws(per_sample, videos, true));
+            result.values.emplace_back(ref.type() + "_best", best_of_draws(per_sample, videos, true));
         }
 
     const std::vector<std::vector<double>> errors = centroid_errors(samples, truths, generated);
     std::vector<double> per_sample;
     for (const std::vector<double>& e : errors) per_sample.push_back(mean_of(e));
-    values.emplace_back("centroid_error", mean_of(per_sample));
-    if (draws > 1) values.emplace_back("centroid_error_best", best_of_draws(per_sample, videos, false));
-    names.emplace_back("centroid_error");
+    result.values.emplace_back("centroid_error", mean_of(per_sample));
+    if (draws > 1) result.values.emplace_back("centroid_error_best", best_of_draws(per_sample, videos, false));
     for (std::size_t k = 0; k < generated.size(); ++k) {
-        double total = 0;
-        for (const std::vector<double>& e : errors) total += e[k];
-        per_frame["centroid_error"].push_back(total / static_cast<double>(errors.size()));
+        std::vector<double> at_k;
+        for (const std::vector<double>& e : errors) at_k.push_back(e[k]);
+        per_frame.add("centroid_error", mean_of(at_k));
     }
 
-    std::string table = fmt::format("\n## Per generated frame\n\n| frame | {} |\n|---|", fmt::join(names, " | "));
-    for (std::size_t i = 0; i < names.size(); ++i) table += "---:|";
-    table += "\n";
-    for (std::size_t k = 0; k < generated.size(); ++k) {
-        table += fmt::format("| {} |", generated[k]);
-        for (const std::string& name : names) table += fmt::format(" {:.4g} |", per_frame[name][k]);
-        table += "\n";
-    }
-    flow.report() += table;
-    flow.record_values(values, count,
+    flow.report() += per_frame_table(per_frame, generated);
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    flow.record_values(result, count,
                        fmt::format("the true videos, frames {} of each ({} draws of {} videos)",
                                    fmt::join(generated, ", "), draws, videos));
 }

@@ -346,10 +346,15 @@ void task_flow::evaluate_paired(const tensor& targets, const tensor& target_labe
 }
 
 void task_flow::record_values(const metric_values& values, std::int64_t samples, const std::string& description) {
-    protocol_.samples = samples;
-    protocol_.reference = description;
     evaluation_result result;
     result.values = values;
+    record_values(result, samples, description);
+}
+
+void task_flow::record_values(const evaluation_result& computed, std::int64_t samples, const std::string& description) {
+    protocol_.samples = samples;
+    protocol_.reference = description;
+    evaluation_result result = computed;
     result.protocol = protocol_;
     write_metrics_json(ctx_.results_dir() / "metrics.json", result);
     report_ += "\n## Metrics\n" + metrics_markdown(result);

@@ -158,6 +158,10 @@ public:
     /// detector's AUROC over its own scores), written to metrics.json with the run's protocol,
     /// `samples` of them scored against `description`, and added to the report as a table.
     void record_values(const metric_values& values, std::int64_t samples, const std::string& description);
+    /// The same for values a task computed partly through `evaluate.metrics` (each metric on
+    /// every frame of a video, then averaged): `computed` keeps the metrics' own protocols (a
+    /// feature network's SHA-256, ...) and the seconds spent, which metrics.json records.
+    void record_values(const evaluation_result& computed, std::int64_t samples, const std::string& description);
 
     /// report.md in the run directory (not when only sampling) and beside the samples.
     void write_report() const;
