@@ -128,6 +128,50 @@ void evaluate_videos(task_flow& flow, run_context& ctx, const tensor& truths, co
                                    fmt::join(generated, ", "), draws, videos));
 }
 
+/// What people look at: a strip of the first `shown` videos (the truth's frames, then each draw's)
+/// and a GIF per shown sample, linked from the report.
+void write_figures(task_flow& flow, run_context& ctx, const video_task::options& opts, const tensor& truths,
+                   const tensor& samples, const std::vector<std::int64_t>& given, std::int64_t videos) {
+    const fs::path out = ctx.samples_dir();
+    const std::int64_t count = samples.size(0), draws = count / videos, frames = samples.size(2);
+    const std::int64_t shown_videos = std::min(opts.shown, videos);
+    if (shown_videos == 0) return;
+    std::vector<tensor> rows;
+    for (std::int64_t v = 0; v < shown_videos; ++v) {
+        rows.push_back(frames_of(video_at(truths, v)));
+        for (std::int64_t d = 0; d < draws; ++d) rows.push_back(frames_of(video_at(samples, v + d * videos)));
+    }
+    write_comparison_figure(out / "strip.png", rows, frames);
+    const std::string rel = fs::relative(out, ctx.run_dir()).string();
+    flow.report() +=
+        fmt::format("\nPer video: the true frames, then {} draw{} (frames {} given).\n\n![strip]({}/strip.png)\n\n",
+                    draws, draws == 1 ? "" : "s", fmt::join(given, ", "), rel);
+    for (std::int64_t s = 0; s < std::min(opts.shown, count); ++s) {
+        const std::string name = fmt::format("video_{:03}.gif", s);
+        write_animated_gif(out / name, side_by_side_frames(video_at(truths, s), video_at(samples, s), given),
+                           static_cast<int>(opts.gif_delay_cs));
+        flow.report() += fmt::format("![sample {}]({}/{}) ", s, rel, name);
+    }
+    flow.report() += "\n\nEach GIF: the truth, then the sample; a grey border marks the given frames.\n";
+}
+
+/// Trains per `train:` with RaMViD's clean frames (uncondition_rate < 1), or as an unconditional
+/// video model.
+void train_model(task_flow& flow, run_context& ctx, const video_task::options& opts, std::int64_t frames,
+                 std::int64_t max_given) {
+    if (opts.uncondition_rate >= 1.0) {
+        flow.train();
+        return;
+    }
+    flow.train([&](const example_batch& batch, std::int64_t, std::int64_t first) {
+        condition c;
+        c.clean_mask = draw_training_frames(batch.x.size(0), frames, static_cast<std::uint64_t>(first), ctx.seed(),
+                                            opts.uncondition_rate, max_given);
+        c.loss_mask = c.clean_mask * -1.0f + 1.0f;  // scored on the frames it must generate
+        return c;
+    });
+}
+
 }  // namespace
 
 param_spec<video_task::options> video_task::params() {
@@ -185,17 +229,12 @@ void video_task::run(run_context& ctx) {
                         "task.max_given below {}",
                         max_given, frames, frames));
 
-    if (opts_.uncondition_rate < 1.0) {
-        flow.train([&](const example_batch& batch, std::int64_t, std::int64_t first) {
-            condition c;
-            c.clean_mask = draw_training_frames(batch.x.size(0), frames, static_cast<std::uint64_t>(first), ctx.seed(),
-                                                opts_.uncondition_rate, max_given);
-            c.loss_mask = c.clean_mask * -1.0f + 1.0f;  // scored on the frames it must generate
-            return c;
-        });
-    } else {
-        flow.train();
-    }
+    if (opts_.shown > 0 && shape[0] != 1)
+        throw config_error(
+            fmt::format("video: the GIFs and strips show gray videos, but the data has {} channels; "
+                        "set task.shown: 0",
+                        shape[0]));
+    train_model(flow, ctx, opts_, frames, max_given);
     flow.load_weights();
 
     // Sample s is draw s / V of video s % V: the first V samples are one draw of every video.
@@ -249,29 +288,7 @@ void video_task::run(run_context& ctx) {
         fmt::format(", {} of {} frames given ({}), {}{}", given.size(), frames, opts_.mode, opts_.method,
                     guided ? fmt::format(" at w_r {:g}", opts_.guidance.scale) : ""));
 
-    // What people look at: strips of the first videos' draws, and a GIF per shown sample.
-    const fs::path out = ctx.samples_dir();
-    const std::int64_t shown_videos = std::min(opts_.shown, videos);
-    if (shown_videos > 0) {
-        std::vector<tensor> rows;
-        for (std::int64_t v = 0; v < shown_videos; ++v) {
-            rows.push_back(frames_of(video_at(truths, v)));
-            for (std::int64_t d = 0; d < draws; ++d) rows.push_back(frames_of(video_at(samples, v + d * videos)));
-        }
-        write_comparison_figure(out / "strip.png", rows, frames);
-        const std::string rel = fs::relative(out, ctx.run_dir()).string();
-        flow.report() +=
-            fmt::format("\nPer video: the true frames, then {} draw{} (frames {} given).\n\n![strip]({}/strip.png)\n\n",
-                        draws, draws == 1 ? "" : "s", fmt::join(given, ", "), rel);
-        for (std::int64_t s = 0; s < std::min(opts_.shown, count); ++s) {
-            const std::string name = fmt::format("video_{:03}.gif", s);
-            write_animated_gif(out / name, side_by_side_frames(video_at(truths, s), video_at(samples, s), given),
-                               static_cast<int>(opts_.gif_delay_cs));
-            flow.report() += fmt::format("![sample {}]({}/{}) ", s, rel, name);
-        }
-        flow.report() += "\n\nEach GIF: the truth, then the sample; a grey border marks the given frames.\n";
-    }
-
+    write_figures(flow, ctx, opts_, truths, samples, given, videos);
     evaluate_videos(flow, ctx, truths, samples, generated, videos);
     flow.write_report();
 }
