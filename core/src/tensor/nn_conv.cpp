@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // conv2d and conv3d on oneDNN convolution primitives (forward, backward data, backward weights).
 #include <difflab/tensor/nn_ops.h>
+#include <difflab/tensor/precision.h>
 #include <fmt/format.h>
 
 #include <memory>
@@ -16,18 +17,19 @@ using dnnl::memory;
 /// Everything a convolution primitive descriptor needs, derived once from the operands.
 struct conv_geometry {
     memory::dims src, weights, bias, dst, strides, dilates, padding;
-    memory::data_type type;
+    memory::data_type type;      ///< of src, weights and the output gradient: the compute precision
+    memory::data_type out_type;  ///< of the output and the input gradient: the input's dtype
     bool channels_last;
     shape_t dst_shape;
 
     /// The activation layout: channels-last stays channels-last (the fast brgconv/jit
     /// kernels read it directly); anything else lets oneDNN pick its blocked layout, and
     /// the tensors are reordered in and out, which costs far less than plain NCHW's gemm.
-    memory::desc activation(const memory::dims& dims) const {
+    memory::desc activation(const memory::dims& dims, memory::data_type t) const {
         const auto tag = !channels_last     ? memory::format_tag::any
                          : dims.size() == 4 ? memory::format_tag::nhwc
                                             : memory::format_tag::ndhwc;
-        return memory::desc(dims, type, tag);
+        return memory::desc(dims, t, tag);
     }
     memory::desc user_weights(dtype t) const { return plain_desc(shape_t(weights.begin(), weights.end()), t); }
 };
@@ -71,7 +73,10 @@ conv_geometry geometry_of(const char* op, const tensor& x, const tensor& weight,
                              dtype_name(weight.type())));
 
     conv_geometry g;
-    g.type = dnnl_glue::data_type_of(x.type());
+    // An f32 input under a bf16 compute precision (precision.h) is read as bf16 and the
+    // output written in f32: oneDNN's bf16 kernels accumulate in f32 either way.
+    g.type = dnnl_glue::data_type_of(x.type() == dtype::bf16 ? dtype::bf16 : compute_precision());
+    g.out_type = dnnl_glue::data_type_of(x.type());
     g.channels_last = x.is_channels_last();
     g.src = memory::dims(x.shape().begin(), x.shape().end());
     g.dst_shape = {x.size(0), out_channels};
@@ -106,12 +111,13 @@ std::shared_ptr<conv_forward_entry> forward_entry(const conv_geometry& g, const 
         const auto prop = training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
         const memory::desc weights(g.weights, g.type, memory::format_tag::any);
         auto desc = bias.defined()
-                        ? dnnl::convolution_forward::desc(
-                              prop, dnnl::algorithm::convolution_direct, g.activation(g.src), weights,
-                              dnnl_glue::desc_of(bias), g.activation(g.dst), g.strides, g.dilates, g.padding, g.padding)
-                        : dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct,
-                                                          g.activation(g.src), weights, g.activation(g.dst), g.strides,
-                                                          g.dilates, g.padding, g.padding);
+                        ? dnnl::convolution_forward::desc(prop, dnnl::algorithm::convolution_direct,
+                                                          g.activation(g.src, g.type), weights,
+                                                          dnnl_glue::desc_of(bias), g.activation(g.dst, g.out_type),
+                                                          g.strides, g.dilates, g.padding, g.padding)
+                        : dnnl::convolution_forward::desc(
+                              prop, dnnl::algorithm::convolution_direct, g.activation(g.src, g.type), weights,
+                              g.activation(g.dst, g.out_type), g.strides, g.dilates, g.padding, g.padding);
         // The residual is in dst before the convolution runs; the sum post-op adds onto it.
         dnnl::primitive_attr attr;
         if (add_residual) {
@@ -149,8 +155,9 @@ tensor convolution(const char* op, const tensor& x_in, const tensor& weight, con
     const tensor x = x_in.detach();
     const tensor w = dense(weight.detach(), false);
     const bool training = will_record({x_in, weight, bias, residual});
-    const std::string key =
-        dnnl_glue::key_of(op, {x, w, bias}, options_text(options) + (residual.defined() ? "|residual" : ""));
+    const std::string key = dnnl_glue::key_of(op, {x, w, bias},
+                                              options_text(options) + (residual.defined() ? "|residual" : "") +
+                                                  (g.type == memory::data_type::bf16 ? "|bf16_compute" : ""));
 
     tensor out = empty_dense(g.dst_shape, x.type(), g.channels_last);
     std::shared_ptr<conv_forward_entry> entry;
@@ -175,10 +182,10 @@ tensor convolution(const char* op, const tensor& x_in, const tensor& weight, con
             const memory weights(g.user_weights(w.type()), dnnl_glue::engine(), const_cast<void*>(w.raw_data()));
             if (wants_grad(x_in)) {
                 auto data = dnnl_glue::cached<conv_data_entry>(key + "|bwd_data", [&] {
-                    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, g.activation(g.src),
-                                                               memory::desc(g.weights, g.type, memory::format_tag::any),
-                                                               g.activation(g.dst), g.strides, g.dilates, g.padding,
-                                                               g.padding);
+                    dnnl::convolution_backward_data::desc desc(
+                        dnnl::algorithm::convolution_direct, g.activation(g.src, g.out_type),
+                        memory::desc(g.weights, g.type, memory::format_tag::any), g.activation(g.dst, g.type),
+                        g.strides, g.dilates, g.padding, g.padding);
                     dnnl::convolution_backward_data::primitive_desc pd(desc, dnnl_glue::engine(), entry->pd);
                     return conv_data_entry{pd, dnnl::convolution_backward_data(pd)};
                 });
@@ -193,14 +200,15 @@ tensor convolution(const char* op, const tensor& x_in, const tensor& weight, con
                 auto wgt = dnnl_glue::cached<conv_weights_entry>(key + "|bwd_weights", [&] {
                     const memory::desc diff_weights(g.weights, dnnl_glue::data_type_of(w.type()),
                                                     memory::format_tag::any);
-                    auto desc = bias.defined()
-                                    ? dnnl::convolution_backward_weights::desc(
-                                          dnnl::algorithm::convolution_direct, g.activation(g.src), diff_weights,
-                                          dnnl_glue::desc_of(bias), g.activation(g.dst), g.strides, g.dilates,
-                                          g.padding, g.padding)
-                                    : dnnl::convolution_backward_weights::desc(
-                                          dnnl::algorithm::convolution_direct, g.activation(g.src), diff_weights,
-                                          g.activation(g.dst), g.strides, g.dilates, g.padding, g.padding);
+                    auto desc =
+                        bias.defined()
+                            ? dnnl::convolution_backward_weights::desc(
+                                  dnnl::algorithm::convolution_direct, g.activation(g.src, g.type), diff_weights,
+                                  dnnl_glue::desc_of(bias), g.activation(g.dst, g.type), g.strides, g.dilates,
+                                  g.padding, g.padding)
+                            : dnnl::convolution_backward_weights::desc(
+                                  dnnl::algorithm::convolution_direct, g.activation(g.src, g.type), diff_weights,
+                                  g.activation(g.dst, g.type), g.strides, g.dilates, g.padding, g.padding);
                     dnnl::convolution_backward_weights::primitive_desc pd(desc, dnnl_glue::engine(), entry->pd);
                     return conv_weights_entry{pd, dnnl::convolution_backward_weights(pd)};
                 });

@@ -3,6 +3,7 @@
 #include "nn_matmul.h"
 
 #include <difflab/tensor/nn_ops.h>
+#include <difflab/tensor/precision.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -102,7 +103,10 @@ tensor matmul_raw(const tensor& a_in, const tensor& b_in, const tensor& bias, fl
     if (out.numel() == 0) return out;
 
     dnnl_glue::checked(op, {a_in, b_in, bias}, [&] {
-        tensor a = a_in, b = b_in;
+        // Under a bf16 compute precision (precision.h) f32 operands are multiplied in bf16
+        // into the f32 output.
+        const bool rounded = a_in.type() == dtype::f32 && compute_precision() == dtype::bf16;
+        tensor a = rounded ? a_in.detach().to(dtype::bf16) : a_in, b = rounded ? b_in.detach().to(dtype::bf16) : b_in;
         memory::desc a_desc, b_desc, bias_desc;
         const memory::desc dst_desc = plain_desc(out_shape, out.type());
         if (bias.defined()) {

@@ -4,6 +4,7 @@
 
 #include <difflab/io/safetensors.h>
 #include <difflab/tensor/autograd.h>
+#include <difflab/tensor/nn_ops.h>
 #include <difflab/tensor/tensor.h>
 #include <doctest/doctest.h>
 
@@ -56,6 +57,16 @@ inline double relative_error(const tensor& actual, const tensor& expected) {
         scale = std::max(scale, std::abs(static_cast<double>(b[i])));
     }
     return diff / std::max(scale, 1e-30);
+}
+
+/// The convolution options a conv fixture was made with.
+inline conv_options conv_options_of(const fixture& f) {
+    conv_options o;
+    o.stride = f.params.at("stride");
+    o.padding = f.params.at("padding");
+    o.dilation = f.params.at("dilation");
+    o.groups = f.params.at("groups");
+    return o;
 }
 
 /// A leaf holding `t`'s values that requires grad.

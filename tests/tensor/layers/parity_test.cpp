@@ -50,15 +50,6 @@ void compare(const fixture& f, const std::vector<std::string>& inputs, layout l,
     }
 }
 
-conv_options conv_options_of(const fixture& f) {
-    conv_options o;
-    o.stride = f.params.at("stride");
-    o.padding = f.params.at("padding");
-    o.dilation = f.params.at("dilation");
-    o.groups = f.params.at("groups");
-    return o;
-}
-
 }  // namespace
 
 TEST_CASE("conv2d matches PyTorch (contiguous, channels-last, strided input)") {

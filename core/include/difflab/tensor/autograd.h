@@ -2,6 +2,7 @@
 // Reverse-mode automatic differentiation, define-by-run (flashlight/PyTorch style).
 #pragma once
 
+#include <difflab/tensor/precision.h>
 #include <difflab/tensor/tensor.h>
 
 #include <functional>
@@ -13,22 +14,28 @@ namespace difflab {
 
 /// A recorded operation: the inputs it read and how to turn the gradient of its output into
 /// gradients of those inputs. Nodes hold their inputs, never their output, so no cycle forms.
+/// A node keeps the compute precision (precision.h) its forward ran in, and its backward runs
+/// in the same one, wherever backward() is called from.
 class grad_node {
 public:
     using backward_fn = std::function<std::vector<tensor>(const tensor& grad_output)>;
 
     grad_node(const char* name, std::vector<tensor> inputs, backward_fn backward)
-        : name_(name), inputs_(std::move(inputs)), backward_(std::move(backward)) {}
+        : name_(name), inputs_(std::move(inputs)), backward_(std::move(backward)), precision_(compute_precision()) {}
 
     const char* name() const { return name_; }
     const std::vector<tensor>& inputs() const { return inputs_; }
     /// One gradient per input (undefined where an input needs none).
-    std::vector<tensor> backward(const tensor& grad_output) const { return backward_(grad_output); }
+    std::vector<tensor> backward(const tensor& grad_output) const {
+        const precision_scope precision(precision_);
+        return backward_(grad_output);
+    }
 
 private:
     const char* name_;
     std::vector<tensor> inputs_;
     backward_fn backward_;
+    dtype precision_;
 };
 
 /// Whether operations are recorded now (false inside a no_grad_guard).
