@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nn_common.h"
+#include "vector_clones.h"
 
 namespace difflab {
 namespace {
@@ -282,14 +283,8 @@ inline float fast_sigmoid(float y) {
     return float_of((bits_of(positive) & ~sign) | (bits_of(negative) & sign));
 }
 
-// The loops below are compiled for AVX-512 and AVX2 besides the baseline x86-64 (SSE2) the
-// build targets, picked at load time by the CPU (an ifunc, as oneDNN picks its JIT kernels):
+// The loops below are compiled for AVX-512 and AVX2 besides the baseline (vector_clones.h):
 // the sigmoid's polynomial is compute-bound, 4x faster on 512-bit vectors than on SSE2.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define DIFFLAB_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define DIFFLAB_VECTOR_CLONES
-#endif
 
 /// How the channels-last loops cut the work: each sample's spatial rows (C values each) into
 /// blocks of at most block_elements values. The cut depends on the shape alone and blocks are
