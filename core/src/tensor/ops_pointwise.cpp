@@ -6,14 +6,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "ops_common.h"
 #include "strided.h"
+#include "vector_clones.h"
 
 namespace difflab {
 
 using namespace ops_detail;
 using dnnl::algorithm;
+using strided::narrow;
+using strided::widen;
 
 namespace {
 
@@ -190,6 +194,25 @@ tensor binary_output(const tensor& a, const tensor& b, const shape_t& shape, dty
     return tensor::empty(shape, type);
 }
 
+/// One row of a binary op on operands of one storage type: o[e*so] = x[e*sx] op y[e*sy]. Dense
+/// rows and rows against a broadcast scalar get plain index loops, which the clones vectorize
+/// (`o` never aliases x or y: binary results are fresh tensors).
+template <binary_op Op, class T>
+DIFFLAB_VECTOR_CLONES void binary_row(T* __restrict o, const T* x, const T* y, std::int64_t n, std::int64_t so,
+                                      std::int64_t sx, std::int64_t sy) {
+    if (so == 1 && sx == 1 && sy == 1) {
+        for (std::int64_t e = 0; e < n; ++e) o[e] = narrow<T>(apply<Op>(widen(x[e]), widen(y[e])));
+    } else if (so == 1 && sx == 1 && sy == 0) {
+        const float c = widen(y[0]);
+        for (std::int64_t e = 0; e < n; ++e) o[e] = narrow<T>(apply<Op>(widen(x[e]), c));
+    } else if (so == 1 && sx == 0 && sy == 1) {
+        const float c = widen(x[0]);
+        for (std::int64_t e = 0; e < n; ++e) o[e] = narrow<T>(apply<Op>(c, widen(y[e])));
+    } else {
+        for (std::int64_t e = 0; e < n; ++e) o[e * so] = narrow<T>(apply<Op>(widen(x[e * sx]), widen(y[e * sy])));
+    }
+}
+
 template <binary_op Op>
 void binary_kernel(const tensor& a, const tensor& b, tensor& out) {
     const tensor ea = a.shape() == out.shape() ? a : a.detach().expand(out.shape());
@@ -198,33 +221,23 @@ void binary_kernel(const tensor& a, const tensor& b, tensor& out) {
     const void* pb = eb.raw_data();
     void* po = out.raw_data();
     const dtype ta = ea.type(), tb = eb.type(), to = out.type();
-    const bool all_f32 = ta == dtype::f32 && tb == dtype::f32 && to == dtype::f32;
+    const bool same_type = ta == to && tb == to;
     strided::for_each_row<3>(
         out.shape(), {&out.strides(), &ea.strides(), &eb.strides()},
         [&](const std::array<std::int64_t, 3>& off, std::int64_t n, const std::array<std::int64_t, 3>& s) {
-            if (all_f32) {
-                float* o = static_cast<float*>(po) + off[0];
-                const float* x = static_cast<const float*>(pa) + off[1];
-                const float* y = static_cast<const float*>(pb) + off[2];
-                // Fast paths the compiler vectorizes: dense rows, or a
-                // broadcast scalar on either side.
-                if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
-                    for (std::int64_t e = 0; e < n; ++e) o[e] = apply<Op>(x[e], y[e]);
-                } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
-                    const float c = y[0];
-                    for (std::int64_t e = 0; e < n; ++e) o[e] = apply<Op>(x[e], c);
-                } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
-                    const float c = x[0];
-                    for (std::int64_t e = 0; e < n; ++e) o[e] = apply<Op>(c, y[e]);
-                } else {
-                    for (std::int64_t e = 0; e < n; ++e) o[e * s[0]] = apply<Op>(x[e * s[1]], y[e * s[2]]);
-                }
-                return;
+            if (same_type && to == dtype::f32) {
+                binary_row<Op>(static_cast<float*>(po) + off[0], static_cast<const float*>(pa) + off[1],
+                               static_cast<const float*>(pb) + off[2], n, s[0], s[1], s[2]);
+            } else if (same_type) {
+                using u16 = std::uint16_t;
+                binary_row<Op>(static_cast<u16*>(po) + off[0], static_cast<const u16*>(pa) + off[1],
+                               static_cast<const u16*>(pb) + off[2], n, s[0], s[1], s[2]);
+            } else {
+                for (std::int64_t e = 0; e < n; ++e)
+                    strided::store(
+                        po, to, off[0] + e * s[0],
+                        apply<Op>(strided::load(pa, ta, off[1] + e * s[1]), strided::load(pb, tb, off[2] + e * s[2])));
             }
-            for (std::int64_t e = 0; e < n; ++e)
-                strided::store(
-                    po, to, off[0] + e * s[0],
-                    apply<Op>(strided::load(pa, ta, off[1] + e * s[1]), strided::load(pb, tb, off[2] + e * s[2])));
         });
 }
 

@@ -10,6 +10,7 @@
 #include "ops_common.h"
 #include "strided.h"
 #include "tensor_impl.h"
+#include "vector_clones.h"
 
 namespace difflab {
 
@@ -64,6 +65,29 @@ constexpr std::int64_t chunked_max_output = 1 << 16;
 /// A fixed chunk count, so partial sums (and rounding) do not depend on the thread count.
 constexpr std::int64_t chunks = 32;
 
+/// Adds a row of n values, x[e*si], into y[e*so]: one total when so is 0 (a reduced row),
+/// else elementwise (rows of a kept dim). Called inside the OpenMP loop below, as clones
+/// cannot hold one (vector_clones.h).
+DIFFLAB_VECTOR_CLONES void reduce_row(const float* __restrict x, float* __restrict y, std::int64_t n, std::int64_t si,
+                                      std::int64_t so) {
+    if (so == 0) {
+        // Sixteen running sums break the dependency chain so the loop vectorizes.
+        float lanes[16] = {};
+        std::int64_t e = 0;
+        if (si == 1)
+            for (; e + 16 <= n; e += 16)
+                for (int k = 0; k < 16; ++k) lanes[k] += x[e + k];
+        float total = 0;
+        for (; e < n; ++e) total += x[e * si];
+        for (float lane : lanes) total += lane;
+        *y += total;
+    } else if (si == 1 && so == 1) {
+        for (std::int64_t e = 0; e < n; ++e) y[e] += x[e];
+    } else {
+        for (std::int64_t e = 0; e < n; ++e) y[e * so] += x[e * si];
+    }
+}
+
 /// Sums f32 `a` into a row-major `keep_shape` tensor: the input is walked in its memory
 /// order, rows split into fixed chunks with one partial result each, then the partials are
 /// added in chunk order. oneDNN 2.6's reduction takes a slow reference path for most
@@ -91,24 +115,7 @@ tensor chunked_reduce(const tensor& a, const std::vector<bool>& reduced, const s
             const std::int64_t row = unit / segments, begin = (unit % segments) * segment;
             const std::int64_t n = std::min(segment, plan.inner - begin);
             const auto off = strided::row_offsets<2>(plan, row);
-            const float* x = in + off[0] + begin * si;
-            float* y = acc + off[1] + begin * so;
-            if (so == 0) {
-                // Sixteen running sums break the dependency chain so the loop vectorizes.
-                float lanes[16] = {};
-                std::int64_t e = 0;
-                if (si == 1)
-                    for (; e + 16 <= n; e += 16)
-                        for (int k = 0; k < 16; ++k) lanes[k] += x[e + k];
-                float total = 0;
-                for (; e < n; ++e) total += x[e * si];
-                for (float lane : lanes) total += lane;
-                *y += total;
-            } else if (si == 1 && so == 1) {
-                for (std::int64_t e = 0; e < n; ++e) y[e] += x[e];
-            } else {
-                for (std::int64_t e = 0; e < n; ++e) y[e * so] += x[e * si];
-            }
+            reduce_row(in + off[0] + begin * si, acc + off[1] + begin * so, n, si, so);
         }
     }
     tensor result = tensor::empty(keep_shape);

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <type_traits>
 #include <vector>
 
 namespace difflab::strided {
@@ -131,6 +132,22 @@ inline void store(void* base, dtype type, std::int64_t offset, float value) {
         static_cast<float*>(base)[offset] = value;
     else
         static_cast<std::uint16_t*>(base)[offset] = bf16::from_float(value);
+}
+
+/// An element as f32 whatever its storage (f32, or bf16 bits), and back: typed loops over
+/// one storage type that the compiler can vectorize, unlike load/store's per-element switch.
+inline float widen(float v) {
+    return v;
+}
+inline float widen(std::uint16_t v) {
+    return bf16::to_float(v);
+}
+template <class T>
+T narrow(float v) {
+    if constexpr (std::is_same_v<T, float>)
+        return v;
+    else
+        return bf16::from_float(v);
 }
 
 }  // namespace difflab::strided

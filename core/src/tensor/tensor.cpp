@@ -9,10 +9,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
+#include <type_traits>
 
 #include "ops_common.h"
 #include "strided.h"
 #include "tensor_impl.h"
+#include "vector_clones.h"
 
 namespace difflab {
 
@@ -50,28 +52,42 @@ tensor new_tensor(const shape_t& shape, dtype type, const shape_t& strides) {
     return tensor_access::make(std::move(store), shape, strides, 0, type);
 }
 
-/// Copies `source` into `target` element by element (same shape; any strides and dtypes).
-void strided_copy(const tensor& source, tensor& target) {
-    const void* in = source.raw_data();
-    void* out = target.raw_data();
-    const dtype in_type = source.type();
-    const dtype out_type = target.type();
+/// One row of a copy, o[e*so] = i[e*si], converting between storage types (f32, bf16 bits).
+/// Dense rows (contiguous(), clone() and to(dtype) of dense tensors) get a plain loop that the
+/// clones vectorize, f32 <-> bf16 included; `i` never overlaps `o` (copy_ copies it aside).
+template <class To, class From>
+DIFFLAB_VECTOR_CLONES void copy_row(To* __restrict o, const From* __restrict i, std::int64_t n, std::int64_t so,
+                                    std::int64_t si) {
+    if constexpr (std::is_same_v<To, From>)
+        if (so == 1 && si == 1) {
+            std::memcpy(o, i, static_cast<std::size_t>(n) * sizeof(To));
+            return;
+        }
+    if (so == 1 && si == 1)
+        for (std::int64_t e = 0; e < n; ++e) o[e] = strided::narrow<To>(strided::widen(i[e]));
+    else
+        for (std::int64_t e = 0; e < n; ++e) o[e * so] = strided::narrow<To>(strided::widen(i[e * si]));
+}
+
+template <class To, class From>
+void copy_rows(const tensor& source, tensor& target) {
+    const From* in = static_cast<const From*>(source.raw_data());
+    To* out = static_cast<To*>(target.raw_data());
     strided::for_each_row<2>(
         target.shape(), {&target.strides(), &source.strides()},
         [&](const std::array<std::int64_t, 2>& off, std::int64_t count, const std::array<std::int64_t, 2>& step) {
-            if (in_type == dtype::f32 && out_type == dtype::f32) {
-                float* o = static_cast<float*>(out) + off[0];
-                const float* i = static_cast<const float*>(in) + off[1];
-                if (step[0] == 1 && step[1] == 1) {
-                    std::memcpy(o, i, static_cast<std::size_t>(count) * sizeof(float));
-                    return;
-                }
-                for (std::int64_t e = 0; e < count; ++e) o[e * step[0]] = i[e * step[1]];
-                return;
-            }
-            for (std::int64_t e = 0; e < count; ++e)
-                strided::store(out, out_type, off[0] + e * step[0], strided::load(in, in_type, off[1] + e * step[1]));
+            copy_row(out + off[0], in + off[1], count, step[0], step[1]);
         });
+}
+
+/// Copies `source` into `target` element by element (same shape; any strides and dtypes).
+void strided_copy(const tensor& source, tensor& target) {
+    using bits = std::uint16_t;  // bf16
+    const bool from_f32 = source.type() == dtype::f32, to_f32 = target.type() == dtype::f32;
+    if (to_f32)
+        from_f32 ? copy_rows<float, float>(source, target) : copy_rows<float, bits>(source, target);
+    else
+        from_f32 ? copy_rows<bits, float>(source, target) : copy_rows<bits, bits>(source, target);
 }
 
 /// Strides of a dense tensor whose memory order lists the dims in `order` (outermost first).
