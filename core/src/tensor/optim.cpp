@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "ops_common.h"
+#include "vector_clones.h"
 
 namespace difflab::optim {
 
@@ -32,6 +33,61 @@ tensor zeros_like(const tensor& like) {
 }
 
 constexpr std::int64_t parallel_threshold = 1 << 15;
+
+/// Calls body(begin, count) over [0, n) in fixed chunks, in parallel for large n: the update
+/// loops below are vector clones, which cannot hold an OpenMP loop themselves.
+template <class Body>
+void for_chunks(std::int64_t n, Body&& body) {
+    constexpr std::int64_t chunk = 1 << 14;
+    const std::int64_t count = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (n > parallel_threshold)
+    for (std::int64_t c = 0; c < count; ++c) body(c * chunk, std::min(chunk, n - c * chunk));
+}
+
+// The update loops: parameter, state and gradient are distinct dense tensors (__restrict).
+// This file is compiled without FMA contraction and errno (core/CMakeLists.txt), so the
+// updates round alike on every CPU and the sqrt vectorizes.
+
+DIFFLAB_VECTOR_CLONES void sgd_update(float* __restrict p, float* __restrict buf, const float* __restrict d,
+                                      std::int64_t n, float lr, float momentum, float dampening, float wd,
+                                      bool nesterov, bool first) {
+    for (std::int64_t e = 0; e < n; ++e) {
+        float dp = d[e] + wd * p[e];
+        if (buf != nullptr) {
+            // torch: the first step copies d_p into the buffer (no dampening).
+            buf[e] = first ? dp : momentum * buf[e] + (1 - dampening) * dp;
+            dp = nesterov ? dp + momentum * buf[e] : buf[e];
+        }
+        p[e] -= lr * dp;
+    }
+}
+
+struct adam_constants {
+    float b1, b2, eps, wd, step_size, bias2_sqrt, decay_factor;
+    bool decoupled;
+};
+
+DIFFLAB_VECTOR_CLONES void adam_update(float* __restrict p, float* __restrict m, float* __restrict v,
+                                       const float* __restrict d, std::int64_t n, const adam_constants& k) {
+    const float b1 = k.b1, b2 = k.b2, eps = k.eps, wd = k.wd, step_size = k.step_size, bias2_sqrt = k.bias2_sqrt,
+                decay_factor = k.decay_factor;
+    const bool decoupled = k.decoupled;
+    for (std::int64_t e = 0; e < n; ++e) {
+        float grad = d[e];
+        if (decoupled)
+            p[e] *= decay_factor;
+        else
+            grad += wd * p[e];
+        m[e] = m[e] + (1 - b1) * (grad - m[e]);  // torch: exp_avg.lerp_(grad, 1 - beta1)
+        v[e] = v[e] * b2 + (1 - b2) * (grad * grad);
+        const float denom = std::sqrt(v[e]) / bias2_sqrt + eps;
+        p[e] -= step_size * (m[e] / denom);
+    }
+}
+
+DIFFLAB_VECTOR_CLONES void ema_update(float* __restrict s, const float* __restrict p, std::int64_t n, float decay) {
+    for (std::int64_t e = 0; e < n; ++e) s[e] = decay * s[e] + (1 - decay) * p[e];
+}
 
 }  // namespace
 
@@ -123,17 +179,10 @@ void sgd::step() {
         float* buf = momentum != 0 ? values(state(i, "momentum_buffer")) : nullptr;
         float* p = values(params_[i]);
         const float* d = values(g);
-        const std::int64_t n = params_[i].numel();
-#pragma omp parallel for schedule(static) if (n > parallel_threshold)
-        for (std::int64_t e = 0; e < n; ++e) {
-            float dp = d[e] + wd * p[e];
-            if (buf != nullptr) {
-                // torch: the first step copies d_p into the buffer (no dampening).
-                buf[e] = first ? dp : momentum * buf[e] + (1 - dampening) * dp;
-                dp = nesterov ? dp + momentum * buf[e] : buf[e];
-            }
-            p[e] -= lr * dp;
-        }
+        for_chunks(params_[i].numel(), [&](std::int64_t at, std::int64_t count) {
+            sgd_update(p + at, buf != nullptr ? buf + at : nullptr, d + at, count, lr, momentum, dampening, wd,
+                       nesterov, first);
+        });
     }
     ++steps_;
 }
@@ -157,9 +206,9 @@ void adam::step() {
     const float bias1 = static_cast<float>(1 - std::pow(static_cast<double>(b1), t));
     const float bias2_sqrt = static_cast<float>(std::sqrt(1 - std::pow(static_cast<double>(b2), t)));
     const float step_size = lr / bias1;
-    const bool decoupled = decoupled_;
     // torch computes 1 - lr * weight_decay in double (Python floats), then multiplies in f32.
     const float decay_factor = static_cast<float>(1.0 - static_cast<double>(lr) * static_cast<double>(wd));
+    const adam_constants k{b1, b2, eps, wd, step_size, bias2_sqrt, decay_factor, decoupled_};
     for (std::size_t i = 0; i < params_.size(); ++i) {
         const tensor g = grad_of(i);
         if (!g.defined()) continue;
@@ -167,19 +216,8 @@ void adam::step() {
         float* v = values(state(i, "exp_avg_sq"));
         float* p = values(params_[i]);
         const float* d = values(g);
-        const std::int64_t n = params_[i].numel();
-#pragma omp parallel for schedule(static) if (n > parallel_threshold)
-        for (std::int64_t e = 0; e < n; ++e) {
-            float grad = d[e];
-            if (decoupled)
-                p[e] *= decay_factor;
-            else
-                grad += wd * p[e];
-            m[e] = m[e] + (1 - b1) * (grad - m[e]);  // torch: exp_avg.lerp_(grad, 1 - beta1)
-            v[e] = v[e] * b2 + (1 - b2) * (grad * grad);
-            const float denom = std::sqrt(v[e]) / bias2_sqrt + eps;
-            p[e] -= step_size * (m[e] / denom);
-        }
+        for_chunks(params_[i].numel(),
+                   [&](std::int64_t at, std::int64_t count) { adam_update(p + at, m + at, v + at, d + at, count, k); });
     }
 }
 
@@ -212,9 +250,7 @@ void ema::update(const module& model) {
         const tensor p = ops_detail::in_layout_of(params[i].second, s);
         float* sv = values(s);
         const float* pv = values(p);
-        const std::int64_t n = s.numel();
-#pragma omp parallel for schedule(static) if (n > parallel_threshold)
-        for (std::int64_t e = 0; e < n; ++e) sv[e] = decay * sv[e] + (1 - decay) * pv[e];
+        for_chunks(s.numel(), [&](std::int64_t at, std::int64_t count) { ema_update(sv + at, pv + at, count, decay); });
     }
 }
 
