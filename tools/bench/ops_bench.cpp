@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Op throughput of difflab's oneDNN layers (conv 3x3, group norm + silu, attention); see ops.sh.
+// Op throughput of difflab's oneDNN layers (conv, group norm, attention) and own loops; see ops.sh.
 #include <difflab/base/threads.h>
 #include <difflab/tensor/autograd.h>
+#include <difflab/tensor/module.h>
 #include <difflab/tensor/nn_ops.h>
+#include <difflab/tensor/ops.h>
+#include <difflab/tensor/optim.h>
 #include <difflab/tensor/tensor.h>
 
 #include <algorithm>
@@ -189,12 +192,62 @@ void attention_cases(const options& o, std::int64_t side) {
     }
 }
 
+/// Parameters for the optimizer and EMA rows: 40 tensors of 256K values (10.5M), in the
+/// range of a small U-Net's.
+struct flat_params : module {
+    flat_params() {
+        for (int i = 0; i < 40; ++i) register_parameter("p" + std::to_string(i), filled({1 << 18}, 20 + i));
+    }
+};
+
+/// The engine's own loops (vector clones picked at load time; docs/performance.md): binary
+/// ops with and without broadcast, a unary op, reductions, dtype conversion, Adam and EMA.
+/// GB/s counts each operand read and each result written once.
+void own_kernel_cases(const options& o) {
+    const shape_t shape{64, 128, 28, 28};
+    const double n = static_cast<double>(shape_numel(shape)), f32 = 4 * n, bf16 = 2 * n;
+    const tensor x = filled(shape, 13), y = filled(shape, 14), s = filled({64, 128, 1, 1}, 15);
+    const tensor x_cl = x.to_channels_last();
+    no_grad_guard guard;
+    auto run = [&](const std::string& name, double bytes, const std::function<void()>& body) {
+        if (wanted(o, name)) report(o, name, best_ms(body, o), 0, bytes);
+    };
+    run("add_64x128x28", 3 * f32, [&] { add(x, y); });
+    run("mul_64x128x28", 3 * f32, [&] { mul(x, y); });
+    run("mul_bcast_64x128x28", 2 * f32, [&] { mul(x, s); });  // x * scale[N, C, 1, 1]
+    run("add_bcast_64x128x28_cl", 2 * f32, [&] { add(x_cl, s); });
+    run("scale_64x128x28", 2 * f32, [&] { mul(x, 0.5f); });
+    run("silu_64x128x28", 2 * f32, [&] { silu(x); });
+    run("sum_nhw_64x128x28", f32, [&] { sum(x, {0, 2, 3}); });  // a bias gradient
+    run("sum_nhw_64x128x28_cl", f32, [&] { sum(x_cl, {0, 2, 3}); });
+    run("sum_all_64x128x28", f32, [&] { sum(x); });
+    run("to_bf16_64x128x28", f32 + bf16, [&] { x.to(dtype::bf16); });
+    const tensor xb = x.to(dtype::bf16);
+    run("to_f32_64x128x28", bf16 + f32, [&] { xb.to(dtype::f32); });
+    flat_params model;
+    const std::vector<tensor> params = model.parameters();
+    double count = 0;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        tensor p = params[i];
+        p.set_grad(filled(p.shape(), 70 + static_cast<std::uint32_t>(i)));
+        count += static_cast<double>(p.numel());
+    }
+    optim::adam_options adam_options;
+    adam_options.weight_decay = 1e-2f;  // torch.optim.AdamW's default
+    optim::adamw adam(params, adam_options);
+    run("adamw_step_10M", 28 * count, [&] { adam.step(); });  // read p, m, v, g; write p, m, v
+    optim::ema average(model, 0.999f);
+    run("ema_update_10M", 12 * count, [&] { average.update(model); });
+}
+
 void usage() {
     std::printf(
         "usage: ops_bench [--threads N] [--seconds S] [--only NAME] [--tsv] [--cpu-time]\n"
         "Times difflab's oneDNN layers: conv 3x3 64->64 (batch 64, 28x28 and 14x14, channels-last),\n"
         "group norm (32 groups) + silu on [64, 64, 28, 28], multi-head attention (batch 64, 128\n"
-        "channels, 4 heads) at 7x7 and 14x14 tokens; forward and forward+backward, best of the runs\n"
+        "channels, 4 heads) at 7x7 and 14x14 tokens; forward and forward+backward; the engine's own\n"
+        "loops (binary ops, silu, sums, bf16 conversion on [64, 128, 28, 28], AdamW and EMA over\n"
+        "10.5M parameters); best of the runs\n"
         "in S seconds. --cpu-time (with --threads 1) times thread CPU time instead of wall time,\n"
         "which other jobs on a shared machine barely disturb. tools/bench/ops.sh puts PyTorch beside it.\n");
 }
@@ -236,5 +289,6 @@ int main(int argc, char** argv) {
     group_norm_cases(o);
     attention_cases(o, 7);
     attention_cases(o, 14);
+    own_kernel_cases(o);
     return 0;
 }

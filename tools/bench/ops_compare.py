@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
 # Runs ops_bench and the same ops in PyTorch in one process tree and prints one table.
-"""difflab ops beside PyTorch: conv 3x3, group norm + silu, attention (see docs/performance.md).
+"""difflab ops beside PyTorch: conv 3x3, group norm + silu, attention, own loops (docs/performance.md).
 
     /usr/bin/python3 tools/bench/ops_compare.py --bench build/bin/ops_bench --peak 232.5
 
 tools/bench/ops.sh is the one command (it builds, measures the peak and points PyTorch's BLAS
 at OpenBLAS). PyTorch runs each op in its best layout here: channels-last (oneDNN/mkldnn)
-convolutions, contiguous and channels-last group norm, bmm attention.
+convolutions, contiguous and channels-last group norm, bmm attention; the elementwise rows
+are the same tensor ops, AdamW with its default (per-tensor) implementation, EMA as lerp_.
 """
 import argparse
 import math
@@ -97,6 +98,39 @@ def torch_cases(seconds, only):
         qs, ks, vs = (t.clone().requires_grad_(True) for t in (q, k, v))
         g = filled(n, tokens, channels)
         run(tag + "_fwd_bwd", lambda: torch.autograd.grad(attention(qs, ks, vs, heads), (qs, ks, vs), g), 3 * gflop, 0)
+
+    shape = (64, 128, 28, 28)
+    n = 64 * 128 * 28 * 28
+    f32, bf16 = 4.0 * n, 2.0 * n
+    x, y, s = filled(*shape), filled(*shape), filled(64, 128, 1, 1)
+    x_cl = x.to(memory_format=torch.channels_last)
+    xb = x.to(torch.bfloat16)
+    with torch.no_grad():
+        run("add_64x128x28", lambda: x + y, 0, 3 * f32)
+        run("mul_64x128x28", lambda: x * y, 0, 3 * f32)
+        run("mul_bcast_64x128x28", lambda: x * s, 0, 2 * f32)
+        run("add_bcast_64x128x28_cl", lambda: x_cl + s, 0, 2 * f32)
+        run("scale_64x128x28", lambda: x * 0.5, 0, 2 * f32)
+        run("silu_64x128x28", lambda: F.silu(x), 0, 2 * f32)
+        run("sum_nhw_64x128x28", lambda: x.sum((0, 2, 3)), 0, f32)
+        run("sum_nhw_64x128x28_cl", lambda: x_cl.sum((0, 2, 3)), 0, f32)
+        run("sum_all_64x128x28", lambda: x.sum(), 0, f32)
+        run("to_bf16_64x128x28", lambda: x.to(torch.bfloat16), 0, f32 + bf16)
+        run("to_f32_64x128x28", lambda: xb.to(torch.float32), 0, bf16 + f32)
+    params = [filled(1 << 18).requires_grad_(True) for _ in range(40)]
+    for p in params:
+        p.grad = filled(1 << 18)
+    count = 40.0 * (1 << 18)
+    adam = torch.optim.AdamW(params, lr=1e-3)
+    run("adamw_step_10M", adam.step, 0, 28 * count)
+    shadow = [p.detach().clone() for p in params]
+
+    def ema():
+        with torch.no_grad():
+            for sh, p in zip(shadow, params):
+                sh.lerp_(p, 1 - 0.999)
+
+    run("ema_update_10M", ema, 0, 12 * count)
     return rows
 
 
