@@ -7,6 +7,7 @@
 #include <difflab/plugin/config_node.h>
 #include <difflab/tensor/autograd.h>
 #include <difflab/tensor/ops.h>
+#include <difflab/tensor/precision.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -103,6 +104,9 @@ tensor feature_network::batched(const tensor& x, F f) {
         throw error(fmt::format("feature network {}: expected images [N, C, H, W] with N >= 1, got {}", path_.string(),
                                 x.defined() ? shape_text(x.shape()) : "an undefined tensor"));
     const no_grad_guard no_grad;
+    // fp32 whatever the task samples in (sample.precision): metrics of bf16 and fp32 samples
+    // are then measured with the same embedding.
+    const precision_scope fp32(dtype::f32);
     std::vector<tensor> parts;
     for (std::int64_t begin = 0; begin < x.size(0); begin += batch_size_) {
         const std::int64_t end = std::min(x.size(0), begin + batch_size_);

@@ -4,7 +4,10 @@
 #include <difflab/io/safetensors.h>
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
+#include <vector>
 
 #include "cli_runner.h"
 
@@ -198,4 +201,36 @@ TEST_CASE("a U-Net with dropout resumed with --resume draws the masks of an unin
         0);
     CHECK_FALSE(same_tensors(dir.root / "runs/straight/checkpoints/step_4.safetensors",
                              dir.root / "runs/plain/checkpoints/step_4.safetensors"));
+}
+
+TEST_CASE("mixed precision: bf16 training keeps f32 weights, bf16 sampling lands beside fp32's and close to it") {
+    const scratch dir("training_bf16");
+    dir.write("images.yaml", image_experiment);
+    const std::string common = " -q sample.trajectory=0";
+    REQUIRE(run("run images.yaml name=fp32" + common, "", dir.root).exit_code == 0);
+    const result trained = run("run images.yaml name=bf16 train.precision=bf16" + common, "", dir.root);
+    REQUIRE_MESSAGE(trained.exit_code == 0, trained.err);
+    const fs::path fp32_weights = dir.root / "runs/fp32/checkpoints/step_2.safetensors",
+                   bf16_weights = dir.root / "runs/bf16/checkpoints/step_2.safetensors";
+    for (const auto& entry : difflab::read_safetensors(bf16_weights).tensors) CHECK(entry.dtype == "F32");
+    CHECK_FALSE(same_tensors(fp32_weights, bf16_weights));  // the gradients were computed in bf16
+
+    const result bf16 = run("sample runs/fp32 -q sample.precision=bf16", "", dir.root);
+    REQUIRE_MESSAGE(bf16.exit_code == 0, bf16.err);
+    REQUIRE(run("sample runs/fp32 -q", "", dir.root).exit_code == 0);
+    const fs::path low = dir.root / "runs/fp32/samples/ddim-4-bf16", full = dir.root / "runs/fp32/samples/ddim-4";
+    CHECK(read_file(low / "config.yaml").find("precision: \"bf16\"") != std::string::npos);
+    const auto samples = [](const fs::path& d) {
+        return difflab::to_tensor(*difflab::read_safetensors(d / "samples.safetensors").find("samples")).to_vector();
+    };
+    const std::vector<float> a = samples(low), b = samples(full);
+    REQUIRE(a.size() == b.size());
+    double largest = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) largest = std::max(largest, static_cast<double>(std::abs(a[i] - b[i])));
+    CHECK(largest > 0);     // rounded: bf16 did run
+    CHECK(largest < 0.05);  // on data in [-1, 1]: the same samples up to bf16's rounding
+
+    const result wrong = run("sample runs/fp32 -q sample.precision=fp16", "", dir.root);
+    CHECK(wrong.exit_code == 2);
+    CHECK(wrong.err.find("sample.precision") != std::string::npos);
 }

@@ -10,11 +10,15 @@ namespace difflab::cli {
 
 namespace {
 
-/// "dpm_solver_pp-20" from the resolved sample.sampler: where these samples go by default.
+/// "dpm_solver_pp-20" (or "dpm_solver_pp-20-bf16") from the resolved sample.sampler and
+/// sample.precision: where these samples go by default.
 std::string default_label(const config_node& resolved) {
-    const config_node& sampler = *resolved.find("sample")->find("sampler");
+    const config_node& sample = *resolved.find("sample");
+    const config_node& sampler = *sample.find("sampler");
     std::string label = sampler.find("type")->text();
     if (const config_node* steps = sampler.find("steps")) label += "-" + steps->text();
+    if (const config_node* precision = sample.find("precision"); precision && precision->text() != "fp32")
+        label += "-" + precision->text();
     return label;
 }
 

@@ -98,6 +98,7 @@ void write_metrics_json(const fs::path& file, const evaluation_result& result) {
                                        {"checkpoint_step", p.checkpoint_step},
                                        {"sampler", p.sampler.is_null() ? std::string() : to_flow_yaml(p.sampler)},
                                        {"nfe", p.nfe},
+                                       {"precision", p.precision},
                                        {"seed", p.seed}};
     nlohmann::ordered_json per_metric = nlohmann::ordered_json::object();
     for (const auto& [type, settings] : result.metric_protocols) {
@@ -131,10 +132,11 @@ std::string metrics_markdown(const evaluation_result& result) {
     for (const auto& [name, value] : result.values) md += fmt::format("| {} | {:.4g} |\n", name, value);
     const evaluation_protocol& p = result.protocol;
     md += fmt::format(
-        "\nProtocol: {} samples against {}; {} weights{}; sampler `{}`, {:g} network evaluations per sample; seed "
-        "{}.\n",
+        "\nProtocol: {} samples against {}; {} weights{}; sampler `{}`, {:g} network evaluations per sample{}; "
+        "seed {}.\n",
         p.samples, p.reference, p.weights, p.checkpoint_step >= 0 ? fmt::format(" of step {}", p.checkpoint_step) : "",
-        p.sampler.is_null() ? std::string("none") : to_flow_yaml(p.sampler), p.nfe, p.seed);
+        p.sampler.is_null() ? std::string("none") : to_flow_yaml(p.sampler), p.nfe,
+        p.precision == "fp32" ? "" : " in " + p.precision, p.seed);
     for (const auto& [type, settings] : result.metric_protocols) {
         if (settings.empty()) continue;
         std::vector<std::string> parts;

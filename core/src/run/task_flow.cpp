@@ -144,6 +144,9 @@ void task_flow::report_training(const training_result& trained) {
 }
 
 void task_flow::load_weights() {
+    sampling_precision_.reset();
+    sampling_precision_.emplace(parse_precision(sample_.precision));
+    protocol_.precision = sample_.precision;
     const fs::path checkpoints = ctx_.run_dir() / "checkpoints";
     const checkpoint_weights loaded = load_latest_weights(checkpoints, *net_, sample_.ema);
     if (loaded.step >= 0) {

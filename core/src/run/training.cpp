@@ -11,6 +11,7 @@
 #include <difflab/tensor/autograd.h>
 #include <difflab/tensor/nn.h>
 #include <difflab/tensor/optim.h>
+#include <difflab/tensor/precision.h>
 #include <difflab/tensor/random.h>
 #include <fmt/format.h>
 
@@ -59,6 +60,11 @@ param_spec<training_options> training_options::params() {
     spec.add(&training_options::init_from, "init_from",
              "Run directory whose latest checkpoint this run starts from (same network and process): fine-tuning, "
              "or with steps equal to its step, new sampling and evaluation settings without training again.");
+    spec.add(&training_options::precision, "precision",
+             "fp32, or bf16: mixed precision, the forward and backward of convolutions, matrix products and "
+             "attention in bf16 (f32 accumulation), everything else, the weights, gradients and optimizer state in "
+             "f32 (Micikevicius et al. 2018).",
+             one_of({"fp32", "bf16"}));
     return spec;
 }
 
@@ -93,6 +99,10 @@ param_spec<sampling_options> sampling_options::params() {
     spec.add(&sampling_options::trajectory_columns, "trajectory_columns",
              "Evaluations shown in each row of trajectory.png, spread evenly from the first to the last.",
              at_least<std::int64_t>(1));
+    spec.add(&sampling_options::precision, "precision",
+             "fp32, or bf16: the network's convolutions, matrix products and attention compute in bf16 (f32 "
+             "accumulation and results) while sampling; metrics' feature networks stay fp32.",
+             one_of({"fp32", "bf16"}));
     return spec;
 }
 
@@ -276,6 +286,7 @@ training_result train_network(const training_setup& job, const training_objectiv
     if (job.data.size() < 1) throw config_error("train: the dataset is empty");
 
     job.net.train();
+    const dtype compute = parse_precision(o.precision);
     const auto optimizer = make_optimizer(o, job.net.parameters());
     const optim::lr_schedule rates = o.learning_rates();
     std::unique_ptr<optim::ema> average =
@@ -327,7 +338,11 @@ training_result train_network(const training_setup& job, const training_objectiv
         optimizer->zero_grad();
         nn::set_dropout_stream(job.net, static_cast<std::uint64_t>(step),
                                static_cast<std::uint64_t>(current.first_position));
-        const tensor loss = objective(examples, current);
+        tensor loss;
+        {
+            const precision_scope mixed(compute);  // backward keeps the precision of each op's forward
+            loss = objective(examples, current);
+        }
         double value = loss.to_vector().front();
         const bool stopping = shard.combine(value, current.log_values, stop && stop->load());
         if (!std::isfinite(value)) {

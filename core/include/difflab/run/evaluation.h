@@ -34,8 +34,9 @@ struct evaluation_protocol {
     std::string reference;  ///< e.g. "fashion_mnist split test, 10000 examples"
     std::string weights;    ///< "ema", "raw" or "none" (an exact denoiser)
     std::int64_t checkpoint_step = -1;
-    config_node sampler;  ///< the resolved sampler
-    double nfe = 0;       ///< network evaluations per sample
+    config_node sampler;             ///< the resolved sampler
+    double nfe = 0;                  ///< network evaluations per sample
+    std::string precision = "fp32";  ///< of the network while sampling: fp32 or bf16 (sample.precision)
     std::uint64_t seed = 0;
 };
 

@@ -16,11 +16,13 @@
 #include <difflab/run/evaluation.h>
 #include <difflab/run/task.h>
 #include <difflab/run/training.h>
+#include <difflab/tensor/precision.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,7 +96,8 @@ public:
 
     /// Loads the latest checkpoint into the network, its EMA weights when sample.ema and the
     /// run keeps them; records which in the protocol. Without a checkpoint the network keeps its
-    /// initialization, which is an error when the run trained or only samples.
+    /// initialization, which is an error when the run trained or only samples. From here on
+    /// the task computes in sample.precision (precision.h), until the flow ends.
     void load_weights();
 
     /// What samples [first, first + n) are drawn with.
@@ -184,6 +187,7 @@ private:
     std::unique_ptr<network> net_;
     std::unique_ptr<noise> noise_;
     evaluation_protocol protocol_;
+    std::optional<precision_scope> sampling_precision_;  ///< set by load_weights
     sample_sampler sampler_;
     tensor samples_;
     std::string report_;

@@ -45,6 +45,9 @@ struct training_options {
     std::int64_t log_every = 10;
     /// A run directory whose latest checkpoint this run starts from (adopt_checkpoint).
     std::string init_from;
+    /// "fp32", or "bf16": mixed precision (precision.h), convolutions and matrix products in
+    /// bf16 with f32 master weights, gradients and optimizer state.
+    std::string precision = "fp32";
 
     static param_spec<training_options> params();
     /// The learning rate of every step: `warmup` steps of linear warm-up to `lr`, then `lr`
@@ -64,6 +67,7 @@ struct sampling_options {
     bool clip_denoised = false;           ///< clamp denoised estimates to [-1, 1] (image data)
     std::int64_t trajectory = 4;          ///< samples in the denoising-trajectory strip (0: none)
     std::int64_t trajectory_columns = 8;  ///< evaluations shown per strip row
+    std::string precision = "fp32";       ///< of the network's convolutions and matrix products (precision.h)
 
     static param_spec<sampling_options> params();
 };
