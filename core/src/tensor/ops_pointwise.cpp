@@ -195,11 +195,11 @@ tensor binary_output(const tensor& a, const tensor& b, const shape_t& shape, dty
 }
 
 /// One row of a binary op on operands of one storage type: o[e*so] = x[e*sx] op y[e*sy]. Dense
-/// rows and rows against a broadcast scalar get plain index loops, which the clones vectorize
-/// (`o` never aliases x or y: binary results are fresh tensors).
+/// rows and rows against a broadcast scalar get plain index loops, which the compiler
+/// vectorizes (`o` never aliases x or y: binary results are fresh tensors).
 template <binary_op Op, class T>
-DIFFLAB_VECTOR_CLONES void binary_row(T* __restrict o, const T* x, const T* y, std::int64_t n, std::int64_t so,
-                                      std::int64_t sx, std::int64_t sy) {
+[[gnu::always_inline]] inline void binary_row(T* __restrict o, const T* x, const T* y, std::int64_t n, std::int64_t so,
+                                              std::int64_t sx, std::int64_t sy) {
     if (so == 1 && sx == 1 && sy == 1) {
         for (std::int64_t e = 0; e < n; ++e) o[e] = narrow<T>(apply<Op>(widen(x[e]), widen(y[e])));
     } else if (so == 1 && sx == 1 && sy == 0) {
@@ -211,6 +211,15 @@ DIFFLAB_VECTOR_CLONES void binary_row(T* __restrict o, const T* x, const T* y, s
     } else {
         for (std::int64_t e = 0; e < n; ++e) o[e * so] = narrow<T>(apply<Op>(widen(x[e * sx]), widen(y[e * sy])));
     }
+}
+
+/// bf16 rows widen and round every element, which is compute-bound: they run as AVX-512/AVX2
+/// clones (3.9x faster on [64, 64, 14, 14]). f32 rows only stream memory, and there the
+/// clones' zmm loops measured 10-30% slower than the baseline's (docs/performance.md).
+template <binary_op Op>
+DIFFLAB_VECTOR_CLONES void binary_row_bf16(std::uint16_t* __restrict o, const std::uint16_t* x, const std::uint16_t* y,
+                                           std::int64_t n, std::int64_t so, std::int64_t sx, std::int64_t sy) {
+    binary_row<Op>(o, x, y, n, so, sx, sy);
 }
 
 template <binary_op Op>
@@ -230,8 +239,8 @@ void binary_kernel(const tensor& a, const tensor& b, tensor& out) {
                                static_cast<const float*>(pb) + off[2], n, s[0], s[1], s[2]);
             } else if (same_type) {
                 using u16 = std::uint16_t;
-                binary_row<Op>(static_cast<u16*>(po) + off[0], static_cast<const u16*>(pa) + off[1],
-                               static_cast<const u16*>(pb) + off[2], n, s[0], s[1], s[2]);
+                binary_row_bf16<Op>(static_cast<u16*>(po) + off[0], static_cast<const u16*>(pa) + off[1],
+                                    static_cast<const u16*>(pb) + off[2], n, s[0], s[1], s[2]);
             } else {
                 for (std::int64_t e = 0; e < n; ++e)
                     strided::store(

