@@ -34,8 +34,8 @@ tensor zeros_like(const tensor& like) {
 
 constexpr std::int64_t parallel_threshold = 1 << 15;
 
-/// Calls body(begin, count) over [0, n) in fixed chunks, in parallel for large n: the update
-/// loops below are vector clones, which cannot hold an OpenMP loop themselves.
+/// Calls body(begin, count) over [0, n) in fixed chunks, in parallel for large n: Adam's update
+/// loop is a vector clone, which cannot hold an OpenMP loop itself.
 template <class Body>
 void for_chunks(std::int64_t n, Body&& body) {
     constexpr std::int64_t chunk = 1 << 14;
@@ -44,29 +44,15 @@ void for_chunks(std::int64_t n, Body&& body) {
     for (std::int64_t c = 0; c < count; ++c) body(c * chunk, std::min(chunk, n - c * chunk));
 }
 
-// The update loops: parameter, state and gradient are distinct dense tensors (__restrict).
-// This file is compiled without FMA contraction and errno (core/CMakeLists.txt), so the
-// updates round alike on every CPU and the sqrt vectorizes.
-
-DIFFLAB_VECTOR_CLONES void sgd_update(float* __restrict p, float* __restrict buf, const float* __restrict d,
-                                      std::int64_t n, float lr, float momentum, float dampening, float wd,
-                                      bool nesterov, bool first) {
-    for (std::int64_t e = 0; e < n; ++e) {
-        float dp = d[e] + wd * p[e];
-        if (buf != nullptr) {
-            // torch: the first step copies d_p into the buffer (no dampening).
-            buf[e] = first ? dp : momentum * buf[e] + (1 - dampening) * dp;
-            dp = nesterov ? dp + momentum * buf[e] : buf[e];
-        }
-        p[e] -= lr * dp;
-    }
-}
-
 struct adam_constants {
     float b1, b2, eps, wd, step_size, bias2_sqrt, decay_factor;
     bool decoupled;
 };
 
+/// Adam's update: parameter, states and gradient are distinct dense tensors (__restrict). Its
+/// sqrt and divisions make it compute-bound, so it runs as AVX-512/AVX2 clones (EMA, a plain
+/// stream, measured no gain; SGD is one too). This file is compiled without errno, which kept
+/// sqrt a scalar libm call, and without FMA contraction, so updates round alike on every CPU.
 DIFFLAB_VECTOR_CLONES void adam_update(float* __restrict p, float* __restrict m, float* __restrict v,
                                        const float* __restrict d, std::int64_t n, const adam_constants& k) {
     const float b1 = k.b1, b2 = k.b2, eps = k.eps, wd = k.wd, step_size = k.step_size, bias2_sqrt = k.bias2_sqrt,
@@ -83,10 +69,6 @@ DIFFLAB_VECTOR_CLONES void adam_update(float* __restrict p, float* __restrict m,
         const float denom = std::sqrt(v[e]) / bias2_sqrt + eps;
         p[e] -= step_size * (m[e] / denom);
     }
-}
-
-DIFFLAB_VECTOR_CLONES void ema_update(float* __restrict s, const float* __restrict p, std::int64_t n, float decay) {
-    for (std::int64_t e = 0; e < n; ++e) s[e] = decay * s[e] + (1 - decay) * p[e];
 }
 
 }  // namespace
@@ -179,10 +161,17 @@ void sgd::step() {
         float* buf = momentum != 0 ? values(state(i, "momentum_buffer")) : nullptr;
         float* p = values(params_[i]);
         const float* d = values(g);
-        for_chunks(params_[i].numel(), [&](std::int64_t at, std::int64_t count) {
-            sgd_update(p + at, buf != nullptr ? buf + at : nullptr, d + at, count, lr, momentum, dampening, wd,
-                       nesterov, first);
-        });
+        const std::int64_t n = params_[i].numel();
+#pragma omp parallel for schedule(static) if (n > parallel_threshold)
+        for (std::int64_t e = 0; e < n; ++e) {
+            float dp = d[e] + wd * p[e];
+            if (buf != nullptr) {
+                // torch: the first step copies d_p into the buffer (no dampening).
+                buf[e] = first ? dp : momentum * buf[e] + (1 - dampening) * dp;
+                dp = nesterov ? dp + momentum * buf[e] : buf[e];
+            }
+            p[e] -= lr * dp;
+        }
     }
     ++steps_;
 }
@@ -250,7 +239,9 @@ void ema::update(const module& model) {
         const tensor p = ops_detail::in_layout_of(params[i].second, s);
         float* sv = values(s);
         const float* pv = values(p);
-        for_chunks(s.numel(), [&](std::int64_t at, std::int64_t count) { ema_update(sv + at, pv + at, count, decay); });
+        const std::int64_t n = s.numel();
+#pragma omp parallel for schedule(static) if (n > parallel_threshold)
+        for (std::int64_t e = 0; e < n; ++e) sv[e] = decay * sv[e] + (1 - decay) * pv[e];
     }
 }
 
