@@ -224,6 +224,13 @@ void own_kernel_cases(const options& o) {
     run("to_bf16_64x128x28", f32 + bf16, [&] { x.to(dtype::bf16); });
     const tensor xb = x.to(dtype::bf16);
     run("to_f32_64x128x28", bf16 + f32, [&] { xb.to(dtype::f32); });
+    // The U-Net's 14x14 level: 3.2 MB tensors, which stay in the L3 cache.
+    const tensor small_x = filled({64, 64, 14, 14}, 16), small_y = filled({64, 64, 14, 14}, 17);
+    const double small = 4.0 * static_cast<double>(small_x.numel());
+    run("add_64x64x14", 3 * small, [&] { add(small_x, small_y); });
+    run("to_bf16_64x64x14", 1.5 * small, [&] { small_x.to(dtype::bf16); });
+    const tensor small_xb = small_x.to(dtype::bf16), small_yb = small_y.to(dtype::bf16);
+    run("add_bf16_64x64x14", 1.5 * small, [&] { add(small_xb, small_yb); });
     flat_params model;
     const std::vector<tensor> params = model.parameters();
     double count = 0;

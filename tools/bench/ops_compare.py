@@ -117,6 +117,12 @@ def torch_cases(seconds, only):
         run("sum_all_64x128x28", lambda: x.sum(), 0, f32)
         run("to_bf16_64x128x28", lambda: x.to(torch.bfloat16), 0, f32 + bf16)
         run("to_f32_64x128x28", lambda: xb.to(torch.float32), 0, bf16 + f32)
+        small_x, small_y = filled(64, 64, 14, 14), filled(64, 64, 14, 14)
+        small = 4.0 * small_x.numel()
+        run("add_64x64x14", lambda: small_x + small_y, 0, 3 * small)
+        run("to_bf16_64x64x14", lambda: small_x.to(torch.bfloat16), 0, 1.5 * small)
+        small_xb, small_yb = small_x.to(torch.bfloat16), small_y.to(torch.bfloat16)
+        run("add_bf16_64x64x14", lambda: small_xb + small_yb, 0, 1.5 * small)
     params = [filled(1 << 18).requires_grad_(True) for _ in range(40)]
     for p in params:
         p.grad = filled(1 << 18)
