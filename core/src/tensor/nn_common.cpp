@@ -5,6 +5,8 @@
 #include <difflab/base/error.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "nn_matmul.h"
 
 namespace difflab::nn_detail {
@@ -37,11 +39,20 @@ void reorder(const memory& from, const memory& to) {
     execute(*primitive, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
 }
 
-memory converted(const memory& from, const memory::desc& want) {
+memory work_buffers::converted(const memory& from, const memory::desc& want) {
     if (from.get_desc() == want) return from;
-    memory to(want, dnnl_glue::engine());
+    for (const conversion& done : conversions_)
+        if (done.from == from.get_data_handle() && done.from_desc == from.get_desc() && done.to.get_desc() == want)
+            return done.to;
+    memory to = make(want);
     reorder(from, to);
+    conversions_.push_back({from.get_data_handle(), from.get_desc(), to});
     return to;
+}
+
+memory work_buffers::make(const memory::desc& desc) {
+    kept_.push_back(std::make_shared<storage>(std::max<std::size_t>(desc.get_size(), 1)));
+    return memory(desc, dnnl_glue::engine(), kept_.back()->data());
 }
 
 memory::desc plain_desc(const shape_t& shape, dtype type) {

@@ -7,6 +7,7 @@
 
 #include <dnnl.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,8 +24,27 @@ void execute(const dnnl::primitive& primitive, const dnnl_args& args);
 /// A stable text of a memory descriptor (dims, type, strides, blocking): part of cache keys.
 std::string text_of(const dnnl::memory::desc& desc);
 
-/// `from` itself when it already has `want`'s layout, else a reordered copy in new memory.
-dnnl::memory converted(const dnnl::memory& from, const dnnl::memory::desc& want);
+/// The buffers of the copies an op makes on the way into and out of its primitives (layout
+/// and dtype reorders, a blocked output), kept until the op is done. They come from the tensor
+/// storage cache (storage_cache.h), so a sampling or training loop reuses the same blocks step
+/// after step instead of taking fresh pages from the system for every convolution.
+class work_buffers {
+public:
+    /// `from` itself when it already has `want`'s layout, else a reordered copy (made once
+    /// per op: asked again, the same copy).
+    dnnl::memory converted(const dnnl::memory& from, const dnnl::memory::desc& want);
+    /// Uninitialized memory of `desc`.
+    dnnl::memory make(const dnnl::memory::desc& desc);
+
+private:
+    struct conversion {
+        void* from;
+        dnnl::memory::desc from_desc;
+        dnnl::memory to;
+    };
+    std::vector<std::shared_ptr<storage>> kept_;
+    std::vector<conversion> conversions_;
+};
 /// Copies (reorders, converting dtype when they differ) `from` into `to`.
 void reorder(const dnnl::memory& from, const dnnl::memory& to);
 

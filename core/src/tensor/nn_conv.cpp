@@ -131,14 +131,13 @@ std::shared_ptr<conv_forward_entry> forward_entry(const conv_geometry& g, const 
 }
 
 /// The memory a primitive writes for `out`: the tensor itself when the layouts agree, else a
-/// scratch buffer that finish() reorders into the tensor.
+/// work buffer that finish() reorders into the tensor.
 struct output_memory {
     memory user, work;
-    output_memory(const tensor& out, const memory::desc& want) : user(dnnl_glue::memory_of(out)) {
-        work = user.get_desc() == want ? user : memory(want, dnnl_glue::engine());
-    }
-    output_memory(const memory& user_memory, const memory::desc& want) : user(user_memory) {
-        work = user.get_desc() == want ? user : memory(want, dnnl_glue::engine());
+    output_memory(const tensor& out, const memory::desc& want, work_buffers& buffers)
+        : output_memory(dnnl_glue::memory_of(out), want, buffers) {}
+    output_memory(const memory& user_memory, const memory::desc& want, work_buffers& buffers) : user(user_memory) {
+        work = user.get_desc() == want ? user : buffers.make(want);
     }
     void finish() const {
         if (work.get_data_handle() != user.get_data_handle()) reorder(work, user);
@@ -163,12 +162,13 @@ tensor convolution(const char* op, const tensor& x_in, const tensor& weight, con
     std::shared_ptr<conv_forward_entry> entry;
     dnnl_glue::checked(op, {x_in, weight, bias, residual}, [&] {
         entry = forward_entry(g, key, bias, training, residual.defined());
+        work_buffers work;
         const memory src = dnnl_glue::memory_of(x);
         const memory weights(g.user_weights(w.type()), dnnl_glue::engine(), const_cast<void*>(w.raw_data()));
-        output_memory dst(out, entry->pd.dst_desc());
+        output_memory dst(out, entry->pd.dst_desc(), work);
         if (residual.defined()) reorder(dnnl_glue::memory_of(residual), dst.work);
-        dnnl_args args{{DNNL_ARG_SRC, converted(src, entry->pd.src_desc())},
-                       {DNNL_ARG_WEIGHTS, converted(weights, entry->pd.weights_desc())},
+        dnnl_args args{{DNNL_ARG_SRC, work.converted(src, entry->pd.src_desc())},
+                       {DNNL_ARG_WEIGHTS, work.converted(weights, entry->pd.weights_desc())},
                        {DNNL_ARG_DST, dst.work}};
         if (bias.defined()) args[DNNL_ARG_BIAS] = dnnl_glue::memory_of(bias);
         execute(entry->primitive, args);
@@ -178,6 +178,7 @@ tensor convolution(const char* op, const tensor& x_in, const tensor& weight, con
     record_op(out, op, {x_in, weight, bias, residual}, [=](const tensor& grad_output) {
         tensor grad_x, grad_w, grad_b;
         dnnl_glue::checked(op, {grad_output, x, weight, bias}, [&] {
+            work_buffers work;  // the output gradient converted once for both primitives
             const memory grad = dnnl_glue::memory_of(grad_output);
             const memory weights(g.user_weights(w.type()), dnnl_glue::engine(), const_cast<void*>(w.raw_data()));
             if (wants_grad(x_in)) {
@@ -190,9 +191,9 @@ tensor convolution(const char* op, const tensor& x_in, const tensor& weight, con
                     return conv_data_entry{pd, dnnl::convolution_backward_data(pd)};
                 });
                 grad_x = empty_dense(x.shape(), x.type(), g.channels_last);
-                output_memory diff_src(grad_x, data->pd.diff_src_desc());
-                execute(data->primitive, {{DNNL_ARG_DIFF_DST, converted(grad, data->pd.diff_dst_desc())},
-                                          {DNNL_ARG_WEIGHTS, converted(weights, data->pd.weights_desc())},
+                output_memory diff_src(grad_x, data->pd.diff_src_desc(), work);
+                execute(data->primitive, {{DNNL_ARG_DIFF_DST, work.converted(grad, data->pd.diff_dst_desc())},
+                                          {DNNL_ARG_WEIGHTS, work.converted(weights, data->pd.weights_desc())},
                                           {DNNL_ARG_DIFF_SRC, diff_src.work}});
                 diff_src.finish();
             }
@@ -214,9 +215,9 @@ tensor convolution(const char* op, const tensor& x_in, const tensor& weight, con
                 });
                 grad_w = tensor::empty(weight.shape(), w.type());
                 const memory grad_w_user(g.user_weights(w.type()), dnnl_glue::engine(), grad_w.raw_data());
-                output_memory diff_weights(grad_w_user, wgt->pd.diff_weights_desc());
-                dnnl_args args{{DNNL_ARG_SRC, converted(dnnl_glue::memory_of(x), wgt->pd.src_desc())},
-                               {DNNL_ARG_DIFF_DST, converted(grad, wgt->pd.diff_dst_desc())},
+                output_memory diff_weights(grad_w_user, wgt->pd.diff_weights_desc(), work);
+                dnnl_args args{{DNNL_ARG_SRC, work.converted(dnnl_glue::memory_of(x), wgt->pd.src_desc())},
+                               {DNNL_ARG_DIFF_DST, work.converted(grad, wgt->pd.diff_dst_desc())},
                                {DNNL_ARG_DIFF_WEIGHTS, diff_weights.work}};
                 if (bias.defined()) {
                     grad_b = tensor::empty(bias.shape(), bias.type());

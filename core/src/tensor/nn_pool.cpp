@@ -55,7 +55,8 @@ tensor pool2d(const char* op, dnnl::algorithm alg, const tensor& x, std::int64_t
                 return dnnl::pooling_backward(
                     dnnl::pooling_backward::primitive_desc(desc, dnnl_glue::engine(), entry->pd));
             });
-            dnnl_args args{{DNNL_ARG_DIFF_DST, converted(dnnl_glue::memory_of(grad_output), dst)},
+            work_buffers work;
+            dnnl_args args{{DNNL_ARG_DIFF_DST, work.converted(dnnl_glue::memory_of(grad_output), dst)},
                            {DNNL_ARG_DIFF_SRC, dnnl_glue::memory_of(grad_x, src)}};
             if (alg == dnnl::algorithm::pooling_max) args[DNNL_ARG_WORKSPACE] = workspace;
             execute(*backward, args);

@@ -131,7 +131,8 @@ tensor interpolate(const tensor& x, std::array<std::int64_t, 2> size, const std:
                 return dnnl::resampling_backward(
                     dnnl::resampling_backward::primitive_desc(desc, dnnl_glue::engine(), entry->pd));
             });
-            execute(*backward, {{DNNL_ARG_DIFF_DST, converted(dnnl_glue::memory_of(grad_output), dst)},
+            work_buffers work;
+            execute(*backward, {{DNNL_ARG_DIFF_DST, work.converted(dnnl_glue::memory_of(grad_output), dst)},
                                 {DNNL_ARG_DIFF_SRC, dnnl_glue::memory_of(grad_x, src)}});
         });
         return std::vector<tensor>{grad_x};

@@ -51,8 +51,9 @@ tensor softmax_like(const char* op, const tensor& x, std::int64_t d) {
                 typename Backward::primitive_desc pd(desc, dnnl_glue::engine(), entry->forward_pd);
                 return Backward(pd);
             });
+            work_buffers work;
             execute(*backward, {{DNNL_ARG_DST, dnnl_glue::memory_of(result, data)},
-                                {DNNL_ARG_DIFF_DST, converted(dnnl_glue::memory_of(g), data)},
+                                {DNNL_ARG_DIFF_DST, work.converted(dnnl_glue::memory_of(g), data)},
                                 {DNNL_ARG_DIFF_SRC, dnnl_glue::memory_of(grad_x, data)}});
         });
         return std::vector<tensor>{grad_x};
