@@ -214,8 +214,8 @@ template <binary_op Op, class T>
 }
 
 /// bf16 rows widen and round every element, which is compute-bound: they run as AVX-512/AVX2
-/// clones (3.9x faster on [64, 64, 14, 14]). f32 rows only stream memory, and there the
-/// clones' zmm loops measured 10-30% slower than the baseline's (docs/performance.md).
+/// clones (3.2x faster on [64, 64, 14, 14]). f32 rows only stream memory, and there the
+/// clones' zmm loops measured 20-30% slower than the baseline's (docs/performance.md).
 template <binary_op Op>
 DIFFLAB_VECTOR_CLONES void binary_row_bf16(std::uint16_t* __restrict o, const std::uint16_t* x, const std::uint16_t* y,
                                            std::int64_t n, std::int64_t so, std::int64_t sx, std::int64_t sy) {
