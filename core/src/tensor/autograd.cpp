@@ -46,6 +46,18 @@ tensor sum_of(const tensor& a, const tensor& b) {
     return out;
 }
 
+/// What a node keeps of an input that another op produced: its shape, dtype and grad_fn,
+/// not its storage. The backward pass reaches that input only through its grad_fn; its
+/// values, where a backward needs them, are saved by that op's own closure. Holding the
+/// storage here would keep every intermediate of the forward pass (the operands of each add,
+/// the input of each activation) alive until the backward, as PyTorch's graph does not.
+/// Leaves stay as they are: their gradient is accumulated by their identity.
+tensor route_of(const tensor& input) {
+    tensor shell = tensor_access::make(nullptr, input.shape(), input.strides(), input.offset(), input.type());
+    shell.set_grad_fn(input.grad_fn());
+    return shell;
+}
+
 void accumulate(tensor& slot, const tensor& grad) {
     slot = slot.defined() ? sum_of(slot, grad) : grad;
 }
@@ -174,10 +186,12 @@ void record(tensor& output, const char* name, std::vector<tensor> inputs, grad_n
     if (!recording) return;
     bool any = false;
     for (tensor& input : inputs) {
-        if (input.defined() && input.requires_grad())
-            any = true;
-        else
+        if (!input.defined() || !input.requires_grad()) {
             input = tensor();  // the node only routes gradients; do not keep unneeded data alive
+            continue;
+        }
+        any = true;
+        if (input.grad_fn() != nullptr) input = route_of(input);
     }
     if (!any) return;
     output.set_grad_fn(std::make_shared<grad_node>(name, std::move(inputs), std::move(backward)));

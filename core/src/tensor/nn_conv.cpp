@@ -158,12 +158,21 @@ tensor convolution(const char* op, const tensor& x_in, const tensor& weight, con
                                               options_text(options) + (residual.defined() ? "|residual" : "") +
                                                   (g.type == memory::data_type::bf16 ? "|bf16_compute" : ""));
 
+    const bool grad_weights_wanted = wants_grad(weight) || wants_grad(bias);
+    // What the weight gradient reads of the input. A channels-last f32 input computed in bf16
+    // is kept as the bf16 copy the kernels read (as autocast saves its casts), not in f32:
+    // half the memory held until the backward, and no second conversion there.
+    const bool keep_compute_copy = training && grad_weights_wanted && g.channels_last &&
+                                   g.type == memory::data_type::bf16 && x.type() == dtype::f32;
+    const tensor saved_x = keep_compute_copy ? empty_dense(x.shape(), dtype::bf16, true) : x;
+
     tensor out = empty_dense(g.dst_shape, x.type(), g.channels_last);
     std::shared_ptr<conv_forward_entry> entry;
     dnnl_glue::checked(op, {x_in, weight, bias, residual}, [&] {
         entry = forward_entry(g, key, bias, training, residual.defined());
         work_buffers work;
-        const memory src = dnnl_glue::memory_of(x);
+        if (keep_compute_copy) reorder(dnnl_glue::memory_of(x), dnnl_glue::memory_of(saved_x));
+        const memory src = dnnl_glue::memory_of(saved_x);
         const memory weights(g.user_weights(w.type()), dnnl_glue::engine(), const_cast<void*>(w.raw_data()));
         output_memory dst(out, entry->pd.dst_desc(), work);
         if (residual.defined()) reorder(dnnl_glue::memory_of(residual), dst.work);
@@ -175,13 +184,19 @@ tensor convolution(const char* op, const tensor& x_in, const tensor& weight, con
         dst.finish();
     });
 
+    // The backward reads the weights, and the input only for the weight gradient; of x_in and
+    // the residual it needs whether they want a gradient: capturing them would keep their data.
+    const bool grad_x_wanted = wants_grad(x_in), grad_residual_wanted = wants_grad(residual);
+    const tensor weights_input = grad_weights_wanted ? saved_x : tensor();
+    const shape_t x_shape = x.shape();
+    const dtype x_type = x.type();
     record_op(out, op, {x_in, weight, bias, residual}, [=](const tensor& grad_output) {
         tensor grad_x, grad_w, grad_b;
-        dnnl_glue::checked(op, {grad_output, x, weight, bias}, [&] {
+        dnnl_glue::checked(op, {grad_output, weights_input, weight, bias}, [&] {
             work_buffers work;  // the output gradient converted once for both primitives
             const memory grad = dnnl_glue::memory_of(grad_output);
             const memory weights(g.user_weights(w.type()), dnnl_glue::engine(), const_cast<void*>(w.raw_data()));
-            if (wants_grad(x_in)) {
+            if (grad_x_wanted) {
                 auto data = dnnl_glue::cached<conv_data_entry>(key + "|bwd_data", [&] {
                     dnnl::convolution_backward_data::desc desc(
                         dnnl::algorithm::convolution_direct, g.activation(g.src, g.out_type),
@@ -190,14 +205,14 @@ tensor convolution(const char* op, const tensor& x_in, const tensor& weight, con
                     dnnl::convolution_backward_data::primitive_desc pd(desc, dnnl_glue::engine(), entry->pd);
                     return conv_data_entry{pd, dnnl::convolution_backward_data(pd)};
                 });
-                grad_x = empty_dense(x.shape(), x.type(), g.channels_last);
+                grad_x = empty_dense(x_shape, x_type, g.channels_last);
                 output_memory diff_src(grad_x, data->pd.diff_src_desc(), work);
                 execute(data->primitive, {{DNNL_ARG_DIFF_DST, work.converted(grad, data->pd.diff_dst_desc())},
                                           {DNNL_ARG_WEIGHTS, work.converted(weights, data->pd.weights_desc())},
                                           {DNNL_ARG_DIFF_SRC, diff_src.work}});
                 diff_src.finish();
             }
-            if (wants_grad(weight) || wants_grad(bias)) {
+            if (grad_weights_wanted) {
                 auto wgt = dnnl_glue::cached<conv_weights_entry>(key + "|bwd_weights", [&] {
                     const memory::desc diff_weights(g.weights, dnnl_glue::data_type_of(w.type()),
                                                     memory::format_tag::any);
@@ -216,7 +231,7 @@ tensor convolution(const char* op, const tensor& x_in, const tensor& weight, con
                 grad_w = tensor::empty(weight.shape(), w.type());
                 const memory grad_w_user(g.user_weights(w.type()), dnnl_glue::engine(), grad_w.raw_data());
                 output_memory diff_weights(grad_w_user, wgt->pd.diff_weights_desc(), work);
-                dnnl_args args{{DNNL_ARG_SRC, work.converted(dnnl_glue::memory_of(x), wgt->pd.src_desc())},
+                dnnl_args args{{DNNL_ARG_SRC, work.converted(dnnl_glue::memory_of(weights_input), wgt->pd.src_desc())},
                                {DNNL_ARG_DIFF_DST, work.converted(grad, wgt->pd.diff_dst_desc())},
                                {DNNL_ARG_DIFF_WEIGHTS, diff_weights.work}};
                 if (bias.defined()) {
@@ -228,7 +243,7 @@ tensor convolution(const char* op, const tensor& x_in, const tensor& weight, con
             }
         });
         // The residual's gradient is the output's: passed through.
-        return std::vector<tensor>{grad_x, grad_w, grad_b, wants_grad(residual) ? grad_output : tensor()};
+        return std::vector<tensor>{grad_x, grad_w, grad_b, grad_residual_wanted ? grad_output : tensor()};
     });
     return out;
 }

@@ -47,9 +47,12 @@ tensor pool2d(const char* op, dnnl::algorithm alg, const tensor& x, std::int64_t
         }
         execute(entry->primitive, args);
     });
+    // The backward needs the input's shape and dtype, not its data: capturing x would keep it alive.
+    const shape_t x_shape = x.shape();
+    const dtype x_type = x.type();
     record_op(out, op, {x}, [=](const tensor& grad_output) {
-        tensor grad_x = empty_dense(x.shape(), x.type(), channels_last);
-        dnnl_glue::checked(op, {grad_output, x}, [&] {
+        tensor grad_x = empty_dense(x_shape, x_type, channels_last);
+        dnnl_glue::checked(op, {grad_output, grad_x}, [&] {
             auto backward = dnnl_glue::cached<dnnl::pooling_backward>(key + "|bwd", [&] {
                 dnnl::pooling_backward::desc desc(alg, src, dst, strides, kernels, padding, padding);
                 return dnnl::pooling_backward(

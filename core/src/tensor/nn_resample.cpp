@@ -66,10 +66,13 @@ tensor gather_nearest(const tensor& x, const tensor& xd, const shape_t& out_shap
         }
     }
     if (x.type() != dtype::f32) out = dense(out.to(x.type()), channels_last);
+    // The backward needs the input's shape and dtype, not its data: capturing x would keep it alive.
+    const shape_t x_shape = x.shape();
+    const dtype x_type = x.type();
     record_op(out, "interpolate", {x}, [=](const tensor& grad_output) {
         const tensor g =
             dense(grad_output.type() == dtype::f32 ? grad_output : grad_output.to(dtype::f32), channels_last);
-        tensor grad_x = empty_dense(x.shape(), dtype::f32, channels_last);
+        tensor grad_x = empty_dense(x_shape, dtype::f32, channels_last);
         grad_x.fill_(0.0f);
         const float* gi = g.data<float>();
         float* gx = grad_x.data<float>();
@@ -83,7 +86,7 @@ tensor gather_nearest(const tensor& x, const tensor& xd, const shape_t& out_shap
                     gx[n * xs[0] + c * xs[1] + rows[static_cast<std::size_t>(i)] * xs[2] +
                        cols[static_cast<std::size_t>(j)] * xs[3]] += gi[n * gs[0] + c * gs[1] + i * gs[2] + j * gs[3]];
         }
-        return std::vector<tensor>{x.type() == dtype::f32 ? grad_x : dense(grad_x.to(x.type()), channels_last)};
+        return std::vector<tensor>{x_type == dtype::f32 ? grad_x : dense(grad_x.to(x_type), channels_last)};
     });
     return out;
 }
@@ -123,9 +126,12 @@ tensor interpolate(const tensor& x, std::array<std::int64_t, 2> size, const std:
         execute(entry->primitive,
                 {{DNNL_ARG_SRC, dnnl_glue::memory_of(xd, src)}, {DNNL_ARG_DST, dnnl_glue::memory_of(out, dst)}});
     });
+    // The backward needs the input's shape and dtype, not its data: capturing x would keep it alive.
+    const shape_t x_shape = x.shape();
+    const dtype x_type = x.type();
     record_op(out, op, {x}, [=](const tensor& grad_output) {
-        tensor grad_x = empty_dense(x.shape(), x.type(), channels_last);
-        dnnl_glue::checked(op, {grad_output, x}, [&] {
+        tensor grad_x = empty_dense(x_shape, x_type, channels_last);
+        dnnl_glue::checked(op, {grad_output, grad_x}, [&] {
             auto backward = dnnl_glue::cached<dnnl::resampling_backward>(key + "|bwd", [&] {
                 dnnl::resampling_backward::desc desc(alg, src, dst);
                 return dnnl::resampling_backward(

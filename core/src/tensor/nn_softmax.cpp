@@ -42,10 +42,11 @@ tensor softmax_like(const char* op, const tensor& x, std::int64_t d) {
                 {{DNNL_ARG_SRC, dnnl_glue::memory_of(xd, data)}, {DNNL_ARG_DST, dnnl_glue::memory_of(out, data)}});
     });
     const tensor result = out.detach();
+    // The backward reads the output, not x: capturing x would keep its data alive.
     record_op(out, op, {x}, [=](const tensor& grad_output) {
-        tensor grad_x = empty_dense(x.shape(), x.type(), channels_last);
+        tensor grad_x = empty_dense(result.shape(), result.type(), channels_last);
         const tensor g = dense(grad_output, channels_last);
-        dnnl_glue::checked(op, {grad_output, x}, [&] {
+        dnnl_glue::checked(op, {grad_output, result}, [&] {
             auto backward = dnnl_glue::cached<Backward>(key + "|bwd", [&] {
                 typename Backward::desc desc(data, data, axis);
                 typename Backward::primitive_desc pd(desc, dnnl_glue::engine(), entry->forward_pd);

@@ -13,7 +13,8 @@
 namespace difflab {
 
 /// A recorded operation: the inputs it read and how to turn the gradient of its output into
-/// gradients of those inputs. Nodes hold their inputs, never their output, so no cycle forms.
+/// gradients of those inputs. Nodes hold the route to their inputs (a leaf itself, otherwise
+/// only its shape and grad_fn, not its data), never their output, so no cycle forms.
 /// A node keeps the compute precision (precision.h) its forward ran in, and its backward runs
 /// in the same one, wherever backward() is called from.
 class grad_node {
