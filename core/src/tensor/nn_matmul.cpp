@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "nn_common.h"
 
@@ -66,6 +67,24 @@ std::shared_ptr<matmul_entry> matmul_primitive(const memory::desc& a, const memo
     });
 }
 
+/// `t` in bf16, converted in the order its memory is in: a transposed or head-split view of
+/// dense memory (attention's k^T, linear's weight and gradient transposes) is converted in one
+/// vectorized pass over that memory and viewed back with the same permutation, where to()
+/// would gather it element by element into row-major order.
+tensor bf16_in_memory_order(const tensor& t) {
+    std::vector<std::int64_t> order(static_cast<std::size_t>(t.dim()));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::int64_t x, std::int64_t y) {
+        return t.strides()[static_cast<std::size_t>(x)] > t.strides()[static_cast<std::size_t>(y)];
+    });
+    const tensor in_order = t.permute(order);
+    if (!in_order.is_contiguous()) return t.to(dtype::bf16);
+    std::vector<std::int64_t> inverse(order.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        inverse[static_cast<std::size_t>(order[i])] = static_cast<std::int64_t>(i);
+    return in_order.to(dtype::bf16).permute(inverse);
+}
+
 bool reference_kernel(const matmul_entry& entry) {
     const char* name = entry.pd.impl_info_str();
     return name != nullptr && std::strncmp(name, "ref", 3) == 0;
@@ -106,7 +125,8 @@ tensor matmul_raw(const tensor& a_in, const tensor& b_in, const tensor& bias, fl
         // Under a bf16 compute precision (precision.h) f32 operands are multiplied in bf16
         // into the f32 output.
         const bool rounded = a_in.type() == dtype::f32 && compute_precision() == dtype::bf16;
-        tensor a = rounded ? a_in.detach().to(dtype::bf16) : a_in, b = rounded ? b_in.detach().to(dtype::bf16) : b_in;
+        tensor a = rounded ? bf16_in_memory_order(a_in.detach()) : a_in,
+               b = rounded ? bf16_in_memory_order(b_in.detach()) : b_in;
         memory::desc a_desc, b_desc, bias_desc;
         const memory::desc dst_desc = plain_desc(out_shape, out.type());
         if (bias.defined()) {
