@@ -27,9 +27,6 @@ constexpr bool sanitized = false;
 #endif
 
 constexpr std::size_t alignment = 64;
-/// glibc's largest mmap threshold: blocks this large are mapped from the kernel on malloc and
-/// unmapped on free, whatever glibc has learned; smaller ones come from its heap.
-constexpr std::size_t mapped_block = std::size_t{32} << 20;
 
 std::size_t default_limit() {
     if (const char* mb = std::getenv("DIFFLAB_STORAGE_CACHE_MB"); mb != nullptr && *mb != '\0') {
@@ -59,12 +56,6 @@ public:
                 return block;
             }
             ++misses_;
-            // A mapped block first hands back as much of the cache: unmapped, those pages
-            // leave the process, so the batch-256 training step peaks at what it has in use
-            // (in bf16 4546 MiB against 5033 without this). Freeing heap blocks would not
-            // shrink the process, and glibc's fragmented free lists would grow its heap: a
-            // smaller block just takes new memory (docs/performance.md).
-            if (bytes >= mapped_block) evict_locked(bytes);
         }
         return std::aligned_alloc(alignment, bytes);
     }

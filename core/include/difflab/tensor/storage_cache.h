@@ -16,9 +16,8 @@ namespace difflab {
 /// At most `storage_cache_limit()` bytes are kept (default 1 GiB, or DIFFLAB_STORAGE_CACHE_MB
 /// from the environment; 0 disables the cache, as sanitizer builds do by default so that a
 /// use after free is still caught). Past the limit the longest-kept blocks go back to the
-/// system first. A request of 32 MiB or more that finds no block of its size first gives back
-/// as many bytes of the longest-kept blocks: glibc maps such blocks afresh and unmaps them on
-/// free, so the process's peak stays at what it uses (the batch-256 training step's peak).
+/// system first; the rest stay (emptying the whole cache there made the next step take all
+/// its memory afresh from the system).
 void set_storage_cache_limit(std::size_t bytes);
 std::size_t storage_cache_limit();
 /// Frees every cached block (what is in use stays).
