@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The caching allocator of tensor storage: reuse by size, the limit, release.
+#include <difflab/tensor/autograd.h>
 #include <difflab/tensor/storage_cache.h>
 #include <difflab/tensor/tensor.h>
 #include <doctest/doctest.h>
@@ -77,6 +78,43 @@ TEST_CASE("past its limit the cache gives back its longest-kept blocks first") {
     const tensor one = tensor::empty({mib});
     CHECK(storage_cache_stats().hits == hits + 2);
     CHECK(storage_cache_stats().cached_bytes == 0);
+}
+
+TEST_CASE("outside recording a larger block, up to twice the size, serves a smaller tensor") {
+    const cache_limit limit(std::size_t{64} << 20);
+    const std::int64_t mib = 256 * 1024;  // floats
+    const void* three_mib = nullptr;
+    {
+        const tensor t = tensor::empty({3 * mib});
+        three_mib = data_of(t);
+    }
+    {
+        // Recording: a tensor may be saved for the backward, so only its own size serves it.
+        const tensor two = tensor::empty({2 * mib});
+        CHECK(data_of(two) != three_mib);
+    }
+    release_storage_cache();
+    {
+        const tensor t = tensor::empty({3 * mib});
+        three_mib = data_of(t);
+    }
+    const no_grad_guard no_recording;
+    {
+        const tensor one = tensor::empty({mib});  // 3 MiB is more than twice 1 MiB: not this block
+        CHECK(data_of(one) != three_mib);
+    }
+    std::size_t hits = storage_cache_stats().hits;
+    {
+        const tensor two = tensor::empty({2 * mib});
+        CHECK(data_of(two) == three_mib);
+        CHECK(storage_cache_stats().hits == hits + 1);
+    }
+    // Back in the cache at its own size: a 3 MiB tensor finds it.
+    CHECK(storage_cache_stats().cached_bytes == std::size_t{4} << 20);  // with the 1 MiB block
+    hits = storage_cache_stats().hits;
+    const tensor three = tensor::empty({3 * mib});
+    CHECK(data_of(three) == three_mib);
+    CHECK(storage_cache_stats().hits == hits + 1);
 }
 
 TEST_CASE("a limit of 0 keeps nothing") {

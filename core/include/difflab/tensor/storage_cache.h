@@ -17,7 +17,10 @@ namespace difflab {
 /// from the environment; 0 disables the cache, as sanitizer builds do by default so that a
 /// use after free is still caught). Past the limit the longest-kept blocks go back to the
 /// system first; the rest stay (emptying the whole cache there made the next step take all
-/// its memory afresh from the system).
+/// its memory afresh from the system). While autograd records (grad_enabled()) a tensor gets
+/// a block of its own size, as it may be saved for the backward; otherwise (sampling, the
+/// backward pass) the smallest cached block up to twice its size serves it when none of its
+/// size is free.
 void set_storage_cache_limit(std::size_t bytes);
 std::size_t storage_cache_limit();
 /// Frees every cached block (what is in use stays).
